@@ -1,0 +1,80 @@
+"""infnminio-boto: S3 credentials for INFN Cloud from the sts-wire OIDC token file.
+
+The public names are imported on first use, so ``import infnminio_boto`` stays cheap
+and the ``credential_process`` command never loads boto3 when its cache answers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    ConfigurationError,
+    InfnMinioError,
+    StsError,
+    TokenExpiredError,
+    TokenFileError,
+    TransportError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "session",
+    "install",
+    "credentials",
+    "StsWireProvider",
+    "InfnMinioSession",
+    "StsWireCredentials",
+    "Settings",
+    "TemporaryCredentials",
+    "InfnMinioError",
+    "ConfigurationError",
+    "TokenFileError",
+    "TokenExpiredError",
+    "StsError",
+    "TransportError",
+]
+
+_LAZY = {
+    "session": "botocore_provider",
+    "install": "botocore_provider",
+    "StsWireProvider": "botocore_provider",
+    "InfnMinioSession": "botocore_provider",
+    "StsWireCredentials": "refresh",
+    "Settings": "settings",
+    "TemporaryCredentials": "temporary_credentials",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .botocore_provider import InfnMinioSession, StsWireProvider, install, session
+    from .refresh import StsWireCredentials
+    from .settings import Settings
+    from .temporary_credentials import TemporaryCredentials
+
+
+def credentials(**settings: Any) -> TemporaryCredentials:
+    """Exchange the token file once and return a frozen snapshot of the keys.
+
+    The snapshot has ``access_key``, ``secret_key``, ``token`` and a timezone-aware
+    UTC ``expiration``; its repr masks the secrets. It does not refresh: for long jobs
+    use :func:`session` or one of the adapters.
+    """
+    from .fetch import fetch_credentials
+    from .settings import Settings
+
+    return fetch_credentials(Settings.resolve(**settings))
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'infnminio_boto' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

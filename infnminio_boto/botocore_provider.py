@@ -1,0 +1,116 @@
+"""boto3/botocore integration: the credential provider, ``install()`` and ``session()``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Optional, Union
+
+import boto3
+import botocore.session
+from botocore.credentials import CredentialProvider
+
+from .fetch import fetch_credentials
+from .refresh import StsWireCredentials
+from .settings import Settings
+
+__all__ = ["StsWireProvider", "InfnMinioSession", "install", "session"]
+
+
+class StsWireProvider(CredentialProvider):
+    """A botocore ``CredentialProvider`` that exchanges the sts-wire token file.
+
+    ``load()`` returns deferred refreshable credentials: no file is read and no request
+    is sent until a client first needs the keys. Settings are resolved when the
+    provider is built, so a configuration error shows at once.
+    """
+
+    METHOD = "sts-wire"
+    CANONICAL_NAME = "custom-sts-wire"
+
+    def __init__(self, settings: Optional[Settings] = None, **overrides: Any) -> None:
+        super().__init__()
+        if settings is not None and overrides:
+            raise TypeError("pass either a Settings value or keyword settings, not both")
+        self.settings = settings if settings is not None else Settings.resolve(**overrides)
+
+    def load(self) -> StsWireCredentials:
+        return StsWireCredentials(
+            functools.partial(fetch_credentials, self.settings), method=self.METHOD
+        )
+
+    def __repr__(self) -> str:
+        return f"StsWireProvider({self.settings.describe()})"
+
+
+def _botocore_session(
+    session: Union[boto3.Session, botocore.session.Session],
+) -> botocore.session.Session:
+    if isinstance(session, boto3.Session):
+        return session._session  # boto3 exposes no public accessor for it
+    if isinstance(session, botocore.session.Session):
+        return session
+    raise TypeError(
+        f"install() takes a boto3.Session or botocore.session.Session, not {type(session).__name__}"
+    )
+
+
+def install(
+    session: Union[boto3.Session, botocore.session.Session],
+    settings: Optional[Settings] = None,
+    **overrides: Any,
+) -> StsWireProvider:
+    """Put a :class:`StsWireProvider` first in ``session``'s credential chain.
+
+    Works with or without an explicit profile (botocore drops the ``env`` provider when
+    a profile is set, so the provider goes to the front of the list instead of before
+    ``env``). Installing twice replaces the earlier provider. Returns the provider.
+    """
+    core = _botocore_session(session)
+    provider = StsWireProvider(settings, **overrides)
+    resolver = core.get_component("credential_provider")
+    resolver.providers[:] = [
+        p for p in resolver.providers if getattr(p, "METHOD", None) != StsWireProvider.METHOD
+    ]
+    resolver.providers.insert(0, provider)
+    # botocore caches the first credentials it resolved; forget them so ours are used.
+    core._credentials = None
+    return provider
+
+
+class InfnMinioSession(boto3.Session):
+    """A ``boto3.Session`` whose S3 clients and resources default to the object store.
+
+    Everything else behaves as in boto3; an explicit ``endpoint_url`` still wins.
+    """
+
+    def __init__(self, *args: Any, s3_endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.s3_endpoint_url = s3_endpoint_url
+
+    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        # endpoint_url is the 5th positional parameter after service_name.
+        if service_name == "s3" and len(args) < 5 and kwargs.get("endpoint_url") is None:
+            kwargs["endpoint_url"] = self.s3_endpoint_url
+        return super().client(service_name, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"InfnMinioSession(region_name={self.region_name!r}, "
+            f"s3_endpoint_url={self.s3_endpoint_url!r})"
+        )
+
+
+def session(**settings: Any) -> InfnMinioSession:
+    """A boto3 session whose credentials come from the token file and refresh themselves.
+
+    ``session().client("s3")`` and ``session().resource("s3")`` reach the configured
+    endpoint with path-style addressing; no ``endpoint_url`` is needed.
+    """
+    resolved = Settings.resolve(**settings)
+    core = botocore.session.Session()
+    install(core, resolved)
+    core.set_config_variable("region", resolved.region)
+    core.set_config_variable("s3", {"addressing_style": "path"})
+    if resolved.ca_bundle:
+        core.set_config_variable("ca_bundle", resolved.ca_bundle)
+    return InfnMinioSession(botocore_session=core, s3_endpoint_url=resolved.endpoint.url)

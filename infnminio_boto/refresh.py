@@ -1,0 +1,158 @@
+"""botocore credentials that refresh themselves from the token file.
+
+Two things differ from botocore's own ``RefreshableCredentials``:
+
+* The refresh windows follow the credentials' lifetime. botocore refreshes 15 minutes
+  (advisory) and 10 minutes (mandatory) before expiry whatever the lifetime, so
+  900-second credentials would be refreshed on every single call.
+* A failed refresh never throws away keys that are still valid: the current keys are
+  kept and the next attempt is delayed with exponential backoff, so an STS outage costs
+  neither failed S3 calls nor a storm of exchanges. Only when the keys are about to
+  expire does the failure reach the caller.
+
+Thread safety comes from botocore: one thread refreshes under its lock while the others
+keep using the current keys (advisory window) or wait for the new ones (mandatory).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, Dict, Optional, Tuple
+
+from botocore.credentials import DeferredRefreshableCredentials
+
+from .errors import InfnMinioError, StsError
+from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
+
+__all__ = ["StsWireCredentials", "refresh_windows", "keep_margin"]
+
+logger = logging.getLogger(__name__)
+
+BOTOCORE_ADVISORY_SECONDS = 15 * 60
+BOTOCORE_MANDATORY_SECONDS = 10 * 60
+
+
+def refresh_windows(lifetime_seconds: float) -> Tuple[float, float]:
+    """(advisory, mandatory) seconds before expiry at which to refresh.
+
+    botocore's 15/10 minutes for credentials of an hour or more; a third and a sixth of
+    the lifetime for shorter ones, so 900-second keys are used for 10 minutes before an
+    early refresh is tried and are renewed for sure 2.5 minutes before expiry.
+    """
+    lifetime = max(lifetime_seconds, 1.0)
+    return (
+        min(BOTOCORE_ADVISORY_SECONDS, lifetime / 3),
+        min(BOTOCORE_MANDATORY_SECONDS, lifetime / 6),
+    )
+
+
+def keep_margin(lifetime_seconds: float) -> float:
+    """After a failed refresh, keys with more than this many seconds left are kept."""
+    return min(60.0, max(lifetime_seconds, 1.0) / 10)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class StsWireCredentials(DeferredRefreshableCredentials):
+    """Deferred refreshable credentials fed by a zero-argument ``fetch`` callable.
+
+    Nothing is fetched until the keys are first needed.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], TemporaryCredentials],
+        *,
+        method: str = "sts-wire",
+        time_fetcher: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__(
+            refresh_using=self._refresh_from_source, method=method, time_fetcher=time_fetcher
+        )
+        self._fetch = fetch
+        self._current: Optional[TemporaryCredentials] = None
+        self._keep_margin = 0.0
+        self._failures = 0
+        self._retry_not_before = 0.0  # time.monotonic() value
+        self._last_error: Optional[BaseException] = None
+        self._state_lock = threading.Lock()
+        self.exchanges = 0  # successful fetches, for diagnostics and benchmarks
+
+    def __repr__(self) -> str:
+        current = self._current
+        if current is None:
+            return "StsWireCredentials(not fetched yet)"
+        return (
+            f"StsWireCredentials(access_key={mask(current.access_key)!r}, "
+            f"expiration={format_timestamp(current.expiration)!r})"
+        )
+
+    def refresh_needed(self, refresh_in: Optional[float] = None) -> bool:
+        needed = super().refresh_needed(refresh_in)
+        if (
+            needed
+            and self._current is not None
+            and time.monotonic() < self._retry_not_before
+            and self._seconds_remaining() > self._keep_margin
+        ):
+            return False  # backing off after a failure while the keys still work
+        return needed
+
+    def _refresh_from_source(self) -> Dict[str, str]:
+        now = time.monotonic()
+        if self._current is None and self._last_error is not None and now < self._retry_not_before:
+            # Threads that queued behind a failed first fetch get its error instead of
+            # each sending the same doomed request.
+            raise self._last_error
+        try:
+            fresh = self._fetch()
+        except InfnMinioError as exc:
+            return self._after_failure(exc)
+        left = (fresh.expiration - self._time_fetcher()).total_seconds()
+        if left <= 1:
+            return self._after_failure(
+                StsError(
+                    f"The STS handed out credentials that expire at "
+                    f"{format_timestamp(fresh.expiration)}, which is already past by this "
+                    "machine's clock: check the clock (NTP) of this machine and of the server."
+                )
+            )
+        with self._state_lock:
+            self._failures = 0
+            self._last_error = None
+            self._retry_not_before = 0.0
+            self._advisory_refresh_timeout, self._mandatory_refresh_timeout = refresh_windows(left)
+            self._keep_margin = keep_margin(left)
+            self._current = fresh
+            self.exchanges += 1
+        return fresh.to_botocore_metadata()
+
+    def _after_failure(self, error: InfnMinioError) -> Dict[str, str]:
+        with self._state_lock:
+            self._failures += 1
+            self._last_error = error
+            lifetime = 3600.0
+            if self._current is not None:
+                lifetime = max(self._keep_margin * 10, 1.0)
+            cap = max(1.0, min(60.0, lifetime / 20))
+            delay = min(cap, 2.0 ** (self._failures - 1)) * random.uniform(0.5, 1.0)
+            self._retry_not_before = time.monotonic() + delay
+            current = self._current
+        if current is not None:
+            left = (current.expiration - self._time_fetcher()).total_seconds()
+            if left > self._keep_margin:
+                logger.warning(
+                    "Refreshing S3 credentials failed; keeping the current ones (%d s left), "
+                    "next attempt in %.1f s: %s",
+                    left,
+                    delay,
+                    error,
+                )
+                return current.to_botocore_metadata()
+        raise error

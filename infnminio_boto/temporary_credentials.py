@@ -1,0 +1,108 @@
+"""The frozen set of temporary S3 credentials an exchange hands out.
+
+Standard library only: the credential_process hot path builds these from its cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Dict, Optional
+
+__all__ = ["TemporaryCredentials", "parse_timestamp", "format_timestamp", "mask"]
+
+# 2019-08-08T20:26:12Z (MinIO, AWS), 2026-11-23T21:28:43.179525185Z (RGW: nanoseconds,
+# which datetime.fromisoformat before 3.11 and minio-py reject), or with an offset.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$"
+)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp with 0 to 9 fractional digits into aware UTC.
+
+    A timestamp without a zone is taken as UTC, as STS servers mean it. Raises
+    ValueError naming the text (timestamps are not secret).
+    """
+    match = _TIMESTAMP.match(text.strip())
+    if not match:
+        raise ValueError(f"not an ISO 8601 timestamp: {text[:40]!r}")
+    year, month, day, hour, minute, second, fraction, _z, sign, off_h, off_m = match.groups()
+    microsecond = int((fraction or "0")[:6].ljust(6, "0"))
+    moment = datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        int(second),
+        microsecond,
+        tzinfo=timezone.utc,
+    )
+    if sign:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        moment = moment - offset if sign == "+" else moment + offset
+    return moment
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``, the form credential_process and botocore expect."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mask(value: Optional[str], keep: int = 4) -> str:
+    """Show only the first characters of an identifier, for logs."""
+    if not value:
+        return "-"
+    return value[:keep] + "***"
+
+
+@dataclasses.dataclass(frozen=True)
+class TemporaryCredentials:
+    """Temporary S3 keys: ``access_key``, ``secret_key``, ``token`` and ``expiration``.
+
+    ``expiration`` is timezone-aware UTC. ``repr`` and ``str`` mask the keys, so the
+    object can be logged or shown in a notebook without leaking them.
+    """
+
+    access_key: str
+    secret_key: str
+    token: str
+    expiration: datetime
+
+    def __post_init__(self) -> None:
+        if self.expiration.tzinfo is None:
+            raise ValueError("expiration must be timezone-aware")
+
+    def seconds_left(self, now: Optional[datetime] = None) -> float:
+        current = now or datetime.now(timezone.utc)
+        return (self.expiration - current).total_seconds()
+
+    def __repr__(self) -> str:
+        return (
+            f"TemporaryCredentials(access_key={mask(self.access_key)!r}, secret_key='***', "
+            f"token='***', expiration={format_timestamp(self.expiration)!r})"
+        )
+
+    __str__ = __repr__
+
+    def to_botocore_metadata(self) -> Dict[str, str]:
+        """The dict botocore's RefreshableCredentials refresh function returns."""
+        return {
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            "token": self.token,
+            "expiry_time": self.expiration.isoformat(),
+        }
+
+    def to_credential_process(self) -> Dict[str, object]:
+        """The JSON document the AWS ``credential_process`` protocol expects."""
+        return {
+            "Version": 1,
+            "AccessKeyId": self.access_key,
+            "SecretAccessKey": self.secret_key,
+            "SessionToken": self.token,
+            "Expiration": format_timestamp(self.expiration),
+        }

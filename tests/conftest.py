@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Iterator
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from fake_sts import FakeSts
+from jwt_helpers import make_jwt, write_in_place
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No test sees the developer's INFNMINIO_*/AWS_* settings or ~/.token."""
+    for name in list(os.environ):
+        if name.startswith("INFNMINIO_") or name.startswith("AWS_"):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def token_file(tmp_path) -> str:
+    path = str(tmp_path / "token")
+    write_in_place(path, make_jwt() + "\n")
+    return path
+
+
+@pytest.fixture(params=["rgw", "minio"])
+def dialect(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def fake_sts(dialect: str) -> Iterator[FakeSts]:
+    with FakeSts(dialect) as server:
+        yield server
+
+
+@pytest.fixture
+def rgw_sts() -> Iterator[FakeSts]:
+    with FakeSts("rgw") as server:
+        yield server
+
+
+@pytest.fixture
+def settings_for(token_file):
+    """Settings keywords pointing at a fake STS with short timeouts."""
+
+    def build(server: FakeSts, **extra):
+        values = dict(
+            endpoint=server.url,
+            token_file=token_file,
+            role_arn="arn:aws:iam:::role/IAMaccess" if server.dialect != "minio" else None,
+            timeout=2,
+            max_attempts=3,
+        )
+        values.update(extra)
+        return values
+
+    return build
+
+
+@pytest.fixture
+def captured_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)
+    return caplog

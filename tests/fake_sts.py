@@ -1,0 +1,315 @@
+"""A local STS (and tiny S3) server speaking the MinIO, Ceph RGW and AWS dialects.
+
+It exists for what a real server cannot do on demand: 5xx answers, timeouts, torn XML,
+HTML pages, MinIO's error layout, credentials that live a few seconds. The wire formats
+follow ../shared/DESIGN.md section 2. Real exchanges are tested against Ceph RGW in
+tests/sandbox.
+
+It checks requests as the real servers do (unsigned form POST, required parameters,
+duration limits, an unexpired token) but does not verify JWT signatures.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Deque, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs
+
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+@dataclass
+class Fault:
+    """A scripted answer for the next STS request.
+
+    ``delay`` seconds pass before anything is sent; ``status``/``body`` replace the
+    normal answer when set; ``close`` drops the connection without an answer.
+    """
+
+    status: Optional[int] = None
+    body: Optional[bytes] = None
+    delay: float = 0.0
+    close: bool = False
+    content_type: str = "text/xml"
+
+
+@dataclass
+class Issued:
+    access_key: str
+    secret_key: str
+    session_token: str
+    expiration: datetime
+
+
+@dataclass
+class Recorded:
+    form: Dict[str, str]
+    headers: Dict[str, str]
+    at: float
+
+
+def _timestamp(moment: datetime, dialect: str) -> str:
+    if dialect == "rgw":
+        # RGW prints nanoseconds: Python's fromisoformat before 3.11 chokes on it.
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}123Z"
+    if dialect == "aws":
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def success_xml(issued: Issued, dialect: str) -> bytes:
+    expiration = _timestamp(issued.expiration, dialect)
+    creds = (
+        f"<Credentials><AccessKeyId>{issued.access_key}</AccessKeyId>"
+        f"<SecretAccessKey>{issued.secret_key}</SecretAccessKey>"
+        f"<SessionToken>{issued.session_token}</SessionToken>"
+        f"<Expiration>{expiration}</Expiration></Credentials>"
+    )
+    if dialect == "rgw":
+        return (
+            "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+            "<SubjectFromWebIdentityToken>sub</SubjectFromWebIdentityToken>"
+            "<Audience>object</Audience><AssumedRoleUser><Arn>arn:aws:sts:::assumed-role/IAMaccess/s"
+            "</Arn><AssumeRoleId>x</AssumeRoleId></AssumedRoleUser>"
+            f"{creds}<Provider>localhost</Provider></AssumeRoleWithWebIdentityResult>"
+            "</AssumeRoleWithWebIdentityResponse>"
+        ).encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<AssumeRoleWithWebIdentityResponse xmlns="{STS_NS}">'
+        "<AssumeRoleWithWebIdentityResult><AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId>"
+        f"</AssumedRoleUser>{creds}<SubjectFromWebIdentityToken>sub</SubjectFromWebIdentityToken>"
+        "</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>17A2C1B4D39E3C5B</RequestId>"
+        "</ResponseMetadata></AssumeRoleWithWebIdentityResponse>"
+    ).encode()
+
+
+def rgw_error_xml(code: str, message: str = "") -> bytes:
+    request_id = f"tx00000{secrets.token_hex(8)}-default"
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}'
+        f"</Message><RequestId>{request_id}</RequestId><HostId>4ad2-default-default</HostId></Error>"
+    ).encode()
+
+
+def minio_error_xml(code: str, message: str, type_: str = "Sender") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="{STS_NS}"><Error>'
+        f"<Type>{type_}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>17A2C1B4D39E3C5B</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def aws_error_xml(code: str, message: str) -> bytes:
+    return (
+        f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{message}</Message></Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7"
+        "</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def jwt_claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+class FakeSts:
+    """Start with ``with FakeSts() as sts:``; ``sts.url`` is the endpoint."""
+
+    def __init__(
+        self,
+        dialect: str = "rgw",
+        *,
+        credential_lifetime: Optional[float] = None,
+        max_duration: int = 3600,
+        exchange_delay: float = 0.0,
+    ) -> None:
+        assert dialect in ("rgw", "minio", "aws")
+        self.dialect = dialect
+        self.credential_lifetime = credential_lifetime
+        self.max_duration = max_duration
+        self.exchange_delay = exchange_delay
+        self.faults: Deque[Fault] = deque()
+        self.requests: List[Recorded] = []
+        self.issued: Dict[str, Issued] = {}
+        self.s3_requests: List[Dict[str, str]] = []
+        self.s3_failures = 0
+        self._lock = threading.Lock()
+        self._server: Optional[ThreadingHTTPServer] = None
+
+    # ---------------------------------------------------------------- control
+    def script(self, *faults: Fault) -> None:
+        with self._lock:
+            self.faults.extend(faults)
+
+    @property
+    def exchanges(self) -> int:
+        """STS requests received (answered or not)."""
+        with self._lock:
+            return len(self.requests)
+
+    @property
+    def successful_exchanges(self) -> int:
+        with self._lock:
+            return len(self.issued)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FakeSts:
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 256
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    # ------------------------------------------------------------- behaviour
+    def _next_fault(self) -> Optional[Fault]:
+        with self._lock:
+            return self.faults.popleft() if self.faults else None
+
+    def handle_sts(self, form: Dict[str, str], headers: Dict[str, str]) -> Tuple[int, bytes]:
+        with self._lock:
+            self.requests.append(Recorded(form, headers, time.time()))
+        if "authorization" in {k.lower() for k in headers}:
+            return 400, self._error("InvalidRequest", "signed STS request")
+        for name in ("Action", "Version", "WebIdentityToken"):
+            if name not in form:
+                return 400, self._error("MissingParameter", f"missing {name}")
+        if form["Action"] != "AssumeRoleWithWebIdentity":
+            return 400, self._error("InvalidAction", "unknown action")
+        duration = int(form.get("DurationSeconds", "3600"))
+        upper = self.max_duration if self.dialect != "minio" else 365 * 86400
+        if not 900 <= duration <= upper:
+            if self.dialect == "rgw":
+                return 400, self._error("InvalidArgument", "")
+            return 400, self._error("InvalidParameterValue", "Invalid duration seconds value")
+        if self.dialect == "rgw":
+            if "RoleArn" not in form or "RoleSessionName" not in form:
+                return 400, self._error("InvalidArgument", "")
+        try:
+            claims = jwt_claims(form["WebIdentityToken"])
+        except Exception:
+            return self._token_rejected("malformed token")
+        if claims.get("exp", 0) < time.time():
+            return self._token_rejected("token is expired")
+        if claims.get("aud") == "wrong-audience":
+            return self._token_rejected("audience mismatch")
+
+        lifetime = self.credential_lifetime if self.credential_lifetime is not None else duration
+        issued = Issued(
+            access_key="FAKEAK" + secrets.token_hex(7).upper(),
+            secret_key="fakesecret" + secrets.token_urlsafe(24),
+            session_token="fakesession" + secrets.token_urlsafe(48),
+            expiration=datetime.now(timezone.utc).replace(microsecond=0)
+            + timedelta(seconds=lifetime),
+        )
+        if self.exchange_delay:
+            time.sleep(self.exchange_delay)
+        with self._lock:
+            self.issued[issued.access_key] = issued
+        return 200, success_xml(issued, self.dialect)
+
+    def _token_rejected(self, why: str) -> Tuple[int, bytes]:
+        if self.dialect == "rgw":
+            return 403, rgw_error_xml("AccessDenied", "")
+        if self.dialect == "minio":
+            if "expired" in why:
+                return 400, minio_error_xml(
+                    "InvalidParameterValue",
+                    "Error authenticating with OpenID: token is expired",
+                )
+            return 403, minio_error_xml("AccessDenied", "Access denied: " + why)
+        if "expired" in why:
+            return 400, aws_error_xml(
+                "ExpiredTokenException", "Token expired: current date/time is past"
+            )
+        return 400, aws_error_xml("InvalidIdentityToken", "Couldn't retrieve verification key")
+
+    def _error(self, code: str, message: str) -> bytes:
+        if self.dialect == "rgw":
+            return rgw_error_xml(code, message)
+        if self.dialect == "minio":
+            return minio_error_xml(code, message)
+        return aws_error_xml(code, message)
+
+    def handle_s3(self, headers: Dict[str, str]) -> Tuple[int, bytes]:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        self.s3_requests.append(lowered)
+        auth = lowered.get("authorization", "")
+        access_key = auth.split("Credential=")[1].split("/")[0] if "Credential=" in auth else ""
+        issued = self.issued.get(access_key)
+        if issued is None or lowered.get("x-amz-security-token") != issued.session_token:
+            self.s3_failures += 1
+            return 403, rgw_error_xml("InvalidAccessKeyId")
+        if issued.expiration <= datetime.now(timezone.utc):
+            self.s3_failures += 1
+            return 403, rgw_error_xml("AccessDenied")
+        return 200, (
+            b'<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult '
+            b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>user</ID>'
+            b"<DisplayName>user</DisplayName></Owner><Buckets><Bucket><Name>data</Name>"
+            b"<CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket></Buckets>"
+            b"</ListAllMyBucketsResult>"
+        )
+
+
+def _make_handler(fake: FakeSts) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str = "text/xml") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("x-amz-request-id", "tx-header-" + uuid.uuid4().hex[:8])
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length).decode()
+            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            fault = fake._next_fault()
+            if fault is not None:
+                with fake._lock:
+                    fake.requests.append(Recorded(form, dict(self.headers), time.time()))
+                if fault.delay:
+                    time.sleep(fault.delay)
+                if fault.close:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fault.status is not None:
+                    self._send(fault.status, fault.body or b"", fault.content_type)
+                    return
+                with fake._lock:
+                    fake.requests.pop()
+            status, body = fake.handle_sts(form, dict(self.headers))
+            self._send(status, body)
+
+        def do_GET(self) -> None:
+            status, body = fake.handle_s3(dict(self.headers))
+            self._send(status, body)
+
+    return Handler

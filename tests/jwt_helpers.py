@@ -1,0 +1,38 @@
+"""Unsigned-looking JWTs for unit tests (the fake STS does not verify signatures)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import time
+from typing import Any, Optional
+
+
+def _segment(obj: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def make_jwt(
+    *,
+    sub: str = "8e5e3c2a-1111-4bbb-9ccc-0123456789ab",
+    iss: str = "https://iam.example.org/",
+    aud: Any = "object",
+    lifetime: Optional[float] = 1200,
+    **extra: Any,
+) -> str:
+    claims = {"sub": sub, "iss": iss, "aud": aud, "iat": int(time.time()), **extra}
+    if lifetime is not None:
+        claims["exp"] = int(time.time() + lifetime)
+    signature = base64.urlsafe_b64encode(secrets.token_bytes(256)).rstrip(b"=").decode()
+    return f"{_segment({'alg': 'RS256', 'typ': 'JWT', 'kid': 'k1'})}.{_segment(claims)}.{signature}"
+
+
+def write_in_place(path: str, text: str) -> None:
+    """Rewrite like sts-wire: truncate, then write (no atomic rename)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
