@@ -1,0 +1,336 @@
+"""A throwaway single-node Ceph cluster with radosgw and STS, on 127.0.0.1.
+
+One monitor, one OSD on memstore (RAM only), no manager, no authentication between the
+daemons, pools of size 1, and radosgw with the beast frontend. Everything lives under
+one short directory (admin socket paths are limited to 107 characters); every wait has a
+timeout, and daemons are stopped by their pid files. See ../shared/DESIGN.md section 5.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+__all__ = [
+    "CephCluster",
+    "CephNotInstalledError",
+    "SandboxStartError",
+    "free_port",
+    "REQUIRED_PROGRAMS",
+    "INSTALL_HINT",
+]
+
+REQUIRED_PROGRAMS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "ceph", "monmaptool")
+INSTALL_HINT = (
+    "sudo apt-get install --no-install-recommends -y radosgw ceph-mon ceph-osd ceph-common"
+)
+RGW_NAME = "client.rgw.sandbox"
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox could not start; the message says which step and where the logs are."""
+
+
+class CephNotInstalledError(SandboxStartError):
+    """A Ceph program the sandbox runs is missing."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def missing_programs() -> List[str]:
+    return [name for name in REQUIRED_PROGRAMS if shutil.which(name) is None]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def stop_pid(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM, wait, then SIGKILL."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+
+
+def pid_command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class CephCluster:
+    """The cluster's files live in ``root``; ``start()`` brings up mon, osd and rgw."""
+
+    def __init__(
+        self, root: Path, *, rgw_port: Optional[int] = None, sts_key: Optional[str] = None
+    ) -> None:
+        self.root = Path(root)
+        self.conf = self.root / "ceph.conf"
+        self.mon_port = free_port()
+        self.rgw_port = rgw_port or free_port()
+        self.sts_key = sts_key or secrets.token_hex(8)  # exactly 16 characters
+        self.fsid = str(uuid.uuid4())
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.rgw_port}"
+
+    def pid_files(self) -> List[Path]:
+        return sorted(self.run_dir.glob("*.pid")) if self.run_dir.exists() else []
+
+    def _run(self, args: Sequence[str], what: str, timeout: float = 60) -> str:
+        try:
+            done = subprocess.run(
+                list(args),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            raise SandboxStartError(
+                f"{what} did not finish within {timeout:.0f} s (logs in {self.log_dir})"
+            ) from None
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise SandboxStartError(
+                f"{what} failed (exit {done.returncode}): {' / '.join(detail)} "
+                f"(logs in {self.log_dir})"
+            )
+        return done.stdout
+
+    def ceph(self, *args: str, timeout: float = 30) -> str:
+        return self._run(
+            ["ceph", "-c", str(self.conf), "--connect-timeout", "20", *args],
+            f"ceph {' '.join(args)}",
+            timeout=timeout,
+        )
+
+    def radosgw_admin(self, *args: str) -> str:
+        return self._run(
+            ["radosgw-admin", "-c", str(self.conf), *args], f"radosgw-admin {args[0]} {args[1]}"
+        )
+
+    # -------------------------------------------------------------------- setup
+    def write_config(self) -> None:
+        for sub in ("run", "log", "mon", "osd", "rgw"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        root = self.root
+        self.conf.write_text(
+            f"""[global]
+fsid = {self.fsid}
+mon host = v1:127.0.0.1:{self.mon_port}
+mon initial members = a
+ms bind msgr2 = false
+ms mon client mode = crc
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth allow insecure global id reclaim = true
+client mount timeout = 30
+rados mon op timeout = 30
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+mon max pg per osd = 1000
+osd crush chooseleaf type = 0
+# The OSD's own crush update at start sends a zero fsid to a monitor without auth and
+# fails; the OSD is placed in the crush map by hand instead.
+osd crush update on start = false
+osd class update on start = false
+osd objectstore = memstore
+memstore device bytes = 2147483648
+run dir = {root}/run
+admin socket = {root}/run/$name.asok
+pid file = {root}/run/$name.pid
+log file = {root}/log/$name.log
+log to stderr = false
+err to stderr = false
+mon data = {root}/mon/$id
+osd data = {root}/osd/$id
+keyring = {root}/keyring
+crash dir = {root}/crash
+
+[{RGW_NAME}]
+rgw frontends = beast endpoint=127.0.0.1:{self.rgw_port}
+rgw data = {root}/rgw
+rgw sts key = {self.sts_key}
+rgw s3 auth use sts = true
+rgw enable apis = s3, s3website, admin, sts, iam
+rgw thread pool size = 64
+"""
+        )
+
+    def start(self, timeout: float = 120) -> None:
+        missing = missing_programs()
+        if missing:
+            raise CephNotInstalledError(
+                f"Ceph is not installed (missing {', '.join(missing)}). Install it with:\n"
+                f"  {INSTALL_HINT}\n(or run `make ceph` in the infnminio-boto checkout)."
+            )
+        deadline = time.monotonic() + timeout
+        self.write_config()
+        conf = str(self.conf)
+        self._run(
+            [
+                "ceph-authtool",
+                "--create-keyring",
+                str(self.root / "keyring"),
+                "--gen-key",
+                "-n",
+                "mon.",
+            ],
+            "creating the keyring",
+        )
+        monmap = str(self.root / "monmap")
+        self._run(
+            [
+                "monmaptool",
+                "--create",
+                "--clobber",
+                "--fsid",
+                self.fsid,
+                "--addv",
+                "a",
+                f"[v1:127.0.0.1:{self.mon_port}]",
+                monmap,
+            ],
+            "monmaptool",
+        )
+        self._run(
+            ["ceph-mon", "-c", conf, "--mkfs", "-i", "a", "--monmap", monmap], "ceph-mon --mkfs"
+        )
+        self._run(["ceph-mon", "-c", conf, "-i", "a"], "starting ceph-mon")
+        self._wait(
+            lambda: self._quiet_ok(["ceph", "-c", conf, "--connect-timeout", "5", "mon", "stat"]),
+            deadline,
+            "the monitor",
+        )
+        osd_uuid = str(uuid.uuid4())
+        osd_id = self.ceph("osd", "new", osd_uuid).strip()
+        (self.root / "osd" / osd_id).mkdir(parents=True, exist_ok=True)
+        self.ceph("osd", "crush", "add", f"osd.{osd_id}", "1.0", "root=default", "host=sandbox")
+        self._run(
+            ["ceph-osd", "-c", conf, "-i", osd_id, "--mkfs", "--osd-uuid", osd_uuid],
+            "ceph-osd --mkfs",
+        )
+        self._run(["ceph-osd", "-c", conf, "-i", osd_id], "starting ceph-osd")
+        self._wait(self._osd_up, deadline, "the OSD")
+        self._run(["radosgw", "-c", conf, "-n", RGW_NAME], "starting radosgw")
+        self._wait(self._rgw_answers, deadline, "radosgw")
+
+    def _quiet_ok(self, args: Sequence[str]) -> bool:
+        try:
+            return (
+                subprocess.run(
+                    list(args), capture_output=True, timeout=15, stdin=subprocess.DEVNULL
+                ).returncode
+                == 0
+            )
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _osd_up(self) -> bool:
+        try:
+            return '"num_up_osds":1' in self.ceph("osd", "stat", "-f", "json").replace(" ", "")
+        except SandboxStartError:
+            return False
+
+    def _rgw_answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.rgw_port), timeout=1) as conn:
+                conn.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return conn.recv(12).startswith(b"HTTP/1.")
+        except OSError:
+            return False
+
+    def _wait(self, check, deadline: float, what: str) -> None:
+        while time.monotonic() < deadline:
+            if check():
+                return
+            for pid in self.dead_daemons():
+                raise SandboxStartError(
+                    f"{what} did not come up: a daemon ({pid}) exited; see {self.log_dir}"
+                )
+            time.sleep(0.25)
+        raise SandboxStartError(f"{what} did not come up in time; see the logs in {self.log_dir}")
+
+    def dead_daemons(self) -> List[str]:
+        dead = []
+        for pid_file in self.pid_files():
+            try:
+                pid = int(pid_file.read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if not _alive(pid):
+                dead.append(pid_file.stem)
+        return dead
+
+    def daemon_pids(self) -> Dict[str, int]:
+        pids = {}
+        for pid_file in self.pid_files():
+            try:
+                pids[pid_file.stem] = int(pid_file.read_text().strip())
+            except (OSError, ValueError):
+                continue
+        return pids
+
+    def stop(self) -> None:
+        """Stop radosgw first, then the OSD, then the monitor."""
+        order = sorted(
+            self.daemon_pids().items(),
+            key=lambda item: ("rgw" not in item[0], "osd" not in item[0]),
+        )
+        for _name, pid in order:
+            if str(self.root) in pid_command_line(pid) or not _alive(pid):
+                stop_pid(pid)
