@@ -54,7 +54,9 @@ STATE_FILE = "sandbox.json"
 
 def default_directory() -> Path:
     """Where ``infnminio-boto sandbox start`` puts its sandbox: short, one per user."""
-    return Path(os.environ.get("INFNMINIO_SANDBOX_DIR") or f"/tmp/infnminio-sandbox-{os.getuid()}")
+    # /tmp keeps admin socket paths under 107 characters; start() checks ownership.
+    fallback = f"/tmp/infnminio-sandbox-{os.getuid()}"  # noqa: S108
+    return Path(os.environ.get("INFNMINIO_SANDBOX_DIR") or fallback)
 
 
 def _compact(document: Dict[str, Any]) -> str:
