@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,12 @@ class Sandbox:
         started = time.monotonic()
         self.cleanup_leftovers(self.directory)
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(self.directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            raise SandboxStartError(
+                f"{self.directory} is not a directory owned by this user: choose another "
+                "directory (INFNMINIO_SANDBOX_DIR)."
+            )
         os.chmod(self.directory, 0o700)
         try:
             self._start(timeout)
