@@ -339,8 +339,13 @@ class Sandbox:
     def cleanup_leftovers(directory: Path) -> None:
         """Stop whatever a (possibly crashed) sandbox in ``directory`` left running."""
         directory = Path(directory)
-        if not directory.exists():
+        if not os.path.lexists(directory):
             return
+        if not _is_sandbox_directory(directory):
+            raise SandboxStartError(
+                f"{directory} exists but is not a sandbox directory (no {STATE_FILE}); it is "
+                "left untouched. Choose another directory (INFNMINIO_SANDBOX_DIR)."
+            )
         CephCluster(directory).stop()
         try:
             state = json.loads((directory / STATE_FILE).read_text())
@@ -363,6 +368,18 @@ class Sandbox:
         return (
             f"Sandbox(directory={str(self.directory)!r}, endpoint={self.state.get('endpoint')!r})"
         )
+
+
+def _is_sandbox_directory(directory: Path) -> bool:
+    """Ours to wipe: a real directory of this user that is empty or holds sandbox files."""
+    try:
+        info = os.lstat(directory)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        return False
+    names = set(os.listdir(directory))
+    return not names or STATE_FILE in names or "ceph.conf" in names or "issuer-key.pem" in names
 
 
 def write_in_place(path: str, text: str) -> None:
