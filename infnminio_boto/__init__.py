@@ -24,6 +24,7 @@ __all__ = [
     "session",
     "install",
     "credentials",
+    "endpoint_url",
     "StsWireProvider",
     "InfnMinioSession",
     "StsWireCredentials",
@@ -65,6 +66,13 @@ def credentials(**settings: Any) -> TemporaryCredentials:
     from .settings import Settings
 
     return fetch_credentials(Settings.resolve(**settings))
+
+
+def endpoint_url(**settings: Any) -> str:
+    """The configured object-store endpoint as a URL, for ``endpoint_url=`` arguments."""
+    from .settings import Settings
+
+    return Settings.resolve(**settings).endpoint.url
 
 
 def __getattr__(name: str) -> Any:

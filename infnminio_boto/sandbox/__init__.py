@@ -79,6 +79,7 @@ class Sandbox:
         subject: str = "sandbox-user",
         token_lifetime: int = 1200,
         token_refresh_interval: int = 300,
+        watch_owner: bool = True,
     ) -> None:
         if directory is None:
             directory = tempfile.mkdtemp(prefix="imb-", dir="/tmp")
@@ -86,6 +87,9 @@ class Sandbox:
         self.subject = subject
         self.token_lifetime = token_lifetime
         self.token_refresh_interval = token_refresh_interval
+        # Stop everything if this process dies without stop(); off for `sandbox start`,
+        # whose process exits at once while the sandbox lives on.
+        self.watch_owner = watch_owner
         self.state: Dict[str, Any] = {}
 
     # ----------------------------------------------------------------- facts
@@ -238,6 +242,7 @@ class Sandbox:
                     str(issuer_port),
                     str(self.token_refresh_interval),
                     str(self.token_lifetime),
+                    str(os.getpid() if self.watch_owner else 0),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -252,9 +257,11 @@ class Sandbox:
         url = f"{self.state['issuer']}/.well-known/openid-configuration"
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise SandboxStartError(
-                    f"The sandbox OIDC issuer exited at start; see {self.directory}/agent.log"
-                )
+                try:
+                    log_tail = (self.directory / "agent.log").read_text()[-1500:]
+                except OSError:
+                    log_tail = ""
+                raise SandboxStartError(f"The sandbox OIDC issuer exited at start:\n{log_tail}")
             try:
                 with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 (loopback)
                     if answer.status == 200:
@@ -352,7 +359,7 @@ class Sandbox:
         except (OSError, ValueError):
             state = {}
         agent = state.get("agent_pid")
-        if agent and str(directory) in pid_command_line(agent):
+        if agent and agent != os.getpid() and str(directory) in pid_command_line(agent):
             stop_pid(agent)
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -1,0 +1,153 @@
+"""``infnminio-boto sandbox start|status|stop|token``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="local OIDC issuer + Ceph RGW with STS, for trying and testing",
+        description="A local OIDC issuer and a real Ceph RGW with STS on 127.0.0.1. "
+        'Configure a shell with: eval "$(infnminio-boto sandbox start)"',
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    def with_dir(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--dir",
+            help="sandbox directory (default: $INFNMINIO_SANDBOX_DIR "
+            "or /tmp/infnminio-sandbox-UID)",
+        )
+
+    start = actions.add_parser("start", help="start it; prints `export` lines on stdout")
+    with_dir(start)
+    start.add_argument("--subject", default="sandbox-user", help="subject of the tokens")
+    start.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=1200,
+        help="lifetime of the tokens written to the token file (s)",
+    )
+    start.add_argument(
+        "--refresh-interval",
+        type=int,
+        default=300,
+        help="how often the token file is rewritten, like sts-wire (s)",
+    )
+    start.add_argument("--format", choices=("sh", "fish", "json"), default="sh")
+    start.set_defaults(handler=run_start)
+
+    status = actions.add_parser("status", help="is it running? (exit 0 if so, 7 if not)")
+    with_dir(status)
+    status.set_defaults(handler=run_status)
+
+    stop = actions.add_parser("stop", help="stop what start started and remove its files")
+    with_dir(stop)
+    stop.set_defaults(handler=run_stop)
+
+    token = actions.add_parser("token", help="mint a fresh access token")
+    with_dir(token)
+    token.add_argument("--subject", help="sub claim (default: the sandbox's)")
+    token.add_argument("--audience", default="object", help="aud claim (default: object)")
+    token.add_argument(
+        "--lifetime", type=int, default=1200, help="seconds until exp (negative: already expired)"
+    )
+    token.add_argument(
+        "--write",
+        action="store_true",
+        help="rewrite the sandbox token file in place instead of printing",
+    )
+    token.set_defaults(handler=run_token)
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def exports(environment: dict, shell: str) -> str:
+    if shell == "json":
+        return json.dumps(environment, indent=2)
+    if shell == "fish":
+        return "\n".join(f"set -gx {k} {shlex.quote(v)};" for k, v in environment.items())
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in environment.items())
+
+
+def run_start(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox, SandboxStartError, default_directory
+
+    directory = args.dir or default_directory()
+    try:
+        running = Sandbox.attach(directory)
+        if running.status()["rgw_answers"]:
+            _note(f"A sandbox is already running in {running.directory}; its settings:")
+            print(exports(running.environment(), args.format))
+            return 0
+    except SandboxStartError:
+        pass
+    _note(f"Starting the sandbox in {directory} (Ceph monitor, OSD, radosgw, OIDC issuer)...")
+    sandbox = Sandbox(
+        directory,
+        subject=args.subject,
+        token_lifetime=args.token_lifetime,
+        token_refresh_interval=args.refresh_interval,
+        watch_owner=False,
+    )
+    sandbox.start()
+    _note(
+        f"Sandbox up in {sandbox.state['started_seconds']} s: radosgw at {sandbox.endpoint}, "
+        f"issuer at {sandbox.issuer_url}, token file {sandbox.token_file} "
+        f"(rewritten every {args.refresh_interval} s)."
+    )
+    _note(
+        'Use it with: eval "$(infnminio-boto sandbox start)"; stop it with: '
+        "infnminio-boto sandbox stop"
+    )
+    print(exports(sandbox.environment(), args.format))
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox
+
+    sandbox = Sandbox.attach(args.dir)
+    status = sandbox.status()
+    print(f"directory  {status['directory']}")
+    print(f"endpoint   {status['endpoint']} ({'answering' if status['rgw_answers'] else 'DOWN'})")
+    print(f"issuer     {status['issuer']}")
+    for name, alive in sorted(status["processes"].items()):
+        print(f"{name:<20} {'running' if alive else 'NOT RUNNING'}")
+    healthy = status["rgw_answers"] and all(status["processes"].values())
+    return 0 if healthy else 7
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox, default_directory
+
+    directory = args.dir or default_directory()
+    import os
+
+    if not os.path.lexists(directory):
+        _note(f"No sandbox in {directory}: nothing to stop.")
+        return 0
+    Sandbox.cleanup_leftovers(directory)
+    _note(f"Sandbox in {directory} stopped and removed.")
+    return 0
+
+
+def run_token(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox
+
+    sandbox = Sandbox.attach(args.dir)
+    token = sandbox.mint_token(args.subject, audience=args.audience, lifetime=args.lifetime)
+    if args.write:
+        sandbox.write_token(token)
+        _note(f"Wrote a fresh token to {sandbox.token_file}.")
+    else:
+        print(token)
+    return 0

@@ -1,0 +1,69 @@
+"""`infnminio-boto sandbox start|status|token|stop` as a user runs them in a shell."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
+COMMAND = [sys.executable, "-m", "infnminio_boto.cli"]
+
+
+def run(*args, env=None, check=True):
+    done = subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env, timeout=240)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} exited {done.returncode}: {done.stderr}")
+    return done
+
+
+@pytest.fixture
+def sandbox_dir():
+    directory = f"/tmp/imb-cli-{os.getpid()}"
+    yield directory
+    run("sandbox", "stop", "--dir", directory, check=False)
+
+
+def test_start_eval_use_status_token_stop(sandbox_dir, tmp_path):
+    if shutil.which("radosgw") is None and not os.environ.get("CI"):
+        pytest.skip("Ceph is not installed")
+    started = run("sandbox", "start", "--dir", sandbox_dir)
+    lines = started.stdout.strip().splitlines()
+    assert lines and all(line.startswith("export INFNMINIO_") for line in lines)
+    assert "Sandbox up" in started.stderr  # human notes go to stderr only
+
+    # eval "$(infnminio-boto sandbox start)" then the library with no arguments
+    script = tmp_path / "use.sh"
+    script.write_text(
+        f'eval "$({" ".join(COMMAND)} sandbox start --dir {sandbox_dir} 2>/dev/null)"\n'
+        f'{sys.executable} -c "import infnminio_boto; '
+        "s3 = infnminio_boto.session().client('s3'); s3.create_bucket(Bucket='from-shell'); "
+        "print(sorted(b['Name'] for b in s3.list_buckets()['Buckets']))\"\n"
+    )
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("INFNMINIO_")}
+    used = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, env=clean_env, timeout=120
+    )
+    assert used.returncode == 0, used.stderr
+    assert "from-shell" in used.stdout
+
+    status = run("sandbox", "status", "--dir", sandbox_dir)
+    assert "answering" in status.stdout
+
+    token = run("sandbox", "token", "--dir", sandbox_dir, "--subject", "bob", "--lifetime", "60")
+    assert token.stdout.count(".") == 2
+
+    run("sandbox", "stop", "--dir", sandbox_dir)
+    assert not os.path.exists(sandbox_dir)
+    after = run("sandbox", "status", "--dir", sandbox_dir, check=False)
+    assert after.returncode == 7
+    assert "No sandbox" in after.stderr
+
+
+def test_stop_without_a_sandbox_is_harmless(tmp_path):
+    done = run("sandbox", "stop", "--dir", str(tmp_path / "none"))
+    assert "nothing to stop" in done.stderr
