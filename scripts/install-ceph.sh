@@ -5,8 +5,5 @@ if command -v radosgw >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 \
     && command -v ceph-osd >/dev/null 2>&1 && command -v radosgw-admin >/dev/null 2>&1; then
     exit 0
 fi
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 echo "Installing Ceph (radosgw, ceph-mon, ceph-osd, ceph-common) from Debian's packages..." >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install --no-install-recommends -y -qq \
-    radosgw ceph-mon ceph-osd ceph-common >/dev/null
+exec sh "$(dirname "$0")/apt-install.sh" radosgw ceph-mon ceph-osd ceph-common
