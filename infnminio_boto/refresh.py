@@ -21,38 +21,17 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Optional
 
 from botocore.credentials import DeferredRefreshableCredentials
 
 from .errors import InfnMinioError, StsError
 from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
+from .windows import keep_margin, refresh_windows
 
 __all__ = ["StsWireCredentials", "refresh_windows", "keep_margin"]
 
 logger = logging.getLogger(__name__)
-
-BOTOCORE_ADVISORY_SECONDS = 15 * 60
-BOTOCORE_MANDATORY_SECONDS = 10 * 60
-
-
-def refresh_windows(lifetime_seconds: float) -> Tuple[float, float]:
-    """(advisory, mandatory) seconds before expiry at which to refresh.
-
-    botocore's 15/10 minutes for credentials of an hour or more; a third and a sixth of
-    the lifetime for shorter ones, so 900-second keys are used for 10 minutes before an
-    early refresh is tried and are renewed for sure 2.5 minutes before expiry.
-    """
-    lifetime = max(lifetime_seconds, 1.0)
-    return (
-        min(BOTOCORE_ADVISORY_SECONDS, lifetime / 3),
-        min(BOTOCORE_MANDATORY_SECONDS, lifetime / 6),
-    )
-
-
-def keep_margin(lifetime_seconds: float) -> float:
-    """After a failed refresh, keys with more than this many seconds left are kept."""
-    return min(60.0, max(lifetime_seconds, 1.0) / 10)
 
 
 def _utc_now() -> datetime:
@@ -115,6 +94,7 @@ class StsWireCredentials(DeferredRefreshableCredentials):
         except InfnMinioError as exc:
             return self._after_failure(exc)
         left = (fresh.expiration - self._time_fetcher()).total_seconds()
+        lifetime = fresh.lifetime or left
         if left <= 1:
             return self._after_failure(
                 StsError(
@@ -127,8 +107,10 @@ class StsWireCredentials(DeferredRefreshableCredentials):
             self._failures = 0
             self._last_error = None
             self._retry_not_before = 0.0
-            self._advisory_refresh_timeout, self._mandatory_refresh_timeout = refresh_windows(left)
-            self._keep_margin = keep_margin(left)
+            self._advisory_refresh_timeout, self._mandatory_refresh_timeout = refresh_windows(
+                lifetime
+            )
+            self._keep_margin = keep_margin(lifetime)
             self._current = fresh
             self.exchanges += 1
         return fresh.to_botocore_metadata()

@@ -4,20 +4,25 @@ Precedence, highest first: explicit keyword argument, ``INFNMINIO_*`` environmen
 variable, the preset of the endpoint's host, the built-in default. An explicit empty
 ``role_arn=""`` means "send no RoleArn" even where the preset has one.
 
-This module is on the credential_process hot path: standard library only.
+This module is on the credential_process hot path: standard library only, and
+collections.namedtuple rather than dataclasses (which import ``inspect``, 10 ms) or
+typing.NamedTuple (``typing``, 3 ms).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 import os
 import re
-from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple
+from collections import namedtuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+
+# typing costs 3 ms of import time on the credential_process hot path; the
+# annotations are strings (PEP 563), so the names are needed by type checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Mapping, Optional, Tuple
 
 __all__ = ["Endpoint", "Preset", "Settings", "PRESETS", "DEFAULT_ENDPOINT", "SETTING_NAMES"]
 
@@ -32,13 +37,16 @@ MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 365 * 24 * 3600
 
 
-@dataclasses.dataclass(frozen=True)
-class Preset:
-    """What is known about a production endpoint."""
+class Preset(namedtuple("Preset", "role_arn server max_duration_seconds", defaults=(None,))):
+    """What is known about a production endpoint.
 
+    ``server`` is ``"rgw"`` or ``"minio"`` (it words error messages).
+    """
+
+    __slots__ = ()
     role_arn: Optional[str]
-    server: str  # "rgw" or "minio": used to word error messages
-    max_duration_seconds: Optional[int] = None
+    server: str
+    max_duration_seconds: Optional[int]
 
 
 PRESETS: Dict[str, Preset] = {
@@ -61,6 +69,8 @@ SETTING_NAMES: Dict[str, str] = {
     "allow_insecure_http": "INFNMINIO_ALLOW_INSECURE_HTTP",
     "timeout": "INFNMINIO_TIMEOUT",
     "max_attempts": "INFNMINIO_MAX_ATTEMPTS",
+    "cache": "INFNMINIO_CACHE",
+    "cache_dir": "INFNMINIO_CACHE_DIR",
 }
 
 _SESSION_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_=,.@-]{2,64}$")
@@ -68,10 +78,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-@dataclasses.dataclass(frozen=True)
-class Endpoint:
+class Endpoint(namedtuple("Endpoint", "scheme host port")):
     """An object-store endpoint, normalised from ``host``, ``host:port`` or a URL."""
 
+    __slots__ = ()
     scheme: str
     host: str
     port: Optional[int]
@@ -127,6 +137,8 @@ class Endpoint:
     def is_loopback(self) -> bool:
         if self.host == "localhost" or self.host.endswith(".localhost"):
             return True
+        import ipaddress  # rarely needed: keep it off the credential_process hot path
+
         try:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
@@ -139,21 +151,32 @@ class Endpoint:
 def default_token_files(environ: Mapping[str, str]) -> Tuple[str, ...]:
     """The token files tried, in order, when none is configured."""
     candidates = []
-    home = environ.get("HOME") or str(Path.home())
+    home = environ.get("HOME") or os.path.expanduser("~")
     candidates.append(os.path.join(home, ".token"))
     candidates.append("/home/.token")  # where sts-wire writes it on INFN's JupyterHub
     return tuple(dict.fromkeys(candidates))
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """The resolved configuration. Build it with :meth:`Settings.resolve`."""
+_SETTINGS_FIELDS = (
+    "endpoint token_files token_file_configured role_arn role_session_name duration_seconds "
+    "region ca_bundle allow_insecure_http timeout max_attempts preset cache cache_dir"
+)
 
+
+class Settings(namedtuple("Settings", _SETTINGS_FIELDS, defaults=(True, None))):
+    """The resolved configuration. Build it with :meth:`Settings.resolve`.
+
+    ``token_files`` is the one configured path, or the default locations in order;
+    ``role_session_name`` None means "derived from the token's subject"; ``cache_dir``
+    is where the cross-process cache lives.
+    """
+
+    __slots__ = ()
     endpoint: Endpoint
-    token_files: Tuple[str, ...]  # one configured path, or the defaults in order
+    token_files: Tuple[str, ...]
     token_file_configured: bool
     role_arn: Optional[str]
-    role_session_name: Optional[str]  # None: derived from the token's subject
+    role_session_name: Optional[str]
     duration_seconds: int
     region: str
     ca_bundle: Optional[str]
@@ -161,6 +184,8 @@ class Settings:
     timeout: float
     max_attempts: int
     preset: Optional[Preset]
+    cache: bool
+    cache_dir: Optional[str]
 
     @classmethod
     def resolve(cls, environ: Optional[Mapping[str, str]] = None, **overrides: object) -> Settings:
@@ -249,6 +274,20 @@ class Settings:
         if max_attempts < 1:
             raise ConfigurationError("max_attempts must be at least 1.")
 
+        cache_value = pick("cache")
+        use_cache = True if cache_value[0] is None else _boolean(cache_value)
+        cache_dir_value, _ = pick("cache_dir")
+        cache_dir = (
+            os.path.expanduser(os.fspath(cache_dir_value))  # type: ignore[arg-type]
+            if cache_dir_value is not None
+            else None
+        )
+        if cache_dir is None and (env.get("XDG_CACHE_HOME") or "").strip():
+            cache_dir = os.path.join(env["XDG_CACHE_HOME"], "infnminio-boto")
+        if cache_dir is None:
+            home = env.get("HOME") or os.path.expanduser("~")
+            cache_dir = os.path.join(home, ".cache", "infnminio-boto")
+
         settings = cls(
             endpoint=endpoint,
             token_files=token_files,
@@ -262,6 +301,8 @@ class Settings:
             timeout=timeout,
             max_attempts=max_attempts,
             preset=preset,
+            cache=use_cache,
+            cache_dir=cache_dir,
         )
         settings.check_transport()
         return settings

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlencode
 
@@ -203,7 +204,13 @@ def parse_response(
             "request_id": request_id,
         }
     return (
-        TemporaryCredentials(access_key, secret_key, session_token, expiration),  # type: ignore[arg-type]
+        TemporaryCredentials(
+            access_key,  # type: ignore[arg-type]
+            secret_key,  # type: ignore[arg-type]
+            session_token,  # type: ignore[arg-type]
+            expiration,
+            issued_at=datetime.now(timezone.utc).replace(microsecond=0),
+        ),
         {},
     )
 
@@ -368,6 +375,9 @@ def exchange(
     """
     import urllib3
 
+    from . import _log
+
+    _log.ensure_configured()
     settings.check_transport()
     url = settings.endpoint.url + "/"
     body = urlencode(build_form(settings, token))

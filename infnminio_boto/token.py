@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
 import os
 import stat
 import time
+from collections import namedtuple
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Optional, Sequence, Tuple
 
 from .errors import TokenExpiredError, TokenFileError
 
-__all__ = ["OidcToken", "read_token", "parse_jwt_claims", "describe_age"]
+# typing costs 3 ms of import time on the credential_process hot path; the
+# annotations are strings (PEP 563), so the names are needed by type checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional, Sequence, Tuple
+
+__all__ = ["OidcToken", "read_token", "ensure_not_expired", "parse_jwt_claims", "describe_age"]
 
 # How long a read that finds an empty or cut-short file keeps trying. sts-wire's
 # truncate-then-write leaves the file incomplete for microseconds, not seconds.
@@ -37,14 +42,18 @@ class _NotAJwtError(Exception):
     """Internal: why a text is not a JWT (never carries the text)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class OidcToken:
-    """A JWT read from ``path``; ``repr`` shows the claims that matter, never the token."""
+class OidcToken(namedtuple("OidcToken", "path value claims modified", defaults=(0.0,))):
+    """A JWT read from ``path``; ``repr`` shows the claims that matter, never the token.
 
+    ``value`` is the token itself, ``claims`` its decoded (unverified) payload and
+    ``modified`` the file's mtime.
+    """
+
+    __slots__ = ()
     path: str
-    value: str = dataclasses.field(repr=False)
-    claims: Mapping[str, Any] = dataclasses.field(repr=False)
-    modified: float = dataclasses.field(repr=False, default=0.0)
+    value: str
+    claims: Mapping[str, Any]
+    modified: float
 
     @property
     def subject(self) -> Optional[str]:
@@ -222,12 +231,14 @@ def read_token(
     now: Optional[Callable[[], float]] = None,
     patience: float = TORN_READ_PATIENCE_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
+    check_expiry: bool = True,
 ) -> OidcToken:
     """Read and check the token in the first existing file of ``paths``.
 
     ``configured`` says whether the path was set by the user (the error then names only
     that file) or is the list of defaults. Raises :class:`TokenFileError` or
-    :class:`TokenExpiredError`; never returns an expired token.
+    :class:`TokenExpiredError`; never returns an expired token unless ``check_expiry``
+    is false (the cache may still hold valid keys obtained with it).
     """
     clock = now or time.time
     path = _locate(paths, configured)
@@ -284,16 +295,22 @@ def read_token(
             ) from None
 
     token = OidcToken(path=path, value=token_text, claims=claims, modified=modified)
-    left = token.seconds_left(clock())
-    if left is not None and left <= EXPIRY_LEEWAY_SECONDS:
-        age = time.time() - modified if modified else None
-        written = f" The file was last written {describe_age(-age)}." if age is not None else ""
-        state = f"expired {describe_age(left)}" if left < 0 else f"expires {describe_age(left)}"
-        raise TokenExpiredError(
-            f"The token in {path} {state} (exp {_iso(token.expires_at)})."  # type: ignore[arg-type]
-            f"{written} sts-wire refreshes this file and "
-            "may not be running: restart it (or write a fresh token with oidc-token), then "
-            "retry. The expired token was not sent.",
-            path=path,
-        )
+    if check_expiry:
+        ensure_not_expired(token, clock())
     return token
+
+
+def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
+    """Raise :class:`TokenExpiredError` if ``token`` is expired or about to be."""
+    left = token.seconds_left(now)
+    if left is None or left > EXPIRY_LEEWAY_SECONDS:
+        return
+    age = time.time() - token.modified if token.modified else None
+    written = f" The file was last written {describe_age(-age)}." if age is not None else ""
+    state = f"expired {describe_age(left)}" if left < 0 else f"expires {describe_age(left)}"
+    raise TokenExpiredError(
+        f"The token in {token.path} {state} (exp {_iso(token.expires_at)})."  # type: ignore[arg-type]
+        f"{written} sts-wire refreshes this file and may not be running: restart it (or "
+        "write a fresh token with oidc-token), then retry. The expired token was not sent.",
+        path=token.path,
+    )

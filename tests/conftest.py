@@ -21,6 +21,7 @@ def _isolated_environment(
     for name in list(os.environ):
         if name.startswith("INFNMINIO_") or name.startswith("AWS_"):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))

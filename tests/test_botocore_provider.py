@@ -158,7 +158,7 @@ def test_no_secret_in_logs_errors_or_reprs(rgw_sts, settings_for, token_file, ca
     issued = next(iter(rgw_sts.issued.values()))
     rgw_sts.script(*[__import__("fake_sts").Fault(503, b"")] * 3)
     try:
-        infnminio_boto.credentials(**settings_for(rgw_sts))
+        infnminio_boto.credentials(**settings_for(rgw_sts, cache=False))
     except infnminio_boto.StsError as exc:
         error_text = str(exc) + repr(exc)
     shown = "\n".join(

@@ -21,10 +21,15 @@ Exit codes (one per error class, so scripts and SDKs can tell them apart):
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
-from typing import List, Optional
+
+# argparse and typing are imported only where needed: `credential-process` answered from
+# the cache must start as fast as possible (see the benchmarks).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any, Callable, List, Optional
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -38,6 +43,10 @@ EXIT_S3 = 8
 
 # subcommand -> module under infnminio_boto.cli
 SUBCOMMANDS = {
+    "credential-process": "credential_process",
+    "configure": "configure",
+    "env": "env",
+    "doctor": "doctor",
     "sandbox": "sandbox",
 }
 
@@ -76,6 +85,36 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--duration-seconds", type=int, help="credential lifetime requested")
     group.add_argument("--region", help="S3 region name")
     group.add_argument("--ca-bundle", help="PEM file of certificate authorities to trust")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="diagnostics on stderr (-vv: debug)"
+    )
+
+
+def configure_logging(verbosity: int) -> None:
+    """Diagnostics go to stderr only; stdout belongs to the command's output.
+
+    Without -v, logging is set up only when the first warning comes (it costs a few
+    milliseconds of import time on the credential_process hot path).
+    """
+    if verbosity <= 0:
+        from .. import _log
+
+        _log.on_first_use = lambda: _setup_logging(0)
+        return
+    _setup_logging(verbosity)
+
+
+def _setup_logging(verbosity: int) -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("infnminio-boto: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("infnminio_boto")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(
+        logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    )
 
 
 def settings_from_flags(args: argparse.Namespace) -> dict:
@@ -93,7 +132,10 @@ def settings_from_flags(args: argparse.Namespace) -> dict:
     }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that subcommand's module is imported."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="infnminio-boto",
         description="S3 credentials for INFN Cloud from the sts-wire OIDC token file.",
@@ -103,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module_name in SUBCOMMANDS.values():
+    for name, module_name in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(f".{module_name}", __name__)
         module.add_parser(subparsers)
     return parser
@@ -111,10 +155,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    command = next((word for word in arguments if not word.startswith("-")), None)
+    if command == "credential-process" and arguments[0] == command:
+        # The SDKs run this on every new session: skip building an argparse parser.
+        from .credential_process import fast_parse, run
+
+        fast = fast_parse(arguments[1:])
+        if fast is not None:
+            return dispatch(run, fast)
+    parser = build_parser(only=command if command in SUBCOMMANDS else None)
     args = parser.parse_args(arguments)
+    return dispatch(args.handler, args)
+
+
+def dispatch(handler: Callable[[Any], Optional[int]], args: Any) -> int:
+    """Run a command; our errors become one line on stderr and their exit code."""
     try:
-        return int(args.handler(args) or 0)
+        return int(handler(args) or 0)
     except KeyboardInterrupt:
         print("infnminio-boto: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,218 @@
+"""``infnminio-boto doctor``: check the whole chain and say what to do where it breaks.
+
+settings -> token file -> token claims -> STS exchange -> credential lifetime -> one S3
+call -> cache. Each line is OK, WARN or FAIL; the exit code is that of the first failure
+(see ``infnminio_boto.cli``), 0 when nothing failed. The exchange always goes to the
+server (the cache is neither read nor written), and no secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import List, Optional
+
+from . import (
+    EXIT_OK,
+    EXIT_S3,
+    add_settings_flags,
+    configure_logging,
+    exit_code_for,
+    settings_from_flags,
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check token file, exchange, credentials and S3, and say what to fix",
+        description="Check every link of the chain: settings, token file, STS exchange, "
+        "credential lifetime, one S3 call and the cache. Exits non-zero when one fails.",
+    )
+    add_settings_flags(parser)
+    parser.set_defaults(handler=run)
+
+
+class Report:
+    def __init__(self) -> None:
+        self.exit_code = EXIT_OK
+
+    def line(self, status: str, topic: str, text: str) -> None:
+        print(f"{status:<4}  {topic:<12} {text}", flush=True)
+
+    def ok(self, topic: str, text: str) -> None:
+        self.line("OK", topic, text)
+
+    def warn(self, topic: str, text: str) -> None:
+        self.line("WARN", topic, text)
+
+    def fail(self, topic: str, text: str, code: int) -> None:
+        self.line("FAIL", topic, text)
+        if self.exit_code == EXIT_OK:
+            self.exit_code = code
+
+
+def _source(name: str, given: dict) -> str:
+    if name in given:
+        return f"--{name.replace('_', '-')}"
+    variable = f"INFNMINIO_{name.upper()}"
+    if (os.environ.get(variable) or "").strip():
+        return variable
+    return ""
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
+    from ..errors import InfnMinioError
+    from ..settings import Settings
+    from ..token import describe_age, read_token
+
+    report = Report()
+    given = settings_from_flags(args)
+    try:
+        settings = Settings.resolve(**given)
+    except InfnMinioError as error:
+        report.fail("settings", str(error), exit_code_for(error))
+        return report.exit_code
+
+    source = _source("endpoint", given) or "default"
+    preset = (
+        f"preset {settings.endpoint.host} ({settings.preset.server})"
+        if settings.preset
+        else "no preset"
+    )
+    report.ok(
+        "endpoint",
+        f"{settings.endpoint.url} (from {source}; {preset}); RoleArn "
+        f"{settings.role_arn or 'none'}; duration {settings.duration_seconds} s; "
+        f"region {settings.region}",
+    )
+
+    # --- token file
+    if settings.token_file_configured:
+        why = f"set by {_source('token_file', given)}"
+    else:
+        why = "first existing default location of " + ", ".join(settings.token_files)
+    try:
+        token = read_token(
+            settings.token_files, configured=settings.token_file_configured, check_expiry=False
+        )
+    except InfnMinioError as error:
+        report.fail("token file", str(error), exit_code_for(error))
+        return report.exit_code
+    age = time.time() - token.modified
+    report.ok("token file", f"{token.path} ({why}); written {describe_age(-age)}")
+    if age > 30 * 60:
+        report.warn(
+            "token file",
+            "not rewritten for over 30 minutes: sts-wire refreshes it "
+            "every ~15 minutes, so it may not be running",
+        )
+
+    claims = (
+        f"subject {token.subject or '-'}, issuer {token.issuer or '-'}, audience "
+        f"{', '.join(token.audience) or '-'}"
+    )
+    left = token.seconds_left()
+    if left is not None and left <= 5:
+        report.fail(
+            "token",
+            f"{claims}: expired {describe_age(left)}. Restart sts-wire (or "
+            "write a fresh token with oidc-token), then retry.",
+            4,
+        )
+        return report.exit_code
+    expiry = "no exp claim" if left is None else f"expires {describe_age(left)}"
+    report.ok("token", f"{claims}; {expiry}")
+    if settings.server_kind == "rgw" and "object" not in token.audience:
+        report.warn(
+            "token",
+            "INFN's Ceph RGW accepts tokens with audience 'object': get "
+            "them with `oidc-token --aud object` or sts-wire's default settings",
+        )
+
+    # --- exchange
+    from ..sts import exchange
+
+    try:
+        credentials = exchange(settings, token)
+    except InfnMinioError as error:
+        report.fail("exchange", str(error), exit_code_for(error))
+        return report.exit_code
+    lifetime = credentials.seconds_left()
+    report.ok(
+        "exchange",
+        f"AssumeRoleWithWebIdentity gave access key "
+        f"{credentials.access_key[:4]}***, valid {describe_age(lifetime)}",
+    )
+    if lifetime < 16 * 60:
+        report.warn(
+            "lifetime",
+            f"credentials expire {describe_age(lifetime)}: inside the "
+            "AWS SDKs' 15-minute refresh window, so credential_process users would "
+            "ask again on every call; raise duration_seconds to 3600",
+        )
+    else:
+        report.ok(
+            "lifetime",
+            f"{int(lifetime // 60)} minutes: enough for the SDKs' 15-minute refresh window",
+        )
+
+    # --- one S3 call
+    problem = _check_s3(settings, credentials)
+    if problem is None:
+        report.ok("s3", f"ListBuckets at {settings.endpoint.url} answered")
+    else:
+        report.fail("s3", problem, EXIT_S3)
+
+    # --- cache
+    from ..cache import CacheUnavailable, CredentialCache
+
+    cache = CredentialCache(settings.cache_dir)
+    if not settings.cache:
+        report.warn("cache", "disabled (INFNMINIO_CACHE=0): every process exchanges the token")
+    else:
+        try:
+            cache._ensure_directory()
+            report.ok("cache", f"{cache.directory} (private to this user)")
+        except CacheUnavailable as reason:
+            report.warn("cache", f"not usable ({reason}): each process will exchange the token")
+    return report.exit_code
+
+
+def _check_s3(settings, credentials) -> Optional[str]:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint.url,
+        region_name=settings.region,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+        verify=settings.ca_bundle if settings.ca_bundle else True,
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 2},
+            connect_timeout=5,
+            read_timeout=settings.timeout,
+        ),
+    )
+    try:
+        client.list_buckets()
+    except ClientError as error:
+        details: List[str] = [
+            str(error.response.get("Error", {}).get("Code", "?")),
+            str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")),
+        ]
+        return (
+            f"ListBuckets was refused ({' '.join(d for d in details if d)}): the keys work "
+            "for STS but not for S3. The role's policy may not allow s3:ListAllMyBuckets "
+            "(try a bucket you own), or the region/endpoint is wrong."
+        )
+    except BotoCoreError as error:
+        return f"ListBuckets failed: {error}. Check the endpoint and the network."
+    return None

@@ -1,0 +1,82 @@
+"""``infnminio-boto env``: credentials and endpoint as environment variables.
+
+For tools that read the environment: the AWS SDKs and CLI (``AWS_*``), s5cmd
+(``S3_ENDPOINT_URL``), rclone (``RCLONE_S3_*`` with ``env_auth``) and MinIO's mc
+(``MC_HOST_<alias>``). The keys do not refresh: run it again when they expire (the
+``Expiration`` is printed too), or prefer a profile with credential_process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from typing import Dict
+from urllib.parse import quote
+
+from . import add_settings_flags, configure_logging, settings_from_flags
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "env",
+        help="print credentials and endpoint as environment variables (AWS, s5cmd, rclone, mc)",
+        description='Print credentials as environment variables: eval "$(infnminio-boto env)". '
+        "They do not refresh; the Expiration is included.",
+    )
+    add_settings_flags(parser)
+    parser.add_argument("--format", choices=("sh", "fish", "json", "dotenv"), default="sh")
+    parser.add_argument("--mc-alias", default="infn", help="alias for MC_HOST_<alias> (mc)")
+    parser.add_argument("--no-cache", action="store_true", help="always exchange the token")
+    parser.set_defaults(handler=run)
+
+
+def variables(settings, credentials, mc_alias: str) -> Dict[str, str]:
+    from ..temporary_credentials import format_timestamp
+
+    endpoint = settings.endpoint
+    userinfo = ":".join(
+        quote(part, safe="")
+        for part in (credentials.access_key, credentials.secret_key, credentials.token)
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_SESSION_TOKEN": credentials.token,
+        "AWS_CREDENTIAL_EXPIRATION": format_timestamp(credentials.expiration),
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+        "AWS_ENDPOINT_URL_S3": endpoint.url,
+        "S3_ENDPOINT_URL": endpoint.url,  # s5cmd
+        "RCLONE_S3_PROVIDER": "Ceph" if settings.server_kind != "minio" else "Minio",
+        "RCLONE_S3_ENV_AUTH": "true",
+        "RCLONE_S3_ENDPOINT": endpoint.url,
+        "RCLONE_S3_REGION": settings.region,
+        f"MC_HOST_{mc_alias}": f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
+    }
+
+
+def render(values: Dict[str, str], style: str) -> str:
+    if style == "json":
+        return json.dumps(values, indent=2)
+    if style == "fish":
+        return "\n".join(f"set -gx {k} {shlex.quote(v)};" for k, v in values.items())
+    if style == "dotenv":
+        return "\n".join(f"{k}={json.dumps(v)}" for k, v in values.items())
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
+    from ..fetch import fetch_credentials
+    from ..settings import Settings
+    from ..windows import fresh_for_botocore
+
+    overrides = settings_from_flags(args)
+    if args.no_cache:
+        overrides["cache"] = False
+    settings = Settings.resolve(**overrides)
+    credentials = fetch_credentials(settings, fresh_enough=fresh_for_botocore)
+    sys.stdout.write(render(variables(settings, credentials, args.mc_alias), args.format) + "\n")
+    return 0
