@@ -196,13 +196,13 @@ class CredentialCache:
         fetch: Callable[[], TemporaryCredentials],
         fresh_enough: Callable[[TemporaryCredentials], bool],
         *,
-        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        lock_timeout: Optional[float] = None,
     ) -> TemporaryCredentials:
         """Cached credentials if ``fresh_enough``, else fetch once for all processes."""
         cached = self.read(key)
         if cached is not None and fresh_enough(cached):
             return cached
-        fd = self._lock(key, lock_timeout)
+        fd = self._lock(key, LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout)
         try:
             cached = self.read(key)  # someone may have refreshed while we waited
             if cached is not None and fresh_enough(cached):

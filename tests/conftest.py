@@ -8,6 +8,7 @@ from typing import Iterator
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "cli"))
 
 from fake_sts import FakeSts
 from jwt_helpers import make_jwt, write_in_place

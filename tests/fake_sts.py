@@ -143,6 +143,7 @@ class FakeSts:
         self.issued: Dict[str, Issued] = {}
         self.s3_requests: List[Dict[str, str]] = []
         self.s3_failures = 0
+        self.s3_deny = False  # answer every S3 request 403 AccessDenied
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
 
@@ -256,6 +257,9 @@ class FakeSts:
         auth = lowered.get("authorization", "")
         access_key = auth.split("Credential=")[1].split("/")[0] if "Credential=" in auth else ""
         issued = self.issued.get(access_key)
+        if self.s3_deny:
+            self.s3_failures += 1
+            return 403, rgw_error_xml("AccessDenied")
         if issued is None or lowered.get("x-amz-security-token") != issued.session_token:
             self.s3_failures += 1
             return 403, rgw_error_xml("InvalidAccessKeyId")

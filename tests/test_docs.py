@@ -65,11 +65,19 @@ def test_readme_python_block(code, infnminio_sandbox, tmp_path):
         run([sys.executable, "-c", code], env)
 
 
-def test_readme_shell_blocks():
+def test_readme_shell_blocks(tmp_path):
     blocks = readme_blocks("sh")
     assert blocks, "the README has shell blocks marked for testing"
     directory = f"/tmp/imb-readme-{os.getpid()}"
-    env = environment({"INFNMINIO_SANDBOX_DIR": directory})
+    env = environment(
+        {
+            "INFNMINIO_SANDBOX_DIR": directory,
+            "HOME": str(tmp_path),  # configure writes ~/.aws/config
+            "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        }
+    )
+    env = {k: v for k, v in env.items() if k not in ("AWS_PROFILE", "XDG_CACHE_HOME")}
     try:
         for code in blocks:
             run(["bash", "-euo", "pipefail", "-c", code], env)

@@ -145,12 +145,22 @@ class CephCluster:
             )
         return done.stdout
 
-    def ceph(self, *args: str, timeout: float = 30) -> str:
-        return self._run(
-            ["ceph", "-c", str(self.conf), "--connect-timeout", "20", *args],
-            f"ceph {' '.join(args)}",
-            timeout=timeout,
-        )
+    def ceph(self, *args: str, timeout: float = 30, attempts: int = 5) -> str:
+        """Run a ceph command, retried: without auth the client can send a command
+        before it has the monitor map (a zero fsid), which the monitor refuses with
+        EPERM. Every command used here is idempotent."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._run(
+                    ["ceph", "-c", str(self.conf), "--connect-timeout", "20", *args],
+                    f"ceph {' '.join(args)}",
+                    timeout=timeout,
+                )
+            except SandboxStartError:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def radosgw_admin(self, *args: str) -> str:
         return self._run(
@@ -282,7 +292,8 @@ rgw thread pool size = 64
 
     def _osd_up(self) -> bool:
         try:
-            return '"num_up_osds":1' in self.ceph("osd", "stat", "-f", "json").replace(" ", "")
+            status = self.ceph("osd", "stat", "-f", "json", attempts=1)
+            return '"num_up_osds":1' in status.replace(" ", "")
         except SandboxStartError:
             return False
 

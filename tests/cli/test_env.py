@@ -1,0 +1,69 @@
+"""`infnminio-boto env`: variables for the AWS CLI, s5cmd, rclone and mc."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from helpers import COMMAND, clean_environment, run_cli
+
+
+@pytest.fixture
+def env_for(tmp_path, rgw_sts, token_file):
+    return clean_environment(
+        HOME=str(tmp_path),
+        INFNMINIO_ENDPOINT=rgw_sts.url,
+        INFNMINIO_TOKEN_FILE=token_file,
+        INFNMINIO_ROLE_ARN="arn:aws:iam:::role/IAMaccess",
+        INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
+    )
+
+
+def test_json_format_has_every_tool(env_for, rgw_sts):
+    done = run_cli("env", "--format", "json", env=env_for)
+    assert done.returncode == 0, done.stderr
+    values = json.loads(done.stdout)
+    issued = rgw_sts.issued[values["AWS_ACCESS_KEY_ID"]]
+    assert values["AWS_SECRET_ACCESS_KEY"] == issued.secret_key
+    assert values["AWS_SESSION_TOKEN"] == issued.session_token
+    assert values["AWS_ENDPOINT_URL_S3"] == values["S3_ENDPOINT_URL"] == rgw_sts.url
+    assert values["RCLONE_S3_ENV_AUTH"] == "true" and values["RCLONE_S3_ENDPOINT"] == rgw_sts.url
+    mc = urlsplit(values["MC_HOST_infn"])
+    assert unquote(mc.username) == issued.access_key
+    assert [unquote(p) for p in mc.password.split(":")] == [issued.secret_key, issued.session_token]
+
+
+@pytest.mark.parametrize("style", ["sh", "fish", "dotenv"])
+def test_shell_formats_round_trip(env_for, style):
+    done = run_cli("env", "--format", style, env=env_for)
+    assert done.returncode == 0, done.stderr
+    if style == "sh":
+        shown = subprocess.run(
+            ["sh", "-c", 'eval "$1"; printf %s "$AWS_SESSION_TOKEN"', "sh", done.stdout],
+            capture_output=True,
+            text=True,
+        )
+        assert shown.stdout and shown.stdout in done.stdout
+    elif style == "dotenv":
+        pairs = dict(line.split("=", 1) for line in done.stdout.splitlines())
+        assert json.loads(pairs["AWS_REGION"]) == "us-east-1"
+    else:
+        assert done.stdout.startswith("set -gx AWS_ACCESS_KEY_ID ")
+
+
+@pytest.mark.sandbox
+def test_eval_then_aws_cli(infnminio_sandbox, tmp_path):
+    env = clean_environment(
+        HOME=str(tmp_path),
+        INFNMINIO_CACHE_DIR=str(tmp_path / "c"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        **infnminio_sandbox.environment(),
+    )
+    script = f'eval "$({" ".join(COMMAND)} env)"\naws s3 mb s3://from-env\naws s3 ls\n'
+    done = subprocess.run(
+        ["bash", "-euc", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "from-env" in done.stdout
