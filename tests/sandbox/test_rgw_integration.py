@@ -139,7 +139,8 @@ def test_duration_above_the_role_maximum(infnminio_sandbox, own_token_file):
 
 
 def test_refresh_by_forcing_expiry(infnminio_sandbox, own_token_file):
-    session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file))
+    # Without the shared cache, so that the refresh is a real exchange with RGW.
+    session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file, cache=False))
     s3 = session.client("s3")
     s3.list_buckets()
     creds = session.get_credentials()
@@ -151,9 +152,21 @@ def test_refresh_by_forcing_expiry(infnminio_sandbox, own_token_file):
     assert creds.exchanges == 2
 
 
+def test_forced_refresh_with_the_cache_takes_the_shared_keys(
+    infnminio_sandbox, own_token_file, tmp_path
+):
+    config = settings(infnminio_sandbox, own_token_file, cache_dir=str(tmp_path / "cache"))
+    first = infnminio_boto.session(**config)
+    first.client("s3").list_buckets()
+    second = infnminio_boto.session(**config)  # another notebook of the same user
+    second.client("s3").list_buckets()
+    key = first.get_credentials().get_frozen_credentials().access_key
+    assert second.get_credentials().get_frozen_credentials().access_key == key
+
+
 def test_token_rewritten_in_place_while_8_threads_refresh(infnminio_sandbox, own_token_file):
     """sts-wire's truncate-then-write must never make a refresh fail."""
-    session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file))
+    session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file, cache=False))
     s3 = session.client("s3")
     s3.create_bucket(Bucket="rewrite")
     creds = session.get_credentials()
