@@ -19,6 +19,14 @@ from infnminio_boto.sandbox import Sandbox
 EXAMPLES = Path(__file__).resolve().parent
 STEPS = [
     ("boto3 through infnminio_boto.session()", "boto3_session.py"),
+    ("the AWS CLI through a credential_process profile", "aws_cli.sh"),
+    ("pyarrow: Parquet with a refreshing S3FileSystem", "pyarrow_parquet.py"),
+    ("the minio SDK with a refreshing provider", "minio_client.py"),
+    ("the old InfnMinio API, one import changed", "migrate_from_infnminio.py"),
+    ("pandas through s3fs", "pandas_fsspec.py"),
+    ("polars with a refreshing credential provider", "polars_lazy.py"),
+    ("DuckDB SQL on S3", "duckdb_sql.py"),
+    ("Dask worker processes sharing one exchange", "dask_cluster.py"),
 ]
 
 
@@ -34,14 +42,16 @@ def main() -> int:
         say(f"  up in {time.monotonic() - started:.0f} s; radosgw at {sandbox.endpoint}")
         say(f"  token file {sandbox.token_file} is rewritten in place, like sts-wire does")
         environment = dict(os.environ, **sandbox.environment())
+        # The AWS CLI and pyarrow steps write an AWS profile: keep it out of ~/.aws.
+        environment["AWS_CONFIG_FILE"] = str(sandbox.directory / "aws-config")
+        environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
         for name in ("INFNMINIO_ENDPOINT", "INFNMINIO_TOKEN_FILE", "INFNMINIO_ROLE_ARN"):
             say(f"  {name}={environment[name]}")
         failures = 0
         for title, script in STEPS:
             say(f"\n-- {title} ({script})")
-            done = subprocess.run(
-                [sys.executable, str(EXAMPLES / script)], env=environment, check=False
-            )
+            command = [sys.executable] if script.endswith(".py") else ["sh"]
+            done = subprocess.run([*command, str(EXAMPLES / script)], env=environment, check=False)
             if done.returncode != 0:
                 failures += 1
                 say(f"   FAILED (exit {done.returncode})")

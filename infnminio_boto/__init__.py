@@ -7,11 +7,11 @@ and the ``credential_process`` command never loads boto3 when its cache answers.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ConfigurationError,
     InfnMinioError,
+    MissingDependencyError,
     StsError,
     TokenExpiredError,
     TokenFileError,
@@ -36,6 +36,19 @@ __all__ = [
     "TokenExpiredError",
     "StsError",
     "TransportError",
+    "MissingDependencyError",
+    "pyarrow_kwargs",
+    "s3_filesystem",
+    "minio_kwargs",
+    "minio_client",
+    "InfnMinio",
+    "StsWireMinioProvider",
+    "storage_options",
+    "s3fs_filesystem",
+    "InfnS3FileSystem",
+    "polars_storage_options",
+    "polars_credential_provider",
+    "duckdb_create_secret",
 ]
 
 _LAZY = {
@@ -46,9 +59,30 @@ _LAZY = {
     "StsWireCredentials": "refresh",
     "Settings": "settings",
     "TemporaryCredentials": "temporary_credentials",
+    "pyarrow_kwargs": "adapters.arrow",
+    "s3_filesystem": "adapters.arrow",
+    "minio_kwargs": "adapters.minio",
+    "minio_client": "adapters.minio",
+    "InfnMinio": "adapters.minio",
+    "StsWireMinioProvider": "adapters.minio",
+    "storage_options": "adapters.fsspec",
+    "s3fs_filesystem": "adapters.fsspec",
+    "InfnS3FileSystem": "adapters.fsspec",
+    "polars_storage_options": "adapters.polars",
+    "polars_credential_provider": "adapters.polars",
+    "duckdb_create_secret": "adapters.duckdb",
 }
 
+# typing stays out of the credential_process hot path (annotations are strings).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from .adapters.arrow import pyarrow_kwargs, s3_filesystem
+    from .adapters.duckdb import duckdb_create_secret
+    from .adapters.fsspec import InfnS3FileSystem, s3fs_filesystem, storage_options
+    from .adapters.minio import InfnMinio, StsWireMinioProvider, minio_client, minio_kwargs
+    from .adapters.polars import polars_credential_provider, polars_storage_options
     from .botocore_provider import InfnMinioSession, StsWireProvider, install, session
     from .refresh import StsWireCredentials
     from .settings import Settings

@@ -24,6 +24,7 @@ __all__ = [
     "TokenExpiredError",
     "StsError",
     "TransportError",
+    "MissingDependencyError",
     "scrub",
 ]
 
@@ -80,6 +81,16 @@ class TransportError(InfnMinioError):
     def __init__(self, message: str, *, endpoint: Optional[str] = None) -> None:
         super().__init__(message)
         self.endpoint = endpoint
+
+
+class MissingDependencyError(InfnMinioError, ImportError):
+    """An optional library an adapter needs is not installed; the message says which extra."""
+
+    def __init__(self, library: str, extra: str) -> None:
+        super().__init__(
+            f"{library} is not installed: pip install 'infnminio-boto[{extra}]' "
+            f"(or pip install {library})."
+        )
 
 
 # A JWT is three base64url segments; the first one always starts with "eyJ" ('{"').

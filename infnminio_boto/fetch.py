@@ -13,7 +13,7 @@ from __future__ import annotations
 from .cache import CredentialCache, cached_fetch, entry_key
 from .settings import Settings
 from .temporary_credentials import TemporaryCredentials
-from .token import ensure_not_expired, read_token
+from .token import ensure_not_expired, read_token, token_from_text
 from .windows import fresh_for_library
 
 # typing costs 3 ms of import time on the credential_process hot path; the
@@ -31,25 +31,32 @@ def fetch_credentials(
     *,
     fresh_enough: Optional[Callable[[TemporaryCredentials], bool]] = None,
     use_cache: Optional[bool] = None,
+    token: Optional[str] = None,
 ) -> TemporaryCredentials:
     """Credentials for ``settings``: from the cache when ``fresh_enough``, else exchanged.
 
-    ``fresh_enough`` defaults to "outside the library's own advisory window".
+    ``fresh_enough`` defaults to "outside the library's own advisory window". ``token``
+    is a JWT to use instead of the token file (the old InfnMinio API takes one).
     """
-    token = read_token(
-        settings.token_files, configured=settings.token_file_configured, check_expiry=False
-    )
+    if token is not None:
+        oidc_token = token_from_text(token)
+    else:
+        oidc_token = read_token(
+            settings.token_files,
+            configured=settings.token_file_configured,
+            check_expiry=False,
+        )
 
     def exchange_now() -> TemporaryCredentials:
         from .sts import exchange  # urllib3 and xmltodict only when a request is sent
 
-        ensure_not_expired(token)
-        return exchange(settings, token)
+        ensure_not_expired(oidc_token)
+        return exchange(settings, oidc_token)
 
     if not (settings.cache if use_cache is None else use_cache):
         return exchange_now()
     rule = fresh_enough or (
         lambda creds: fresh_for_library(creds, default_lifetime=settings.duration_seconds)
     )
-    key = entry_key(settings.endpoint.url, settings.role_arn, token.issuer, token.subject)
+    key = entry_key(settings.endpoint.url, settings.role_arn, oidc_token.issuer, oidc_token.subject)
     return cached_fetch(CredentialCache(settings.cache_dir), key, exchange_now, rule)

@@ -29,7 +29,7 @@ from .errors import InfnMinioError, StsError
 from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
 from .windows import keep_margin, refresh_windows
 
-__all__ = ["StsWireCredentials", "refresh_windows", "keep_margin"]
+__all__ = ["StsWireCredentials", "RefreshPolicy", "refresh_windows", "keep_margin"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,22 +38,18 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class StsWireCredentials(DeferredRefreshableCredentials):
-    """Deferred refreshable credentials fed by a zero-argument ``fetch`` callable.
+class RefreshPolicy:
+    """Lifetime-sized windows and backoff, mixed into botocore's refreshable credentials.
 
-    Nothing is fetched until the keys are first needed.
+    Shared by :class:`StsWireCredentials` (botocore) and the aiobotocore variant used
+    for s3fs; ``_refresh_from_source`` is the synchronous refresh function.
     """
 
-    def __init__(
-        self,
-        fetch: Callable[[], TemporaryCredentials],
-        *,
-        method: str = "sts-wire",
-        time_fetcher: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        super().__init__(
-            refresh_using=self._refresh_from_source, method=method, time_fetcher=time_fetcher
-        )
+    _time_fetcher: Callable[[], datetime]
+    _advisory_refresh_timeout: float
+    _mandatory_refresh_timeout: float
+
+    def _init_policy(self, fetch: Callable[[], TemporaryCredentials]) -> None:
         self._fetch = fetch
         self._current: Optional[TemporaryCredentials] = None
         self._keep_margin = 0.0
@@ -65,15 +61,21 @@ class StsWireCredentials(DeferredRefreshableCredentials):
 
     def __repr__(self) -> str:
         current = self._current
+        name = type(self).__name__
         if current is None:
-            return "StsWireCredentials(not fetched yet)"
+            return f"{name}(not fetched yet)"
         return (
-            f"StsWireCredentials(access_key={mask(current.access_key)!r}, "
+            f"{name}(access_key={mask(current.access_key)!r}, "
             f"expiration={format_timestamp(current.expiration)!r})"
         )
 
+    @property
+    def current(self) -> Optional[TemporaryCredentials]:
+        """The keys in use (None before the first fetch), without triggering a refresh."""
+        return self._current
+
     def refresh_needed(self, refresh_in: Optional[float] = None) -> bool:
-        needed = super().refresh_needed(refresh_in)
+        needed = super().refresh_needed(refresh_in)  # type: ignore[misc]
         if (
             needed
             and self._current is not None
@@ -94,7 +96,9 @@ class StsWireCredentials(DeferredRefreshableCredentials):
         except InfnMinioError as exc:
             return self._after_failure(exc)
         left = (fresh.expiration - self._time_fetcher()).total_seconds()
-        lifetime = fresh.lifetime or left
+        # Size the windows by the keys' whole lifetime (also for keys another process
+        # cached earlier), so every process sharing them refreshes at the same point.
+        lifetime = fresh.lifetime if fresh.lifetime and fresh.lifetime >= left else left
         if left <= 1:
             return self._after_failure(
                 StsError(
@@ -138,3 +142,25 @@ class StsWireCredentials(DeferredRefreshableCredentials):
                 )
                 return current.to_botocore_metadata()
         raise error
+
+
+class StsWireCredentials(RefreshPolicy, DeferredRefreshableCredentials):
+    """Deferred refreshable credentials fed by a zero-argument ``fetch`` callable.
+
+    Nothing is fetched until the keys are first needed.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], TemporaryCredentials],
+        *,
+        method: str = "sts-wire",
+        time_fetcher: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        DeferredRefreshableCredentials.__init__(
+            self,
+            refresh_using=self._refresh_from_source,
+            method=method,
+            time_fetcher=time_fetcher,
+        )
+        self._init_policy(fetch)

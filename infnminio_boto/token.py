@@ -314,3 +314,13 @@ def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
         "write a fresh token with oidc-token), then retry. The expired token was not sent.",
         path=token.path,
     )
+
+
+def token_from_text(text: str, source: str = "the token argument") -> OidcToken:
+    """An :class:`OidcToken` from a JWT given as a string rather than a file."""
+    try:
+        value = _extract_jwt(text.strip())
+        claims = parse_jwt_claims(value)
+    except _NotAJwtError as reason:
+        raise TokenFileError(f"{source} is not a JWT access token: {reason}.", path=None) from None
+    return OidcToken(path=source, value=value, claims=claims, modified=0.0)

@@ -76,3 +76,45 @@ def settings_for(token_file):
 def captured_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+@pytest.fixture
+def sandbox_token_file(infnminio_sandbox, tmp_path) -> str:
+    """A token file of the test's own, with a fresh token from the sandbox issuer."""
+    path = str(tmp_path / "sandbox-token")
+    write_in_place(path, infnminio_sandbox.mint_token(lifetime=3600) + "\n")
+    return path
+
+
+@pytest.fixture
+def sandbox_settings(infnminio_sandbox, sandbox_token_file, tmp_path) -> dict:
+    """Settings keywords for the sandbox with a private cache and token file."""
+    return dict(
+        infnminio_sandbox.settings(),
+        token_file=sandbox_token_file,
+        cache_dir=str(tmp_path / "cache"),
+    )
+
+
+@pytest.fixture
+def expiring(infnminio_sandbox, sandbox_settings):
+    """(proxy, settings): the sandbox behind a proxy whose credentials live 12 s."""
+    from expiring_proxy import ExpiringProxy
+
+    with ExpiringProxy(infnminio_sandbox.endpoint, lifetime=12) as proxy:
+        yield proxy, dict(sandbox_settings, endpoint=proxy.url)
+
+
+@pytest.fixture
+def bucket(infnminio_sandbox, sandbox_settings, request) -> str:
+    """A fresh bucket named after the test."""
+    import re
+
+    import infnminio_boto
+
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-") + "-b"
+    s3 = infnminio_boto.session(**sandbox_settings).client("s3")
+    existing = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    if name not in existing:
+        s3.create_bucket(Bucket=name)
+    return name

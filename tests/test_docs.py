@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "demo.py")
+EXAMPLES = sorted(
+    p for p in (ROOT / "examples").iterdir() if p.suffix in (".py", ".sh") and p.name != "demo.py"
+)
 BLOCK = re.compile(r"(<!-- test: (?P<marker>\w+) -->\n)?```(?P<lang>\w+)\n(?P<code>.*?)```", re.S)
 
 pytestmark = pytest.mark.sandbox
@@ -41,7 +43,8 @@ def run(args, env, timeout=300):
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(script, infnminio_sandbox):
-    run([sys.executable, str(script)], environment(infnminio_sandbox.environment()))
+    command = [sys.executable] if script.suffix == ".py" else ["sh"]
+    run([*command, str(script)], environment(infnminio_sandbox.environment()))
 
 
 def test_demo_runs_end_to_end():

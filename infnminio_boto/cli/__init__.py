@@ -94,12 +94,13 @@ def configure_logging(verbosity: int) -> None:
     """Diagnostics go to stderr only; stdout belongs to the command's output.
 
     Without -v, logging is set up only when the first warning comes (it costs a few
-    milliseconds of import time on the credential_process hot path).
+    milliseconds of import time on the credential_process hot path). ``verbosity`` -1
+    keeps even warnings quiet.
     """
     if verbosity <= 0:
         from .. import _log
 
-        _log.on_first_use = lambda: _setup_logging(0)
+        _log.on_first_use = lambda: _setup_logging(verbosity)
         return
     _setup_logging(verbosity)
 
@@ -112,9 +113,8 @@ def _setup_logging(verbosity: int) -> None:
     logger = logging.getLogger("infnminio_boto")
     logger.addHandler(handler)
     logger.propagate = False
-    logger.setLevel(
-        logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    )
+    levels = {-1: logging.CRITICAL, 0: logging.WARNING, 1: logging.INFO}
+    logger.setLevel(levels.get(verbosity, logging.DEBUG))
 
 
 def settings_from_flags(args: argparse.Namespace) -> dict:

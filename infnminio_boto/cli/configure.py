@@ -43,11 +43,15 @@ def config_path() -> Path:
 
 
 def command_prefix() -> List[str]:
-    """How to run this very command later, by absolute path."""
-    script = Path(sys.argv[0])
-    if script.name == "infnminio-boto" and os.access(script, os.X_OK):
-        return [str(script.resolve())]
-    return [str(Path(sys.executable).resolve()), "-m", "infnminio_boto"]
+    """How to run this very command later, by absolute path.
+
+    Symlinks are not resolved: a virtualenv's python is a symlink whose path is what
+    makes it find the virtualenv's packages.
+    """
+    for candidate in (Path(sys.argv[0]), Path(sys.executable).parent / "infnminio-boto"):
+        if candidate.name == "infnminio-boto" and os.access(candidate, os.X_OK):
+            return [os.path.abspath(candidate)]
+    return [os.path.abspath(sys.executable), "-m", "infnminio_boto"]
 
 
 def section_name(profile: str) -> str:
@@ -150,14 +154,13 @@ def credentials_file_has(profile: str) -> bool:
     return any(name == profile for name, _ in _split_sections(text.splitlines(keepends=True)))
 
 
-def run(args: argparse.Namespace) -> int:
-    configure_logging(args.verbose)
-    from ..settings import Settings
+def profile_values(settings, given: Dict[str, object]) -> Dict[str, str]:
+    """The managed keys of a profile for ``settings``.
 
-    given = settings_from_flags(args)
-    settings = Settings.resolve(**given)  # validates; env variables count as given too
+    Settings that were given (``given``) or come from ``INFNMINIO_*`` variables are
+    written into the credential_process command, so the profile works in any shell.
+    """
     flags = ["--endpoint", settings.endpoint.url]
-    environ = os.environ
     for name, flag in (
         ("token_file", "--token-file"),
         ("role_arn", "--role-arn"),
@@ -166,24 +169,54 @@ def run(args: argparse.Namespace) -> int:
         ("ca_bundle", "--ca-bundle"),
     ):
         variable = f"INFNMINIO_{name.upper()}"
-        if name in given or (environ.get(variable) or "").strip():
+        if name in given or (os.environ.get(variable) or "").strip():
             value = getattr(settings, name if name != "token_file" else "token_files")
             if name == "token_file":
                 value = os.path.abspath(value[0])
             flags += [flag, "" if value is None else str(value)]
+    if not settings.cache:
+        flags.append("--no-cache")
     command = " ".join(
         shlex.quote(part) for part in [*command_prefix(), "credential-process", *flags]
     )
-    values = {
+    return {
         "credential_process": command,
         "endpoint_url": settings.endpoint.url,
         "region": settings.region,
     }
+
+
+def write_profile(profile: str, values: Dict[str, str]) -> Tuple[Path, bool]:
+    """Set the profile in the AWS config file; returns (path, whether it changed)."""
     path = config_path()
     old = path.read_text() if path.exists() else ""
-    new = update_config(old, args.profile, values) + "\n"
-    if new != old:
-        write_atomically(path, new)
+    new = update_config(old, profile, values) + "\n"
+    if new == old:
+        return path, False
+    write_atomically(path, new)
+    return path, True
+
+
+def ensure_profile(profile: str, settings) -> Path:
+    """Make ``profile`` run our credential_process with every one of ``settings``."""
+    given: Dict[str, object] = {"token_file": True, "duration_seconds": True}
+    for name in ("role_arn", "role_session_name", "ca_bundle"):
+        if getattr(settings, name) is not None:
+            given[name] = True
+    if settings.role_arn is None and settings.preset and settings.preset.role_arn:
+        given["role_arn"] = True  # written as --role-arn '': no RoleArn, as asked
+    path, _ = write_profile(profile, profile_values(settings, given))
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
+    from ..settings import Settings
+
+    given = settings_from_flags(args)
+    settings = Settings.resolve(**given)  # validates; env variables count as given too
+    path, changed = write_profile(args.profile, profile_values(settings, given))
+    if changed:
         print(f"Profile '{args.profile}' written to {path}.")
     else:
         print(f"Profile '{args.profile}' in {path} is already up to date.")

@@ -81,7 +81,11 @@ def fast_parse(argv: List[str]) -> Optional[SimpleNamespace]:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging(args.verbose)
+    # Some SDKs (DuckDB's aws extension) fail when the process writes anything to
+    # stderr, even on success: warnings appear only with -v or on a terminal. A
+    # failure is always reported (one line) and exits non-zero.
+    quiet = args.verbose <= 0 and not sys.stderr.isatty()
+    configure_logging(-1 if quiet else args.verbose)
     from ..fetch import fetch_credentials
     from ..settings import Settings
     from ..token import describe_age
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.resolve(**overrides)
     credentials = fetch_credentials(settings, fresh_enough=fresh_for_botocore)
     left = credentials.seconds_left()
-    if left <= BOTOCORE_ADVISORY_SECONDS:
+    if left <= BOTOCORE_ADVISORY_SECONDS and not quiet:
         print(
             f"infnminio-boto: warning: these credentials expire {describe_age(left)}, inside "
             "the SDKs' 15-minute refresh window, so they will ask again at once: raise "

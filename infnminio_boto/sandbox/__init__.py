@@ -338,6 +338,35 @@ class Sandbox:
             "issuer": self.state.get("issuer"),
         }
 
+    def sts_requests(self, settle: float = 0.0) -> int:
+        """How many AssumeRoleWithWebIdentity requests radosgw has served so far.
+
+        Counted from radosgw's access log: ``POST /`` requests not made by the sandbox
+        administrator (whose IAM calls also go to ``/``). A server-side count for tests
+        and benchmarks that check how many exchanges a workload causes. radosgw writes
+        its log from a background thread: ``settle`` waits until the count has stayed
+        the same for that many seconds (at most 10 s).
+        """
+        if settle > 0:
+            deadline = time.monotonic() + 10
+            last, since = self.sts_requests(), time.monotonic()
+            while time.monotonic() < deadline and time.monotonic() - since < settle:
+                time.sleep(0.2)
+                now = self.sts_requests()
+                if now != last:
+                    last, since = now, time.monotonic()
+            return last
+        log = self.directory / "log" / "client.rgw.sandbox.log"
+        try:
+            text = log.read_text(errors="replace")
+        except OSError:
+            return 0
+        return sum(
+            1
+            for line in text.splitlines()
+            if '"POST / HTTP/1.1"' in line and " - sandbox-admin [" not in line
+        )
+
     def stop(self) -> None:
         """Stop every daemon by its pid file and remove the directory."""
         self.cleanup_leftovers(self.directory)

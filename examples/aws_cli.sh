@@ -1,0 +1,11 @@
+#!/bin/sh
+# The AWS CLI (and every AWS SDK) through a profile whose credential_process is ours.
+set -eu
+bucket="${1:-infnminio-demo}"
+infnminio-boto configure --profile infnminio-example >/dev/null
+aws --profile infnminio-example s3api head-bucket --bucket "$bucket" 2>/dev/null \
+    || aws --profile infnminio-example s3 mb "s3://$bucket" >/dev/null
+echo "hello from the AWS CLI" > "${TMPDIR:-/tmp}/infnminio-aws-cli.txt"
+aws --profile infnminio-example s3 cp --only-show-errors \
+    "${TMPDIR:-/tmp}/infnminio-aws-cli.txt" "s3://$bucket/hello/aws-cli.txt"
+aws --profile infnminio-example s3 ls "s3://$bucket/hello/" | sed 's/^/  /'

@@ -1,0 +1,119 @@
+"""DuckDB: an S3 secret on a connection.
+
+``duckdb_create_secret(con)`` loads the httpfs extension and creates a ``TYPE s3``
+secret with the endpoint (``host:port``), path-style URLs, SSL from the scheme and the
+current keys. DuckDB does not refresh a secret's keys: call it again to replace the
+secret (same name) in long sessions, or use ``refreshing=True``, which creates a
+``credential_chain`` secret that runs our ``credential_process`` through an AWS
+profile (DuckDB's aws extension, ``REFRESH auto``). That extension reads the AWS
+config file once per process, when it is first loaded: create refreshing secrets for
+one set of settings per process, or run ``infnminio-boto configure --profile NAME``
+beforehand and pass ``profile=NAME``.
+
+httpfs and aws come from the ``duckdb-extension-*`` packages when they match the
+installed DuckDB (so no download is needed); otherwise DuckDB installs them itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from ..errors import ConfigurationError, MissingDependencyError, scrub
+from . import resolve, snapshot
+
+__all__ = ["duckdb_create_secret", "load_extension"]
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ConfigurationError(
+            f"DuckDB secret name {name!r} must be letters, digits and underscores."
+        )
+    return name
+
+
+def load_extension(connection: Any, name: str) -> None:
+    """LOAD an extension, from its PyPI package when one matches this DuckDB."""
+    import duckdb
+
+    try:
+        connection.execute(f"LOAD {name}")
+        return
+    except duckdb.Error:
+        pass
+    try:
+        package = importlib.import_module(f"duckdb_extension_{name}")
+        path = os.path.join(
+            os.path.dirname(package.__file__),
+            "extensions",
+            f"v{duckdb.__version__}",
+            f"{name}.duckdb_extension",
+        )
+        if os.path.exists(path):
+            connection.execute(f"LOAD {_quote(path)}")
+            return
+    except ImportError:
+        pass
+    connection.execute(f"INSTALL {name}")
+    connection.execute(f"LOAD {name}")
+
+
+def duckdb_create_secret(
+    connection: Any,
+    *,
+    name: str = "infnminio",
+    refreshing: bool = False,
+    profile: str = "infnminio-boto",
+    **settings: Any,
+) -> None:
+    """Create (or replace) the S3 secret ``name`` on ``connection``."""
+    try:
+        import duckdb
+    except ImportError:
+        raise MissingDependencyError("duckdb", "duckdb") from None
+    resolved = resolve(settings)
+    load_extension(connection, "httpfs")
+    common = [
+        "TYPE s3",
+        f"ENDPOINT {_quote(resolved.endpoint.netloc)}",
+        "URL_STYLE 'path'",
+        f"USE_SSL {'true' if resolved.endpoint.secure else 'false'}",
+        f"REGION {_quote(resolved.region)}",
+    ]
+    if refreshing:
+        from ..cli.configure import ensure_profile
+
+        # The aws extension's SDK reads the AWS config once per process, when it is
+        # first loaded: the profile must be in place before that.
+        ensure_profile(profile, resolved)
+        load_extension(connection, "aws")
+        fields = [
+            *common,
+            "PROVIDER credential_chain",
+            "CHAIN 'process'",
+            f"PROFILE {_quote(profile)}",
+            "REFRESH auto",
+        ]
+    else:
+        credentials = snapshot(resolved)
+        fields = [
+            *common,
+            f"KEY_ID {_quote(credentials.access_key)}",
+            f"SECRET {_quote(credentials.secret_key)}",
+            f"SESSION_TOKEN {_quote(credentials.token)}",
+        ]
+    statement = f"CREATE OR REPLACE SECRET {_identifier(name)} ({', '.join(fields)})"
+    try:
+        connection.execute(statement)
+    except duckdb.Error as error:
+        # DuckDB quotes the statement in its errors: keep the keys out of ours.
+        secrets = [] if refreshing else [credentials.secret_key, credentials.token]
+        raise ConfigurationError(
+            f"DuckDB refused the S3 secret: {scrub(str(error), secrets)}"
+        ) from None

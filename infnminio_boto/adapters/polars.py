@@ -1,0 +1,82 @@
+"""polars: ``storage_options`` and a refreshing ``credential_provider``.
+
+``polars_storage_options()`` holds the current keys (polars does not refresh them);
+``polars_credential_provider()`` is a callable polars calls again when the keys it got
+are about to expire: pass both, the provider for the keys and the options for the
+endpoint::
+
+    pl.scan_parquet("s3://bucket/data.parquet",
+                    storage_options=polars_storage_options(keys=False),
+                    credential_provider=polars_credential_provider())
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+from ..settings import Settings
+from . import refreshing_credentials, resolve, snapshot
+
+__all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
+
+
+def _endpoint_options(settings: Settings) -> Dict[str, str]:
+    return {
+        "aws_endpoint_url": settings.endpoint.url,
+        "aws_region": settings.region,
+        "aws_allow_http": "false" if settings.endpoint.secure else "true",
+        "aws_virtual_hosted_style_request": "false",
+    }
+
+
+def polars_storage_options(*, keys: bool = True, **settings: Any) -> Dict[str, str]:
+    """``storage_options`` for polars' ``read_*``/``scan_*``/``write_*`` on S3.
+
+    With ``keys=False`` only the endpoint options, for use with
+    :func:`polars_credential_provider`.
+    """
+    resolved = resolve(settings)
+    options = _endpoint_options(resolved)
+    if keys:
+        credentials = snapshot(resolved)
+        options.update(
+            aws_access_key_id=credentials.access_key,
+            aws_secret_access_key=credentials.secret_key,
+            aws_session_token=credentials.token,
+        )
+    return options
+
+
+class PolarsCredentialProvider:
+    """A polars credential provider: returns ``(keys, expiry)`` and is called on expiry.
+
+    The expiry given to polars is the start of our mandatory refresh window, so polars
+    asks again before the keys really expire.
+    """
+
+    def __init__(self, settings: Settings, token: Optional[str] = None) -> None:
+        self.settings = settings
+        self._credentials = refreshing_credentials(settings, token=token)
+
+    def __call__(self) -> Tuple[Dict[str, str], Optional[int]]:
+        frozen = self._credentials.get_frozen_credentials()
+        expiry = self._credentials._expiry_time
+        deadline = None
+        if expiry is not None:
+            deadline = int(expiry.timestamp() - self._credentials._mandatory_refresh_timeout)
+        return (
+            {
+                "aws_access_key_id": frozen.access_key,
+                "aws_secret_access_key": frozen.secret_key,
+                "aws_session_token": frozen.token,
+            },
+            deadline,
+        )
+
+    def __repr__(self) -> str:
+        return f"PolarsCredentialProvider({self.settings.describe()})"
+
+
+def polars_credential_provider(**settings: Any) -> PolarsCredentialProvider:
+    """A refreshing ``credential_provider`` for polars."""
+    return PolarsCredentialProvider(resolve(settings))

@@ -1,0 +1,74 @@
+"""The minio SDK against the sandbox: kwargs, a refreshing client, the old InfnMinio API."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import minio
+import pytest
+from minio.error import S3Error
+
+import infnminio_boto
+from infnminio_boto.adapters.minio import InfnMinio, minio_client, minio_kwargs
+
+pytestmark = pytest.mark.sandbox
+
+
+def put_and_get(client, bucket, name, data=b"hello minio"):
+    client.put_object(bucket_name=bucket, object_name=name, data=io.BytesIO(data), length=len(data))
+    response = client.get_object(bucket_name=bucket, object_name=name)
+    try:
+        return response.read()
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def test_kwargs_build_a_working_client(sandbox_settings, bucket, infnminio_sandbox):
+    kwargs = minio_kwargs(**sandbox_settings)
+    assert kwargs["endpoint"] == infnminio_sandbox.endpoint.split("://")[1]
+    assert kwargs["secure"] is False
+    client = minio.Minio(**kwargs)
+    assert put_and_get(client, bucket, "kwargs.txt") == b"hello minio"
+
+
+def test_refreshing_client_round_trip(sandbox_settings, bucket):
+    client = minio_client(**sandbox_settings)
+    assert put_and_get(client, bucket, "client.txt", b"x" * 5000) == b"x" * 5000
+    assert [o.object_name for o in client.list_objects(bucket)] == ["client.txt"]
+
+
+def test_refreshing_client_survives_expiry(expiring, bucket):
+    proxy, settings = expiring
+    static = minio.Minio(**minio_kwargs(**settings))
+    refreshing = minio_client(**dict(settings, cache=False))
+    put_and_get(refreshing, bucket, "before.txt")
+    put_and_get(static, bucket, "before-static.txt")
+    time.sleep(proxy.lifetime + 2)
+    with pytest.raises(S3Error, match="ExpiredToken"):
+        put_and_get(static, bucket, "after-static.txt")
+    assert put_and_get(refreshing, bucket, "after.txt") == b"hello minio"
+    assert proxy.exchanges >= 3
+
+
+def test_old_api_is_a_drop_in(infnminio_sandbox_env, bucket, sandbox_token_file):
+    from infnminio_boto import InfnMinio as Minio
+
+    assert Minio is InfnMinio
+    client = Minio.from_token(endpoint=infnminio_sandbox_env.endpoint)
+    assert isinstance(client, minio.Minio)
+    assert put_and_get(client, bucket, "old-api.txt") == b"hello minio"
+
+    token = open(sandbox_token_file).read().strip()
+    keys = Minio.get_credentials(infnminio_sandbox_env.endpoint, token)
+    assert set(keys) == {"access_key", "secret_key", "session_token"}
+    by_token = Minio.from_token(token=token, endpoint=infnminio_sandbox_env.endpoint)
+    assert put_and_get(by_token, bucket, "by-token.txt") == b"hello minio"
+
+
+def test_provider_repr_holds_no_secret(sandbox_settings):
+    provider = infnminio_boto.StsWireMinioProvider(**sandbox_settings)
+    credentials = provider.retrieve()
+    assert credentials.secret_key not in repr(provider)
+    assert credentials.expiration is not None

@@ -1,0 +1,170 @@
+"""A pass-through proxy in front of the real RGW whose credentials expire in seconds.
+
+RGW will not issue credentials shorter than 900 s, too long for a test. This proxy
+forwards every request to RGW unchanged (SigV4 signatures stay valid: the Host header is
+passed as signed), rewrites the ``Expiration`` of AssumeRoleWithWebIdentity answers to
+``lifetime`` seconds from now, and answers S3 requests signed with keys past that
+moment 400 ``ExpiredToken``, as AWS does. So a client that does not refresh fails after
+``lifetime`` seconds, exactly as it would against a server with short credentials.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Dict, Optional
+from urllib.parse import parse_qs, urlsplit
+
+_EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
+_ACCESS_KEY = re.compile(rb"<AccessKeyId>([^<]*)</AccessKeyId>")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-connection",
+    "expect",
+}
+
+
+class ExpiringProxy:
+    def __init__(self, upstream: str, lifetime: float) -> None:
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname
+        self.upstream_port = parts.port
+        self.lifetime = lifetime
+        self.expiry: Dict[str, float] = {}  # access key -> epoch seconds
+        self.exchanges = 0
+        self.expired_rejections = 0
+        self.forwarded = 0
+        self._lock = threading.Lock()
+        self._server: Optional[ThreadingHTTPServer] = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> ExpiringProxy:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    def rewrite_sts(self, body: bytes) -> bytes:
+        match = _ACCESS_KEY.search(body)
+        if not match:
+            return body
+        deadline = time.time() + self.lifetime
+        with self._lock:
+            self.exchanges += 1
+            self.expiry[match.group(1).decode()] = deadline
+        stamp = datetime.fromtimestamp(deadline, tz=timezone.utc) + timedelta(microseconds=0)
+        text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        return _EXPIRATION.sub(b"<Expiration>" + text + b"</Expiration>", body)
+
+    def expired(self, access_key: Optional[str]) -> bool:
+        if not access_key:
+            return False
+        deadline = self.expiry.get(access_key)
+        return deadline is not None and time.time() >= deadline
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+def _handler(proxy: ExpiringProxy) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _access_key(self) -> Optional[str]:
+            match = _CREDENTIAL.search(self.headers.get("Authorization", ""))
+            if match:
+                return match.group(1)
+            query = parse_qs(urlsplit(self.path).query)
+            credential = (query.get("X-Amz-Credential") or [""])[0]
+            return credential.split("/")[0] or None
+
+        def _reply(self, status: int, headers: Dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            length = str(len(body))
+            for name, value in headers.items():
+                if name.lower() == "content-length":
+                    if self.command == "HEAD":
+                        length = value  # a HEAD answer announces the object's size
+                elif name.lower() not in HOP_BY_HOP:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", length)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _forward(self) -> None:
+            body = _read_body(self)
+            is_sts = (
+                self.command == "POST"
+                and urlsplit(self.path).path == "/"
+                and b"AssumeRoleWithWebIdentity" in body
+            )
+            if not is_sts and proxy.expired(self._access_key()):
+                with proxy._lock:
+                    proxy.expired_rejections += 1
+                self._reply(
+                    400,
+                    {"Content-Type": "application/xml"},
+                    (
+                        b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Code>'
+                        b"<Message>The provided token has expired.</Message></Error>"
+                    ),
+                )
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                headers["Content-Length"] = str(len(body))
+            upstream = http.client.HTTPConnection(
+                proxy.upstream_host, proxy.upstream_port, timeout=60
+            )
+            try:
+                upstream.request(self.command, self.path, body=body or None, headers=headers)
+                answer = upstream.getresponse()
+                payload = answer.read()
+                answer_headers = dict(answer.getheaders())
+                status = answer.status
+            finally:
+                upstream.close()
+            with proxy._lock:
+                proxy.forwarded += 1
+            if is_sts and status == 200:
+                payload = proxy.rewrite_sts(payload)
+            self._reply(status, answer_headers, payload)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward  # noqa: N815
+
+    return Handler
