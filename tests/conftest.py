@@ -10,8 +10,21 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "cli"))
 
+import secret_registry
 from fake_sts import FakeSts
 from jwt_helpers import make_jwt, write_in_place
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Fail a test whose captured output or log holds a secret the suite created."""
+    outcome = yield
+    report = outcome.get_result()
+    text = "\n".join(content for _name, content in report.sections)
+    found = secret_registry.leaked(text)
+    if found and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"secrets in captured output or log: {found}"
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +95,9 @@ def captured_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 def sandbox_token_file(infnminio_sandbox, tmp_path) -> str:
     """A token file of the test's own, with a fresh token from the sandbox issuer."""
     path = str(tmp_path / "sandbox-token")
-    write_in_place(path, infnminio_sandbox.mint_token(lifetime=3600) + "\n")
+    token = infnminio_sandbox.mint_token(lifetime=3600)
+    secret_registry.register(token)
+    write_in_place(path, token + "\n")
     return path
 
 

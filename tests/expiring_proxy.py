@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
+import secret_registry
+
 _EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
 _ACCESS_KEY = re.compile(rb"<AccessKeyId>([^<]*)</AccessKeyId>")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
@@ -67,6 +69,10 @@ class ExpiringProxy:
         match = _ACCESS_KEY.search(body)
         if not match:
             return body
+        for tag in (rb"SecretAccessKey", rb"SessionToken"):
+            found = re.search(rb"<" + tag + rb">([^<]*)</" + tag + rb">", body)
+            if found:
+                secret_registry.register(found.group(1).decode())
         deadline = time.time() + self.lifetime
         with self._lock:
             self.exchanges += 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -23,6 +24,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Deque, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
+
+import secret_registry
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
@@ -132,12 +135,14 @@ class FakeSts:
         credential_lifetime: Optional[float] = None,
         max_duration: int = 3600,
         exchange_delay: float = 0.0,
+        port: int = 0,
     ) -> None:
         assert dialect in ("rgw", "minio", "aws")
         self.dialect = dialect
         self.credential_lifetime = credential_lifetime
         self.max_duration = max_duration
         self.exchange_delay = exchange_delay
+        self.port = port
         self.faults: Deque[Fault] = deque()
         self.requests: List[Recorded] = []
         self.issued: Dict[str, Issued] = {}
@@ -146,6 +151,7 @@ class FakeSts:
         self.s3_deny = False  # answer every S3 request 403 AccessDenied
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
+        self._connections: List[socket.socket] = []
 
     # ---------------------------------------------------------------- control
     def script(self, *faults: Fault) -> None:
@@ -170,7 +176,9 @@ class FakeSts:
 
     def __enter__(self) -> FakeSts:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.port = self._server.server_address[1]
         self._server.daemon_threads = True
         self._server.request_queue_size = 256
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -180,6 +188,14 @@ class FakeSts:
         assert self._server is not None
         self._server.shutdown()
         self._server.server_close()
+        # A stopped server must not go on answering over kept-alive connections.
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     # ------------------------------------------------------------- behaviour
     def _next_fault(self) -> Optional[Fault]:
@@ -187,6 +203,7 @@ class FakeSts:
             return self.faults.popleft() if self.faults else None
 
     def handle_sts(self, form: Dict[str, str], headers: Dict[str, str]) -> Tuple[int, bytes]:
+        secret_registry.register(form.get("WebIdentityToken"))
         with self._lock:
             self.requests.append(Recorded(form, headers, time.time()))
         if "authorization" in {k.lower() for k in headers}:
@@ -224,6 +241,7 @@ class FakeSts:
         )
         if self.exchange_delay:
             time.sleep(self.exchange_delay)
+        secret_registry.register(issued.secret_key, issued.session_token)
         with self._lock:
             self.issued[issued.access_key] = issued
         return 200, success_xml(issued, self.dialect)
@@ -281,6 +299,11 @@ def _make_handler(fake: FakeSts) -> type:
 
         def log_message(self, *args: object) -> None:  # keep test output clean
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            with fake._lock:
+                fake._connections.append(self.connection)
 
         def _send(self, status: int, body: bytes, content_type: str = "text/xml") -> None:
             self.send_response(status)

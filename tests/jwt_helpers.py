@@ -9,6 +9,8 @@ import secrets
 import time
 from typing import Any, Optional
 
+import secret_registry
+
 
 def _segment(obj: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
@@ -26,7 +28,10 @@ def make_jwt(
     if lifetime is not None:
         claims["exp"] = int(time.time() + lifetime)
     signature = base64.urlsafe_b64encode(secrets.token_bytes(256)).rstrip(b"=").decode()
-    return f"{_segment({'alg': 'RS256', 'typ': 'JWT', 'kid': 'k1'})}.{_segment(claims)}.{signature}"
+    header = _segment({"alg": "RS256", "typ": "JWT", "kid": "k1"})
+    token = f"{header}.{_segment(claims)}.{signature}"
+    secret_registry.register(token, signature)
+    return token
 
 
 def write_in_place(path: str, text: str) -> None:

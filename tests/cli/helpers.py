@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import secret_registry
+
 COMMAND = [sys.executable, "-m", "infnminio_boto"]
 SCRIPT = Path(sys.executable).parent / "infnminio-boto"
 
@@ -20,6 +22,11 @@ def clean_environment(**extra: str) -> dict:
 
 
 def run_cli(*args: str, env: dict, timeout: float = 120, stdin=subprocess.DEVNULL):
-    return subprocess.run(
+    done = subprocess.run(
         [*COMMAND, *args], capture_output=True, text=True, env=env, timeout=timeout, stdin=stdin
     )
+    # Diagnostics never carry a secret (stdout may: that is what env and
+    # credential-process are for).
+    found = secret_registry.leaked(done.stderr)
+    assert not found, f"secrets on stderr of {args}: {found}"
+    return done

@@ -1,0 +1,126 @@
+"""Property-based fuzzing of the parsers: whatever the bytes, no exception but ours."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from infnminio_boto.errors import InfnMinioError
+from infnminio_boto.sts import parse_response
+from infnminio_boto.temporary_credentials import parse_timestamp
+from infnminio_boto.token import _NotAJwtError, parse_jwt_claims, token_from_text
+
+FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+ELEMENTS = [
+    "AssumeRoleWithWebIdentityResponse",
+    "AssumeRoleWithWebIdentityResult",
+    "Credentials",
+    "AccessKeyId",
+    "SecretAccessKey",
+    "SessionToken",
+    "Expiration",
+    "Error",
+    "ErrorResponse",
+    "Code",
+    "Message",
+    "RequestId",
+    "sts:Credentials",
+]
+
+
+@st.composite
+def xml_documents(draw):
+    """Nested elements with the names STS answers use, and arbitrary text."""
+
+    def element(depth):
+        name = draw(st.sampled_from(ELEMENTS))
+        if depth > 3 or draw(st.booleans()):
+            text = draw(st.text(max_size=40)).replace("<", "&lt;").replace("&", "&amp;")
+            return f"<{name}>{text}</{name}>"
+        children = "".join(element(depth + 1) for _ in range(draw(st.integers(0, 3))))
+        return f"<{name}>{children}</{name}>"
+
+    document = element(0)
+    if draw(st.booleans()):
+        document = document[: draw(st.integers(0, len(document)))]  # torn
+    return document.encode()
+
+
+@FUZZ
+@given(status=st.sampled_from([200, 400, 403, 500, 503]), body=st.binary(max_size=600))
+def test_parse_response_never_raises_on_random_bytes(status, body):
+    credentials, problem = parse_response(status, body)
+    assert credentials is None or problem == {}
+
+
+@FUZZ
+@given(status=st.sampled_from([200, 400, 403]), body=xml_documents())
+def test_parse_response_never_raises_on_sts_shaped_xml(status, body):
+    credentials, _problem = parse_response(status, body)
+    if credentials is not None:
+        assert credentials.expiration.tzinfo is not None
+
+
+@FUZZ
+@given(st.text(max_size=60))
+def test_timestamps_raise_only_value_error(text):
+    try:
+        moment = parse_timestamp(text)
+    except ValueError:
+        return
+    assert moment.tzinfo is not None
+
+
+def _segment(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@st.composite
+def jwt_like(draw):
+    parts = draw(
+        st.lists(
+            st.one_of(
+                st.text(
+                    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=.",
+                    max_size=40,
+                ),
+                st.builds(
+                    lambda o: _segment(json.dumps(o).encode()),
+                    st.dictionaries(
+                        st.text(max_size=5),
+                        st.one_of(st.integers(), st.text(max_size=8), st.none()),
+                        max_size=4,
+                    ),
+                ),
+                st.builds(_segment, st.binary(max_size=40)),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    return ".".join(parts)
+
+
+@FUZZ
+@given(st.one_of(jwt_like(), st.text(max_size=200)))
+def test_jwt_parsing_raises_only_ours(text):
+    try:
+        claims = parse_jwt_claims(text)
+    except _NotAJwtError:
+        return
+    assert isinstance(claims, dict)
+
+
+@FUZZ
+@given(st.one_of(jwt_like(), st.text(max_size=200)))
+def test_token_from_text_raises_only_ours(text):
+    try:
+        token = token_from_text(text)
+    except InfnMinioError:
+        return
+    token.describe()  # the claims, whatever their types, can be described
+    repr(token)
