@@ -30,6 +30,11 @@ test: install ceph lint
 demo: install ceph
 	$(PY) examples/demo.py
 
+# Benchmarks against the alternatives, side by side in one run: a markdown table (also
+# saved as JSON) and a PNG chart in benchmarks/results/. BENCH_ARGS=--quick for fewer runs.
+bench: install ceph
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
 # Re-resolve the newest versions that fit together and record them for CI.
 constraints:
 	rm -rf .venv-resolve
