@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 import time
 from typing import Any, Optional
 
 import secret_registry
+
+from infnminio_boto.sandbox import write_in_place  # noqa: F401 - re-exported for the tests
 
 
 def _segment(obj: Any) -> str:
@@ -32,12 +33,3 @@ def make_jwt(
     token = f"{header}.{_segment(claims)}.{signature}"
     secret_registry.register(token, signature)
     return token
-
-
-def write_in_place(path: str, text: str) -> None:
-    """Rewrite like sts-wire: truncate, then write (no atomic rename)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)

@@ -15,18 +15,6 @@ from jwt_helpers import make_jwt, write_in_place
 import infnminio_boto
 
 
-@pytest.fixture
-def cli_env(tmp_path, rgw_sts, token_file):
-    return clean_environment(
-        HOME=str(tmp_path / "home"),
-        INFNMINIO_ENDPOINT=rgw_sts.url,
-        INFNMINIO_TOKEN_FILE=token_file,
-        INFNMINIO_ROLE_ARN="arn:aws:iam:::role/IAMaccess",
-        INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
-        INFNMINIO_TIMEOUT="2",
-    )
-
-
 def parse_stdout(done) -> dict:
     """stdout must be exactly one JSON document."""
     document = json.loads(done.stdout)

@@ -7,17 +7,6 @@ from helpers import clean_environment, run_cli
 from jwt_helpers import make_jwt, write_in_place
 
 
-@pytest.fixture
-def env_for(tmp_path, rgw_sts, token_file):
-    return clean_environment(
-        HOME=str(tmp_path),
-        INFNMINIO_ENDPOINT=rgw_sts.url,
-        INFNMINIO_TOKEN_FILE=token_file,
-        INFNMINIO_ROLE_ARN="arn:aws:iam:::role/IAMaccess",
-        INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
-    )
-
-
 @pytest.mark.sandbox
 def test_all_ok_against_the_sandbox(infnminio_sandbox, tmp_path):
     env = clean_environment(HOME=str(tmp_path), **infnminio_sandbox.environment())
@@ -32,35 +21,35 @@ def test_all_ok_against_the_sandbox(infnminio_sandbox, tmp_path):
     assert "subject sandbox-user" in done.stdout
 
 
-def test_missing_token_file(env_for, tmp_path):
-    env_for["INFNMINIO_TOKEN_FILE"] = str(tmp_path / "missing")
-    done = run_cli("doctor", env=env_for)
+def test_missing_token_file(cli_env, tmp_path):
+    cli_env["INFNMINIO_TOKEN_FILE"] = str(tmp_path / "missing")
+    done = run_cli("doctor", env=cli_env)
     assert done.returncode == 4
     assert "FAIL  token file" in done.stdout and "does not exist" in done.stdout
 
 
-def test_expired_token(env_for):
-    write_in_place(env_for["INFNMINIO_TOKEN_FILE"], make_jwt(lifetime=-3600))
-    done = run_cli("doctor", env=env_for)
+def test_expired_token(cli_env):
+    write_in_place(cli_env["INFNMINIO_TOKEN_FILE"], make_jwt(lifetime=-3600))
+    done = run_cli("doctor", env=cli_env)
     assert done.returncode == 4
     assert "FAIL  token" in done.stdout and "60 minutes ago" in done.stdout
 
 
-def test_refused_exchange(env_for):
-    write_in_place(env_for["INFNMINIO_TOKEN_FILE"], make_jwt(aud="wrong-audience"))
-    done = run_cli("doctor", env=env_for)
+def test_refused_exchange(cli_env):
+    write_in_place(cli_env["INFNMINIO_TOKEN_FILE"], make_jwt(aud="wrong-audience"))
+    done = run_cli("doctor", env=cli_env)
     assert done.returncode == 5
     assert "FAIL  exchange" in done.stdout and "AccessDenied" in done.stdout
 
 
-def test_s3_refused(env_for, rgw_sts):
+def test_s3_refused(cli_env, rgw_sts):
     rgw_sts.s3_deny = True
-    done = run_cli("doctor", env=env_for)
+    done = run_cli("doctor", env=cli_env)
     assert done.returncode == 8
     assert "OK    exchange" in done.stdout and "FAIL  s3" in done.stdout
 
 
-def test_short_credentials_are_warned_about(env_for):
-    done = run_cli("doctor", env=dict(env_for, INFNMINIO_DURATION_SECONDS="900"))
+def test_short_credentials_are_warned_about(cli_env):
+    done = run_cli("doctor", env=dict(cli_env, INFNMINIO_DURATION_SECONDS="900"))
     assert done.returncode == 0, done.stdout
     assert "WARN  lifetime" in done.stdout

@@ -10,19 +10,8 @@ import pytest
 from helpers import COMMAND, clean_environment, run_cli
 
 
-@pytest.fixture
-def env_for(tmp_path, rgw_sts, token_file):
-    return clean_environment(
-        HOME=str(tmp_path),
-        INFNMINIO_ENDPOINT=rgw_sts.url,
-        INFNMINIO_TOKEN_FILE=token_file,
-        INFNMINIO_ROLE_ARN="arn:aws:iam:::role/IAMaccess",
-        INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
-    )
-
-
-def test_json_format_has_every_tool(env_for, rgw_sts):
-    done = run_cli("env", "--format", "json", env=env_for)
+def test_json_format_has_every_tool(cli_env, rgw_sts):
+    done = run_cli("env", "--format", "json", env=cli_env)
     assert done.returncode == 0, done.stderr
     values = json.loads(done.stdout)
     issued = rgw_sts.issued[values["AWS_ACCESS_KEY_ID"]]
@@ -36,8 +25,8 @@ def test_json_format_has_every_tool(env_for, rgw_sts):
 
 
 @pytest.mark.parametrize("style", ["sh", "fish", "dotenv"])
-def test_shell_formats_round_trip(env_for, style):
-    done = run_cli("env", "--format", style, env=env_for)
+def test_shell_formats_round_trip(cli_env, style):
+    done = run_cli("env", "--format", style, env=cli_env)
     assert done.returncode == 0, done.stderr
     if style == "sh":
         shown = subprocess.run(
