@@ -27,11 +27,11 @@ from typing import Callable, Dict, List, Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_sts import FakeSts  # noqa: E402
-from jwt_helpers import make_jwt  # noqa: E402
+from support.fake_sts import FakeSts  # noqa: E402
+from support.jwt_helpers import make_jwt  # noqa: E402
 
 import infnminio_boto  # noqa: E402
-from infnminio_boto.refresh import StsWireCredentials  # noqa: E402
+from infnminio_boto.refresh import RefreshingCredentials  # noqa: E402
 from infnminio_boto.temporary_credentials import TemporaryCredentials  # noqa: E402
 
 PYTHON = sys.executable
@@ -334,6 +334,9 @@ class SimulatedClock:
     def __call__(self) -> datetime:
         return self.now
 
+    def epoch(self) -> float:
+        return self.now.timestamp()
+
 
 def refresh_windows_simulation(
     calls: int = 1000, lifetime: int = 900, hours: float = 3.0
@@ -359,13 +362,14 @@ def refresh_windows_simulation(
 
         credentials = make(fetch, clock)
         step = span / n_calls
+        read = getattr(credentials, "get", None) or credentials.get_frozen_credentials
         for _ in range(n_calls):
-            credentials.get_frozen_credentials()
+            read()
             clock.now += timedelta(seconds=step)
         return exchanges
 
     def ours(fetch, clock):
-        return StsWireCredentials(fetch, time_fetcher=clock)
+        return RefreshingCredentials(fetch, clock=clock.epoch)
 
     def botocore_default(fetch, clock):
         return DeferredRefreshableCredentials(

@@ -28,6 +28,7 @@ __all__ = [
     "StsWireProvider",
     "InfnMinioSession",
     "StsWireCredentials",
+    "RefreshingCredentials",
     "Settings",
     "TemporaryCredentials",
     "InfnMinioError",
@@ -56,7 +57,8 @@ _LAZY = {
     "install": "botocore_provider",
     "StsWireProvider": "botocore_provider",
     "InfnMinioSession": "botocore_provider",
-    "StsWireCredentials": "refresh",
+    "StsWireCredentials": "botocore_provider",
+    "RefreshingCredentials": "refresh",
     "Settings": "settings",
     "TemporaryCredentials": "temporary_credentials",
     "pyarrow_kwargs": "adapters.arrow",
@@ -83,18 +85,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from .adapters.fsspec import InfnS3FileSystem, s3fs_filesystem, storage_options
     from .adapters.minio import InfnMinio, StsWireMinioProvider, minio_client, minio_kwargs
     from .adapters.polars import polars_credential_provider, polars_storage_options
-    from .botocore_provider import InfnMinioSession, StsWireProvider, install, session
-    from .refresh import StsWireCredentials
+    from .botocore_provider import (
+        InfnMinioSession,
+        StsWireCredentials,
+        StsWireProvider,
+        install,
+        session,
+    )
+    from .refresh import RefreshingCredentials
     from .settings import Settings
     from .temporary_credentials import TemporaryCredentials
 
 
 def credentials(**settings: Any) -> TemporaryCredentials:
-    """Exchange the token file once and return a frozen snapshot of the keys.
+    """A frozen snapshot of the keys for the token file's identity.
 
-    The snapshot has ``access_key``, ``secret_key``, ``token`` and a timezone-aware
-    UTC ``expiration``; its repr masks the secrets. It does not refresh: for long jobs
-    use :func:`session` or one of the adapters.
+    The keys come from the shared cache when another process already holds fresh ones,
+    else from an exchange. The snapshot has ``access_key``, ``secret_key``, ``token``
+    and a timezone-aware UTC ``expiration``; its repr masks the secrets. It does not
+    refresh: for long jobs use :func:`session` or one of the adapters.
     """
     from .fetch import fetch_credentials
     from .settings import Settings

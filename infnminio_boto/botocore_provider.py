@@ -1,27 +1,91 @@
-"""boto3/botocore integration: the credential provider, ``install()`` and ``session()``."""
+"""boto3/botocore integration: the credential provider, ``install()`` and ``session()``.
+
+botocore reads keys through the public ``Credentials`` interface
+(``get_frozen_credentials()`` when signing, ``access_key``/``secret_key``/``token``
+elsewhere); :class:`StsWireCredentials` answers it from one
+:class:`~infnminio_boto.refresh.RefreshingCredentials`, so the refresh logic is ours and
+botocore's private refresh attributes are never touched.
+"""
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Optional, Union
 
 import boto3
 import botocore.session
-from botocore.credentials import CredentialProvider
+from botocore.credentials import CredentialProvider, Credentials, ReadOnlyCredentials
 
-from .fetch import fetch_credentials
-from .refresh import StsWireCredentials
+from .refresh import RefreshingCredentials, refreshing_credentials
 from .settings import Settings
+from .temporary_credentials import TemporaryCredentials
 
-__all__ = ["StsWireProvider", "InfnMinioSession", "install", "session"]
+__all__ = [
+    "StsWireProvider",
+    "StsWireCredentials",
+    "RefresherKeys",
+    "InfnMinioSession",
+    "install",
+    "session",
+    "frozen",
+]
+
+# ReadOnlyCredentials gained ``account_id`` in botocore 1.35; older ones have three fields.
+_FROZEN_FIELDS = len(ReadOnlyCredentials._fields)
+
+
+def frozen(keys: TemporaryCredentials) -> ReadOnlyCredentials:
+    """botocore's immutable snapshot of ``keys``."""
+    values = (keys.access_key, keys.secret_key, keys.token, None)
+    return ReadOnlyCredentials(*values[:_FROZEN_FIELDS])
+
+
+class RefresherKeys:
+    """The key attributes of botocore's ``Credentials``, read from refreshing credentials.
+
+    Shared by :class:`StsWireCredentials` and the aiobotocore variant of the s3fs
+    adapter; ``refresher`` is the
+    :class:`~infnminio_boto.refresh.RefreshingCredentials` behind them.
+    """
+
+    def __init__(self, refresher: RefreshingCredentials, method: str = "sts-wire") -> None:
+        # botocore's Credentials.__init__ would read (and so fetch) the keys at once;
+        # these are fetched when a client first signs a request.
+        self.refresher = refresher
+        self.method = method
+
+    @property
+    def access_key(self) -> str:
+        return self.refresher.get().access_key
+
+    @property
+    def secret_key(self) -> str:
+        return self.refresher.get().secret_key
+
+    @property
+    def token(self) -> str:
+        return self.refresher.get().token
+
+    @property
+    def account_id(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.refresher!r})"
+
+
+class StsWireCredentials(RefresherKeys, Credentials):
+    """botocore ``Credentials`` whose keys come from refreshing credentials."""
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        return frozen(self.refresher.get())
 
 
 class StsWireProvider(CredentialProvider):
     """A botocore ``CredentialProvider`` that exchanges the sts-wire token file.
 
-    ``load()`` returns deferred refreshable credentials: no file is read and no request
-    is sent until a client first needs the keys. Settings are resolved when the
-    provider is built, so a configuration error shows at once.
+    ``load()`` returns refreshing credentials: no file is read and no request is sent
+    until a client first needs the keys. Settings are resolved when the provider is
+    built, so a configuration error shows at once.
     """
 
     METHOD = "sts-wire"
@@ -34,9 +98,7 @@ class StsWireProvider(CredentialProvider):
         self.settings = settings if settings is not None else Settings.resolve(**overrides)
 
     def load(self) -> StsWireCredentials:
-        return StsWireCredentials(
-            functools.partial(fetch_credentials, self.settings), method=self.METHOD
-        )
+        return StsWireCredentials(refreshing_credentials(self.settings), method=self.METHOD)
 
     def __repr__(self) -> str:
         return f"StsWireProvider({self.settings.describe()})"

@@ -13,7 +13,7 @@ kernel drops an ``flock`` when its holder dies, so a killed process leaves nothi
 An entry is trusted only if it is a regular file owned by this user, not writable by
 group or others, not a symlink, and well-formed; anything else is ignored and replaced.
 
-Standard library only: this is the credential_process hot path.
+Standard library only: the credential-process command reads it without boto3.
 """
 
 from __future__ import annotations
@@ -24,18 +24,12 @@ import json
 import os
 import stat
 import time
-from datetime import datetime, timezone
+from typing import Callable, Optional
 
 from ._log import warn
 from .temporary_credentials import TemporaryCredentials, format_timestamp, parse_timestamp
 
-# typing costs 3 ms of import time on the credential_process hot path; the
-# annotations are strings (PEP 563), so the names are needed by type checkers only.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Callable, Optional
-
-try:  # the builtin SHA-256: hashlib would load OpenSSL (3 ms on the hot path)
+try:  # the builtin SHA-256: hashlib would load OpenSSL, a few ms for one small hash
     from _sha2 import sha256 as _sha256  # Python >= 3.12
 except ImportError:  # pragma: no cover - depends on the Python version
     try:
@@ -70,7 +64,11 @@ class CredentialCache:
         self._checked = False
 
     # ------------------------------------------------------------ directory
-    def _ensure_directory(self) -> None:
+    def check_directory(self) -> None:
+        """Create the directory (0700) or check it is a private one of this user's.
+
+        Raises :class:`CacheUnavailable` when it cannot be trusted or created.
+        """
         if self._checked:
             return
         try:
@@ -95,7 +93,7 @@ class CredentialCache:
     # ---------------------------------------------------------------- read
     def read(self, key: str) -> Optional[TemporaryCredentials]:
         """The entry, or None when it is absent or cannot be trusted."""
-        self._ensure_directory()
+        self.check_directory()
         path = self.path_for(key)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
@@ -140,7 +138,7 @@ class CredentialCache:
 
     # --------------------------------------------------------------- write
     def write(self, key: str, credentials: TemporaryCredentials) -> None:
-        self._ensure_directory()
+        self.check_directory()
         document = dict(credentials.to_credential_process())
         document["Version"] = ENTRY_VERSION
         if credentials.issued_at is not None:
@@ -195,14 +193,12 @@ class CredentialCache:
         key: str,
         fetch: Callable[[], TemporaryCredentials],
         fresh_enough: Callable[[TemporaryCredentials], bool],
-        *,
-        lock_timeout: Optional[float] = None,
     ) -> TemporaryCredentials:
         """Cached credentials if ``fresh_enough``, else fetch once for all processes."""
         cached = self.read(key)
         if cached is not None and fresh_enough(cached):
             return cached
-        fd = self._lock(key, LOCK_TIMEOUT_SECONDS if lock_timeout is None else lock_timeout)
+        fd = self._lock(key, LOCK_TIMEOUT_SECONDS)
         try:
             cached = self.read(key)  # someone may have refreshed while we waited
             if cached is not None and fresh_enough(cached):
@@ -227,10 +223,6 @@ def _text(document: dict, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(name)
     return value
-
-
-def seconds_left(credentials: TemporaryCredentials) -> float:
-    return (credentials.expiration - datetime.now(timezone.utc)).total_seconds()
 
 
 def cached_fetch(

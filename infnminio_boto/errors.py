@@ -25,6 +25,7 @@ __all__ = [
     "StsError",
     "TransportError",
     "MissingDependencyError",
+    "SandboxError",
     "scrub",
 ]
 
@@ -91,6 +92,10 @@ class MissingDependencyError(InfnMinioError, ImportError):
             f"{library} is not installed: pip install 'infnminio-boto[{extra}]' "
             f"(or pip install {library})."
         )
+
+
+class SandboxError(InfnMinioError):
+    """The local sandbox could not start, is not running, or cannot run here."""
 
 
 # A JWT is three base64url segments; the first one always starts with "eyJ" ('{"').

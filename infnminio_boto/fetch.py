@@ -1,51 +1,50 @@
-"""Token file in, temporary credentials out: the one path every entry point takes.
+"""Token file in, temporary credentials out: the path every credential-handing entry takes.
 
 With the cache on (the default), keys are shared through the cross-process cache: the
 token is read to know whose keys to look up, and exchanged only when no process has
 fresh enough keys. An expired token is never sent, but keys still valid in the cache are
-handed out while sts-wire catches up.
-
-Standard library only at import time (urllib3 is imported by the exchange itself).
+handed out while sts-wire catches up. (``doctor`` alone goes to the STS directly: it
+checks the exchange itself.)
 """
 
 from __future__ import annotations
 
+from typing import Callable, Optional, Union
+
 from .cache import CredentialCache, cached_fetch, entry_key
+from .refresh_timing import fresh_for_library
 from .settings import Settings
 from .temporary_credentials import TemporaryCredentials
-from .token import ensure_not_expired, read_token, token_from_text
-from .windows import fresh_for_library
+from .token import OidcToken, ensure_not_expired, read_token, token_from_text
 
-# typing costs 3 ms of import time on the credential_process hot path; the
-# annotations are strings (PEP 563), so the names are needed by type checkers only.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Callable, Optional
+__all__ = ["fetch_credentials", "read_settings_token"]
 
 
-__all__ = ["fetch_credentials"]
+def read_settings_token(settings: Settings) -> OidcToken:
+    """The token in the settings' token file, expired or not (the cache may still help)."""
+    return read_token(
+        settings.token_files, configured=settings.token_file_configured, check_expiry=False
+    )
 
 
 def fetch_credentials(
     settings: Settings,
     *,
     fresh_enough: Optional[Callable[[TemporaryCredentials], bool]] = None,
-    use_cache: Optional[bool] = None,
-    token: Optional[str] = None,
+    token: Union[str, OidcToken, None] = None,
 ) -> TemporaryCredentials:
     """Credentials for ``settings``: from the cache when ``fresh_enough``, else exchanged.
 
     ``fresh_enough`` defaults to "outside the library's own advisory window". ``token``
-    is a JWT to use instead of the token file (the old InfnMinio API takes one).
+    replaces the token file: a JWT (the old InfnMinio API takes one), or a token
+    already read.
     """
-    if token is not None:
+    if isinstance(token, OidcToken):
+        oidc_token = token
+    elif token is not None:
         oidc_token = token_from_text(token)
     else:
-        oidc_token = read_token(
-            settings.token_files,
-            configured=settings.token_file_configured,
-            check_expiry=False,
-        )
+        oidc_token = read_settings_token(settings)
 
     def exchange_now() -> TemporaryCredentials:
         from .sts import exchange  # urllib3 and xmltodict only when a request is sent
@@ -53,7 +52,7 @@ def fetch_credentials(
         ensure_not_expired(oidc_token)
         return exchange(settings, oidc_token)
 
-    if not (settings.cache if use_cache is None else use_cache):
+    if not settings.cache:
         return exchange_now()
     rule = fresh_enough or (
         lambda creds: fresh_for_library(creds, default_lifetime=settings.duration_seconds)

@@ -1,18 +1,14 @@
 """The frozen set of temporary S3 credentials an exchange hands out.
 
-Standard library only: the credential_process hot path builds these from its cache.
+Standard library only: the credential-process command builds these from its cache.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
-
-# typing costs 3 ms of import time on the credential_process hot path; the
-# annotations are strings (PEP 563), so the names are needed by type checkers only.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 __all__ = ["TemporaryCredentials", "parse_timestamp", "format_timestamp", "mask"]
 
@@ -71,8 +67,7 @@ class TemporaryCredentials:
     object can be logged or shown in a notebook without leaking them.
     """
 
-    # A plain slotted class, not a dataclass: dataclasses import ``inspect`` (10 ms),
-    # too much for the credential_process hot path.
+    # A plain slotted class whose instances refuse attribute changes.
     __slots__ = ("access_key", "expiration", "issued_at", "secret_key", "token")
 
     access_key: str
@@ -125,9 +120,16 @@ class TemporaryCredentials:
             return None
         return (self.expiration - self.issued_at).total_seconds()
 
-    def seconds_left(self, now: Optional[datetime] = None) -> float:
-        current = now or datetime.now(timezone.utc)
-        return (self.expiration - current).total_seconds()
+    @property
+    def expires_at(self) -> float:
+        """The expiration in seconds since the epoch."""
+        return self.expiration.timestamp()
+
+    def seconds_left(self, now: Union[float, datetime, None] = None) -> float:
+        """Seconds until expiry at ``now`` (epoch seconds or an aware datetime; default: now)."""
+        if isinstance(now, datetime):
+            now = now.timestamp()
+        return self.expires_at - (time.time() if now is None else now)
 
     def __repr__(self) -> str:
         return (

@@ -6,27 +6,20 @@ read can find it empty or cut short; such reads are retried for a moment. The cl
 are decoded *without* verifying the signature, only to word errors and to avoid
 sending a token that has already expired: the STS server does the verification.
 
-Standard library only: this module is on the credential_process hot path.
+Standard library only: the credential-process command reads tokens without boto3.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import os
 import stat
 import time
 from collections import namedtuple
 from datetime import datetime, timezone
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from .errors import TokenExpiredError, TokenFileError
-
-# typing costs 3 ms of import time on the credential_process hot path; the
-# annotations are strings (PEP 563), so the names are needed by type checkers only.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any, Callable, Mapping, Optional, Sequence, Tuple
+from .jwt_shape import NotAJwtError, extract_jwt, parse_jwt_claims
 
 __all__ = ["OidcToken", "read_token", "ensure_not_expired", "parse_jwt_claims", "describe_age"]
 
@@ -36,10 +29,6 @@ TORN_READ_PATIENCE_SECONDS = 1.5
 # A token this close to its exp would expire in flight: treat it as expired.
 EXPIRY_LEEWAY_SECONDS = 5
 MAX_TOKEN_BYTES = 64 * 1024
-
-
-class _NotAJwtError(Exception):
-    """Internal: why a text is not a JWT (never carries the text)."""
 
 
 class OidcToken(namedtuple("OidcToken", "path value claims modified", defaults=(0.0,))):
@@ -127,58 +116,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _b64url_json(segment: str, what: str) -> Any:
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise _NotAJwtError(f"its {what} is not base64url-encoded JSON") from None
-
-
-def parse_jwt_claims(text: str) -> Mapping[str, Any]:
-    """Decode a JWS compact serialisation's payload, checking its shape only.
-
-    Raises ``_NotAJwtError`` (internal) with a reason that never quotes the text.
-    """
-    parts = text.split(".")
-    if len(parts) == 5:
-        raise _NotAJwtError("it is an encrypted JWT (JWE), not a signed access token")
-    if len(parts) != 3:
-        raise _NotAJwtError(f"it has {len(parts)} dot-separated parts instead of 3")
-    header_segment, payload_segment, signature = parts
-    header = _b64url_json(header_segment, "header")
-    if not isinstance(header, dict) or "alg" not in header:
-        raise _NotAJwtError("its header is not a JSON object with an 'alg'")
-    claims = _b64url_json(payload_segment, "payload")
-    if not isinstance(claims, dict):
-        raise _NotAJwtError("its payload is not a JSON object")
-    if not signature:
-        raise _NotAJwtError("it has no signature")
-    # A signature cut short by a torn read is usually not valid base64url any more.
-    if len(signature) % 4 == 1:
-        raise _NotAJwtError("its signature is cut short")
-    try:
-        base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
-    except (binascii.Error, ValueError):
-        raise _NotAJwtError("its signature is not base64url") from None
-    return claims
-
-
-def _extract_jwt(content: str) -> str:
-    """The JWT in the file: raw (sts-wire), or an ``access_token`` JSON document."""
-    if content.startswith("{"):
-        try:
-            document = json.loads(content)
-        except ValueError:
-            raise _NotAJwtError("it starts with '{' but is not JSON") from None
-        if isinstance(document, dict) and isinstance(document.get("access_token"), str):
-            return document["access_token"].strip()
-        raise _NotAJwtError("it is a JSON document without an 'access_token' string")
-    if content[:7].lower() == "bearer ":
-        return content[7:].strip()
-    return content
-
-
 def _read_once(path: str) -> Tuple[str, float]:
     """One read; raises OSError as the OS reports it."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -198,11 +135,11 @@ def _read_once(path: str) -> Tuple[str, float]:
     finally:
         os.close(fd)
     if len(data) > MAX_TOKEN_BYTES:
-        raise _NotAJwtError(f"it is larger than {MAX_TOKEN_BYTES // 1024} KiB")
+        raise NotAJwtError(f"it is larger than {MAX_TOKEN_BYTES // 1024} KiB")
     try:
         return data.decode("ascii"), info.st_mtime
     except UnicodeDecodeError:
-        raise _NotAJwtError("it holds bytes that are not ASCII (a JWT is plain ASCII)") from None
+        raise NotAJwtError("it holds bytes that are not ASCII (a JWT is plain ASCII)") from None
 
 
 def _locate(paths: Sequence[str], configured: bool) -> str:
@@ -228,9 +165,7 @@ def read_token(
     paths: Sequence[str],
     *,
     configured: bool = True,
-    now: Optional[Callable[[], float]] = None,
     patience: float = TORN_READ_PATIENCE_SECONDS,
-    sleep: Callable[[float], None] = time.sleep,
     check_expiry: bool = True,
 ) -> OidcToken:
     """Read and check the token in the first existing file of ``paths``.
@@ -240,7 +175,6 @@ def read_token(
     :class:`TokenExpiredError`; never returns an expired token unless ``check_expiry``
     is false (the cache may still hold valid keys obtained with it).
     """
-    clock = now or time.time
     path = _locate(paths, configured)
     deadline = time.monotonic() + patience
     delay = 0.005
@@ -249,8 +183,8 @@ def read_token(
             content, modified = _read_once(path)
             content = content.strip()
             if not content:
-                raise _NotAJwtError("it is empty")
-            token_text = _extract_jwt(content)
+                raise NotAJwtError("it is empty")
+            token_text = extract_jwt(content)
             claims = parse_jwt_claims(token_text)
             break
         except FileNotFoundError:
@@ -276,10 +210,10 @@ def read_token(
             raise TokenFileError(
                 f"The token file {path} cannot be read: {exc.strerror or exc}.", path=path
             ) from None
-        except _NotAJwtError as reason:
+        except NotAJwtError as reason:
             # Empty or cut short: sts-wire may be rewriting it right now.
             if time.monotonic() < deadline:
-                sleep(delay)
+                time.sleep(delay)
                 delay = min(delay * 2, 0.2)
                 continue
             if str(reason) in ("it is empty",):
@@ -296,7 +230,7 @@ def read_token(
 
     token = OidcToken(path=path, value=token_text, claims=claims, modified=modified)
     if check_expiry:
-        ensure_not_expired(token, clock())
+        ensure_not_expired(token)
     return token
 
 
@@ -319,8 +253,8 @@ def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
 def token_from_text(text: str, source: str = "the token argument") -> OidcToken:
     """An :class:`OidcToken` from a JWT given as a string rather than a file."""
     try:
-        value = _extract_jwt(text.strip())
+        value = extract_jwt(text.strip())
         claims = parse_jwt_claims(value)
-    except _NotAJwtError as reason:
+    except NotAJwtError as reason:
         raise TokenFileError(f"{source} is not a JWT access token: {reason}.", path=None) from None
     return OidcToken(path=source, value=value, claims=claims, modified=0.0)

@@ -2,17 +2,12 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from typing import Iterator
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "cli"))
-
-import secret_registry
-from fake_sts import FakeSts
-from jwt_helpers import make_jwt, write_in_place
+from support import secret_registry
+from support.fake_sts import FakeSts
+from support.jwt_helpers import make_jwt, write_in_place
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -114,7 +109,7 @@ def sandbox_settings(infnminio_sandbox, sandbox_token_file, tmp_path) -> dict:
 @pytest.fixture
 def expiring(infnminio_sandbox, sandbox_settings):
     """(proxy, settings): the sandbox behind a proxy whose credentials live 12 s."""
-    from expiring_proxy import ExpiringProxy
+    from support.expiring_proxy import ExpiringProxy
 
     with ExpiringProxy(infnminio_sandbox.endpoint, lifetime=12) as proxy:
         yield proxy, dict(sandbox_settings, endpoint=proxy.url)

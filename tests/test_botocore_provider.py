@@ -8,7 +8,7 @@ import threading
 import boto3
 import botocore.session
 import pytest
-from fake_sts import FakeSts
+from support.fake_sts import FakeSts
 
 import infnminio_boto
 from infnminio_boto import StsWireProvider
@@ -57,9 +57,14 @@ def test_session_reads_environment(rgw_sts, token_file, monkeypatch):
     assert session.client("s3").list_buckets()["Buckets"]
 
 
-def test_provider_identity():
-    assert StsWireProvider.METHOD == "sts-wire"
-    assert StsWireProvider.CANONICAL_NAME == "custom-sts-wire"
+def test_botocore_finds_the_provider_by_its_method(rgw_sts, settings_for):
+    core = botocore.session.Session()
+    provider = infnminio_boto.install(core, **settings_for(rgw_sts))
+    resolver = core.get_component("credential_provider")
+    assert resolver.get_provider("sts-wire") is provider
+    # botocore requires custom providers' canonical names to start with "custom"
+    assert provider.CANONICAL_NAME.lower().startswith("custom")
+    assert core.get_credentials().method == "sts-wire"
 
 
 def write_profile(tmp_path, monkeypatch):
@@ -156,7 +161,7 @@ def test_no_secret_in_logs_errors_or_reprs(rgw_sts, settings_for, token_file, ca
     s3.list_buckets()
     creds = session.get_credentials()
     issued = next(iter(rgw_sts.issued.values()))
-    rgw_sts.script(*[__import__("fake_sts").Fault(503, b"")] * 3)
+    rgw_sts.script(*[__import__("support.fake_sts").fake_sts.Fault(503, b"")] * 3)
     try:
         infnminio_boto.credentials(**settings_for(rgw_sts, cache=False))
     except infnminio_boto.StsError as exc:

@@ -124,6 +124,7 @@ def tamper_and_check(cache, tamper, caplog):
     assert not os.path.islink(path)
     assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
     assert cache.read(KEY).access_key == "AK1"
+    assert "Ignoring cache entry" in caplog.text  # and the user is told why
 
 
 def test_truncated_entry(cache, caplog):
@@ -178,7 +179,7 @@ def test_symlink_entry_is_never_followed_or_written_through(cache, tmp_path, cap
 def test_symlinked_lock_file_is_not_followed(cache, tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
-    cache._ensure_directory()
+    cache.check_directory()
     os.symlink(victim, os.path.join(cache.directory, f"{KEY}.lock"))
     cache.get_or_fetch(KEY, Counter(), always)
     assert victim.read_text() == "precious"
@@ -227,7 +228,7 @@ time.sleep(60)
 
 
 def test_lock_held_by_a_killed_process_is_not_stuck(cache):
-    cache._ensure_directory()
+    cache.check_directory()
     lock_path = os.path.join(cache.directory, f"{KEY}.lock")
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, lock_path], stdout=subprocess.PIPE, text=True
@@ -247,7 +248,7 @@ def test_lock_held_by_a_killed_process_is_not_stuck(cache):
 
 
 def test_lock_timeout_falls_back_to_a_plain_fetch(cache, monkeypatch, caplog):
-    cache._ensure_directory()
+    cache.check_directory()
     lock_path = os.path.join(cache.directory, f"{KEY}.lock")
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, lock_path], stdout=subprocess.PIPE, text=True

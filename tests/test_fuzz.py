@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infnminio_boto.errors import InfnMinioError
+from infnminio_boto.jwt_shape import NotAJwtError, parse_jwt_claims
 from infnminio_boto.sts import parse_response
 from infnminio_boto.temporary_credentials import parse_timestamp
-from infnminio_boto.token import _NotAJwtError, parse_jwt_claims, token_from_text
+from infnminio_boto.token import token_from_text
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -110,7 +111,7 @@ def jwt_like(draw):
 def test_jwt_parsing_raises_only_ours(text):
     try:
         claims = parse_jwt_claims(text)
-    except _NotAJwtError:
+    except NotAJwtError:
         return
     assert isinstance(claims, dict)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-import secret_registry
-from jwt_helpers import make_jwt
+from support import secret_registry
+from support.jwt_helpers import make_jwt
 
 
 def test_registered_secrets_are_found_and_masked():

@@ -62,7 +62,7 @@ def test_unknown_endpoint_has_no_role_arn():
 
 def test_environment_beats_preset_and_argument_beats_environment(tmp_path):
     ca = tmp_path / "ca.pem"
-    ca.write_text("x")
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     env = {
         "INFNMINIO_ENDPOINT": "minio.cloud.infn.it",
         "INFNMINIO_TOKEN_FILE": "/env/token",
@@ -148,3 +148,89 @@ def test_plain_http_to_remote_host_needs_opt_in():
     )
     assert Settings.resolve(endpoint="http://localhost:9000", environ={})
     assert Settings.resolve(endpoint="http://127.0.0.5:9000", environ={})
+
+
+def test_sources_record_where_each_value_came_from(tmp_path):
+    settings = Settings.resolve(
+        environ={"HOME": str(tmp_path), "INFNMINIO_REGION": "eu-south-1"},
+        duration_seconds=1800,
+    )
+    assert settings.sources["duration_seconds"] == "argument"
+    assert settings.sources["region"] == "environment"
+    assert settings.sources["role_arn"] == "preset"  # rgw.cloud.infn.it's IAMaccess
+    assert settings.sources["endpoint"] == "default"
+    assert set(settings.given()) == {"duration_seconds", "region"}
+    assert settings.origin("duration_seconds", command_line=True) == "--duration-seconds"
+    assert settings.origin("region") == "INFNMINIO_REGION"
+    assert not settings.token_file_configured
+
+
+def test_an_empty_role_arn_argument_is_a_choice_not_a_default():
+    settings = Settings.resolve(role_arn="", environ={})
+    assert settings.role_arn is None and settings.sources["role_arn"] == "argument"
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", "no PEM certificate"),
+        (b"\x30\x82\x01\x0a", "no PEM certificate"),
+    ],
+)
+def test_a_ca_bundle_without_certificates_is_refused_by_name(tmp_path, content, match):
+    path = tmp_path / "ca.pem"
+    path.write_bytes(content)
+    with pytest.raises(ConfigurationError, match=match) as info:
+        Settings.resolve(environ={"INFNMINIO_CA_BUNDLE": str(path)})
+    assert str(path) in str(info.value) and "INFNMINIO_CA_BUNDLE" in str(info.value)
+
+
+def test_every_setting_has_a_flag_and_a_variable():
+    from infnminio_boto.settings import SETTINGS_BY_NAME
+
+    flags = [s.flag for s in SETTINGS_BY_NAME.values()]
+    assert len(set(flags)) == len(flags)
+    assert SETTINGS_BY_NAME["cache"].flag == "--no-cache"
+    assert SETTINGS_BY_NAME["allow_insecure_http"].flag == "--allow-insecure-http"
+    for name, setting in SETTINGS_BY_NAME.items():
+        assert setting.variable == "INFNMINIO_" + name.upper()
+        # each one really is read from its variable
+        value = {
+            "endpoint": "s3.example.org",
+            "token_file": "/t",
+            "role_arn": "arn:x",
+            "role_session_name": "abc",
+            "duration_seconds": "1000",
+            "region": "r1",
+            "allow_insecure_http": "1",
+            "timeout": "3",
+            "max_attempts": "4",
+            "cache": "0",
+            "cache_dir": "/c",
+        }.get(name)
+        if value is None:
+            continue
+        assert Settings.resolve(environ={setting.variable: value}).sources[name] == "environment"
+
+
+def readme_settings_table() -> str:
+    from infnminio_boto.settings import SETTINGS_BY_NAME
+
+    lines = [
+        "| keyword | environment | flag | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for name, setting in SETTINGS_BY_NAME.items():
+        lines.append(
+            f"| `{name}` | `{setting.variable}` | `{setting.flag}` | {setting.default_text} "
+            f"| {setting.description} |"
+        )
+    return "\n".join(lines)
+
+
+def test_the_readme_settings_table_is_the_settings_table():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    expected = readme_settings_table()
+    assert expected in readme, "README.md's settings table should read:\n" + expected

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from jwt_helpers import make_jwt, write_in_place
+from support.jwt_helpers import make_jwt, write_in_place
 
 from infnminio_boto.errors import TokenExpiredError, TokenFileError
 from infnminio_boto.token import read_token

@@ -14,26 +14,19 @@ One module per library, each importing its library only when called:
 
 from __future__ import annotations
 
-import functools
-from typing import Optional
+from typing import Any, Mapping
 
 from ..fetch import fetch_credentials
-from ..refresh import StsWireCredentials
+from ..refresh_timing import fresh_for_sdk
 from ..settings import Settings
 from ..temporary_credentials import TemporaryCredentials
-from ..windows import fresh_for_botocore
 
 
-def resolve(settings: dict) -> Settings:
+def resolve(settings: Mapping[str, Any]) -> Settings:
     """Settings from keyword arguments, shared by every adapter."""
     return Settings.resolve(**settings)
 
 
 def snapshot(settings: Settings) -> TemporaryCredentials:
-    """Keys to hand to a client that cannot refresh: with more than 16 minutes left."""
-    return fetch_credentials(settings, fresh_enough=fresh_for_botocore)
-
-
-def refreshing_credentials(settings: Settings, token: Optional[str] = None) -> StsWireCredentials:
-    """Our botocore refreshable credentials, for adapters that poll them per request."""
-    return StsWireCredentials(functools.partial(fetch_credentials, settings, token=token))
+    """Keys to hand to a client that cannot refresh, fresh enough for the AWS SDKs too."""
+    return fetch_credentials(settings, fresh_enough=fresh_for_sdk)

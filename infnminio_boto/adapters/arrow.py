@@ -9,33 +9,40 @@ Two ways, because pyarrow's filesystem cannot take a Python credential callback:
   SDK inside pyarrow runs ``infnminio-boto credential-process`` from an AWS profile
   and runs it again whenever the keys expire: right for jobs of any length. The
   profile (``infnminio-boto`` unless you name another) is written into your AWS config
-  file as ``infnminio-boto configure`` would, and ``AWS_PROFILE`` is set in this
-  process.
+  file as ``infnminio-boto configure`` would.
 
-Ceph RGW (16) rejects the streaming checksums pyarrow 26's SDK sends on writes with
-HTTP 411 MissingContentLength; both ways set ``AWS_REQUEST_CHECKSUM_CALCULATION`` and
-``AWS_RESPONSE_CHECKSUM_VALIDATION`` to ``WHEN_REQUIRED`` unless you set them.
+The SDK reads its profile and its checksum settings from the process environment, and
+pyarrow offers no argument for either. Both ways therefore take ``environ``, the mapping
+they set those variables in (default: ``os.environ``, this process's environment):
+``AWS_PROFILE`` for the refreshing way, and ``AWS_REQUEST_CHECKSUM_CALCULATION`` /
+``AWS_RESPONSE_CHECKSUM_VALIDATION`` = ``WHEN_REQUIRED`` unless already set (Ceph RGW
+answers the streaming checksums of pyarrow's SDK with HTTP 411). ``environ=None``
+changes nothing: :func:`pyarrow_environment` gives the variables to set yourself.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, MutableMapping, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
 from ..settings import Settings
 from . import resolve, snapshot
 
-__all__ = ["pyarrow_kwargs", "s3_filesystem", "DEFAULT_PROFILE", "prepare_environment"]
+__all__ = [
+    "pyarrow_kwargs",
+    "s3_filesystem",
+    "pyarrow_environment",
+    "DEFAULT_PROFILE",
+    "CHECKSUM_VARIABLES",
+]
 
 DEFAULT_PROFILE = "infnminio-boto"
-CHECKSUM_VARIABLES = ("AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION")
-
-
-def prepare_environment() -> None:
-    """Turn off the streaming checksums Ceph RGW rejects (unless you chose otherwise)."""
-    for name in CHECKSUM_VARIABLES:
-        os.environ.setdefault(name, "WHEN_REQUIRED")
+CHECKSUM_VARIABLES = {
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "WHEN_REQUIRED",
+}
+_PROCESS_ENVIRONMENT: MutableMapping[str, str] = os.environ
 
 
 def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
@@ -49,15 +56,29 @@ def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
     return kwargs
 
 
-def pyarrow_kwargs(**settings: Any) -> Dict[str, Any]:
+def _apply(variables: Dict[str, str], environ: Optional[MutableMapping[str, str]]) -> None:
+    """Set ``variables`` in ``environ``; the checksum ones only where not set already."""
+    if environ is None:
+        return
+    for name, value in variables.items():
+        if name in CHECKSUM_VARIABLES:
+            environ.setdefault(name, value)
+        else:
+            environ[name] = value
+
+
+def pyarrow_kwargs(
+    *, environ: Optional[MutableMapping[str, str]] = _PROCESS_ENVIRONMENT, **settings: Any
+) -> Dict[str, Any]:
     """Keyword arguments for ``pyarrow.fs.S3FileSystem`` with the current keys.
 
-    The keys do not refresh: they are good for ``duration_seconds`` (at least 16
-    minutes are left when they are handed out).
+    The keys do not refresh: they are handed out with more than 16 minutes left when
+    ``duration_seconds`` allows it (an hour by default). The checksum variables are set
+    in ``environ`` unless already there (see the module help).
     """
     resolved = resolve(settings)
     credentials = snapshot(resolved)
-    prepare_environment()
+    _apply(dict(CHECKSUM_VARIABLES), environ)
     return {
         "access_key": credentials.access_key,
         "secret_key": credentials.secret_key,
@@ -66,20 +87,41 @@ def pyarrow_kwargs(**settings: Any) -> Dict[str, Any]:
     }
 
 
+def pyarrow_environment(*, profile: str = DEFAULT_PROFILE, **settings: Any) -> Dict[str, str]:
+    """Write ``profile`` for ``settings`` and return the variables pyarrow's SDK needs.
+
+    ``AWS_PROFILE`` and the two checksum variables; a refreshing ``S3FileSystem()``
+    built with only the endpoint arguments works in a process that has them.
+    """
+    return _profile_environment(profile, resolve(settings))
+
+
+def _profile_environment(profile: str, settings: Settings) -> Dict[str, str]:
+    from ..aws_profile import ensure_profile
+
+    ensure_profile(profile, settings)
+    return {"AWS_PROFILE": profile, **CHECKSUM_VARIABLES}
+
+
 def s3_filesystem(
-    *, refreshing: bool = True, profile: str = DEFAULT_PROFILE, **settings: Any
+    *,
+    refreshing: bool = True,
+    profile: str = DEFAULT_PROFILE,
+    environ: Optional[MutableMapping[str, str]] = _PROCESS_ENVIRONMENT,
+    **settings: Any,
 ) -> Any:
     """A ``pyarrow.fs.S3FileSystem`` on the object store.
 
-    ``refreshing=True`` keeps working past the keys' expiry (see the module help);
-    ``refreshing=False`` passes the current keys.
+    ``refreshing=True`` keeps working past the keys' expiry: it writes ``profile`` and
+    sets ``AWS_PROFILE`` (and the checksum variables unless set) in ``environ``;
+    ``refreshing=False`` passes the current keys. See the module help.
     """
     try:
         from pyarrow import fs as pafs
     except ImportError:
         raise MissingDependencyError("pyarrow", "arrow") from None
     if not refreshing:
-        return pafs.S3FileSystem(**pyarrow_kwargs(**settings))
+        return pafs.S3FileSystem(**pyarrow_kwargs(environ=environ, **settings))
     resolved = resolve(settings)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         if os.environ.get(name):
@@ -88,9 +130,5 @@ def s3_filesystem(
                 "those static keys instead of the token file. Unset it, or use "
                 "s3_filesystem(refreshing=False)."
             )
-    from ..cli.configure import ensure_profile
-
-    ensure_profile(profile, resolved)
-    os.environ["AWS_PROFILE"] = profile
-    prepare_environment()
+    _apply(_profile_environment(profile, resolved), environ)
     return pafs.S3FileSystem(**_endpoint_kwargs(resolved))

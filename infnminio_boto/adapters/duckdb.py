@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import ConfigurationError, MissingDependencyError, scrub
 from . import resolve, snapshot
@@ -31,11 +31,23 @@ def _quote(value: str) -> str:
 
 
 def _identifier(name: str) -> str:
-    if not name.replace("_", "").isalnum():
+    """``name`` double-quoted, so that words DuckDB reserves (``select``) work too."""
+    if not name or not name.replace("_", "").isalnum():
         raise ConfigurationError(
             f"DuckDB secret name {name!r} must be letters, digits and underscores."
         )
-    return name
+    return f'"{name}"'
+
+
+def refusal(error: BaseException, secrets: Sequence[str]) -> ConfigurationError:
+    """Our error for a statement DuckDB refused, without the statement.
+
+    DuckDB quotes the statement after its first line (``LINE 1: ... SECRET 'abcd...``),
+    cut at a width that leaves a prefix of a key no scrubbing would recognise: only
+    the first line is kept.
+    """
+    first_line = str(error).strip().split("\n", 1)[0]
+    return ConfigurationError(f"DuckDB refused the S3 secret: {scrub(first_line, secrets)}")
 
 
 def load_extension(connection: Any, name: str) -> None:
@@ -87,7 +99,7 @@ def duckdb_create_secret(
         f"REGION {_quote(resolved.region)}",
     ]
     if refreshing:
-        from ..cli.configure import ensure_profile
+        from ..aws_profile import ensure_profile
 
         # The aws extension's SDK reads the AWS config once per process, when it is
         # first loaded: the profile must be in place before that.
@@ -112,8 +124,5 @@ def duckdb_create_secret(
     try:
         connection.execute(statement)
     except duckdb.Error as error:
-        # DuckDB quotes the statement in its errors: keep the keys out of ours.
         secrets = [] if refreshing else [credentials.secret_key, credentials.token]
-        raise ConfigurationError(
-            f"DuckDB refused the S3 secret: {scrub(str(error), secrets)}"
-        ) from None
+        raise refusal(error, secrets) from None

@@ -15,17 +15,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, Optional
 
+from ..botocore_provider import RefresherKeys, frozen
 from ..errors import MissingDependencyError
-from ..fetch import fetch_credentials
-from ..refresh import RefreshPolicy, _utc_now
+from ..refresh import refreshing_credentials
 from ..settings import Settings
 from . import resolve, snapshot
 
 try:
     import aiobotocore.session
     import s3fs
-    from aiobotocore.credentials import AioDeferredRefreshableCredentials
-    from botocore.credentials import CredentialProvider
+    from aiobotocore.credentials import AioCredentials
+    from botocore.credentials import CredentialProvider, ReadOnlyCredentials
 except ImportError:  # pragma: no cover - exercised without the extra
     raise MissingDependencyError("s3fs", "fsspec") from None
 
@@ -57,18 +57,18 @@ def storage_options(**settings: Any) -> Dict[str, Any]:
     }
 
 
-class AioStsWireCredentials(RefreshPolicy, AioDeferredRefreshableCredentials):
-    """aiobotocore credentials with our refresh policy; the exchange runs in a thread."""
+class AioStsWireCredentials(RefresherKeys, AioCredentials):
+    """aiobotocore credentials read from refreshing credentials.
 
-    def __init__(self, settings: Settings) -> None:
-        AioDeferredRefreshableCredentials.__init__(
-            self, refresh_using=self._refresh_async, method="sts-wire", time_fetcher=_utc_now
-        )
-        self._init_policy(lambda: fetch_credentials(settings))
+    A renewal blocks (file read, HTTP), so it runs in a thread, off s3fs's event loop.
+    """
 
-    async def _refresh_async(self) -> Dict[str, str]:
-        # The exchange blocks (file read, HTTP): keep it off s3fs's event loop.
-        return await asyncio.get_running_loop().run_in_executor(None, self._refresh_from_source)
+    async def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        if self.refresher.due():
+            keys = await asyncio.get_running_loop().run_in_executor(None, self.refresher.get)
+        else:
+            keys = self.refresher.get()
+        return frozen(keys)
 
 
 class _AioStsWireProvider(CredentialProvider):
@@ -80,7 +80,7 @@ class _AioStsWireProvider(CredentialProvider):
         self.settings = settings
 
     async def load(self) -> AioStsWireCredentials:
-        return AioStsWireCredentials(self.settings)
+        return AioStsWireCredentials(refreshing_credentials(self.settings))
 
 
 class InfnS3FileSystem(s3fs.S3FileSystem):

@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ..errors import MissingDependencyError
+from ..refresh import refreshing_credentials
 from ..settings import Settings
-from . import refreshing_credentials, resolve, snapshot
+from . import resolve, snapshot
 
 try:
     import minio
@@ -42,15 +43,15 @@ class StsWireMinioProvider(Provider):
         self, settings: Optional[Settings] = None, *, token: Optional[str] = None, **overrides: Any
     ) -> None:
         self.settings = settings if settings is not None else resolve(overrides)
-        self._credentials = refreshing_credentials(self.settings, token=token)
+        self.refresher = refreshing_credentials(self.settings, token=token)
 
     def retrieve(self) -> MinioCredentials:
-        frozen = self._credentials.get_frozen_credentials()
+        keys = self.refresher.get()
         return MinioCredentials(
-            access_key=frozen.access_key,
-            secret_key=frozen.secret_key,
-            session_token=frozen.token,
-            expiration=self._credentials._expiry_time,
+            access_key=keys.access_key,
+            secret_key=keys.secret_key,
+            session_token=keys.token,
+            expiration=keys.expiration,
         )
 
     def __repr__(self) -> str:
@@ -116,10 +117,10 @@ class InfnMinio(minio.Minio):
     ) -> Dict[str, str]:
         """``{"access_key", "secret_key", "session_token"}`` for ``endpoint``, as before."""
         from ..fetch import fetch_credentials
-        from ..windows import fresh_for_botocore
+        from ..refresh_timing import fresh_for_sdk
 
         resolved = resolve(dict(settings, endpoint=endpoint))
-        credentials = fetch_credentials(resolved, fresh_enough=fresh_for_botocore, token=token)
+        credentials = fetch_credentials(resolved, fresh_enough=fresh_for_sdk, token=token)
         return {
             "access_key": credentials.access_key,
             "secret_key": credentials.secret_key,

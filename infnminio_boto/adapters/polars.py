@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple
 
+from ..refresh import refreshing_credentials
 from ..settings import Settings
-from . import refreshing_credentials, resolve, snapshot
+from . import resolve, snapshot
 
 __all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
 
@@ -50,27 +51,24 @@ def polars_storage_options(*, keys: bool = True, **settings: Any) -> Dict[str, s
 class PolarsCredentialProvider:
     """A polars credential provider: returns ``(keys, expiry)`` and is called on expiry.
 
-    The expiry given to polars is the start of our mandatory refresh window, so polars
-    asks again before the keys really expire.
+    The expiry given to polars is the start of our advisory refresh window, so polars
+    asks again while the keys it has are still good.
     """
 
     def __init__(self, settings: Settings, token: Optional[str] = None) -> None:
         self.settings = settings
-        self._credentials = refreshing_credentials(settings, token=token)
+        self.refresher = refreshing_credentials(settings, token=token)
 
     def __call__(self) -> Tuple[Dict[str, str], Optional[int]]:
-        frozen = self._credentials.get_frozen_credentials()
-        expiry = self._credentials._expiry_time
-        deadline = None
-        if expiry is not None:
-            deadline = int(expiry.timestamp() - self._credentials._mandatory_refresh_timeout)
+        keys = self.refresher.get()
+        ask_again = self.refresher.next_refresh
         return (
             {
-                "aws_access_key_id": frozen.access_key,
-                "aws_secret_access_key": frozen.secret_key,
-                "aws_session_token": frozen.token,
+                "aws_access_key_id": keys.access_key,
+                "aws_secret_access_key": keys.secret_key,
+                "aws_session_token": keys.token,
             },
-            deadline,
+            int(ask_again.timestamp()) if ask_again is not None else None,
         )
 
     def __repr__(self) -> str:

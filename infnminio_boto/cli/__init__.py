@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-# argparse and typing are imported only where needed: `credential-process` answered from
-# the cache must start as fast as possible (see the benchmarks).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # argparse is imported only by the commands that build a parser
     import argparse
-    from typing import Any, Callable, List, Optional
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -55,38 +52,66 @@ def exit_code_for(error: BaseException) -> int:
     """The documented exit code of one of our exceptions."""
     from ..errors import (
         ConfigurationError,
+        SandboxError,
         StsError,
         TokenFileError,
         TransportError,
     )
 
-    if isinstance(error, ConfigurationError):
-        return EXIT_CONFIGURATION
-    if isinstance(error, TokenFileError):
-        return EXIT_TOKEN_FILE
-    if isinstance(error, StsError):
-        return EXIT_STS
-    if isinstance(error, TransportError):
-        return EXIT_TRANSPORT
-    if type(error).__name__ in ("SandboxStartError", "CephNotInstalledError"):
-        return EXIT_SANDBOX
+    for kind, code in (
+        (ConfigurationError, EXIT_CONFIGURATION),
+        (TokenFileError, EXIT_TOKEN_FILE),
+        (StsError, EXIT_STS),
+        (TransportError, EXIT_TRANSPORT),
+        (SandboxError, EXIT_SANDBOX),
+    ):
+        if isinstance(error, kind):
+            return code
     return EXIT_INTERNAL
 
 
 def add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    """The settings flags every command that talks to the store accepts."""
+    """A flag for every setting (from the settings table), and ``-v``."""
+    from ..settings import SETTINGS_BY_NAME
+
     group = parser.add_argument_group(
-        "settings (default: INFNMINIO_* environment variables, then endpoint presets)"
+        "settings (a flag beats its INFNMINIO_* variable, which beats the endpoint's preset "
+        "and the default)"
     )
-    group.add_argument("--endpoint", help="object store: host, host:port or URL")
-    group.add_argument("--token-file", help="file holding the OIDC access token")
-    group.add_argument("--role-arn", help="RoleArn to assume ('' sends none)")
-    group.add_argument("--role-session-name", help="RoleSessionName (default: from the token)")
-    group.add_argument("--duration-seconds", type=int, help="credential lifetime requested")
-    group.add_argument("--region", help="S3 region name")
-    group.add_argument("--ca-bundle", help="PEM file of certificate authorities to trust")
+    for name, setting in SETTINGS_BY_NAME.items():
+        words = f"{setting.description} [{setting.variable}; default: {setting.default_text}]"
+        help_text = words.replace("`", "").replace("%", "%%")
+        if setting.kind == "switch":
+            group.add_argument(
+                setting.flag,
+                dest=name,
+                action="store_const",
+                const=setting.flag_value,
+                default=None,
+                help=help_text,
+            )
+        else:
+            group.add_argument(
+                setting.flag,
+                dest=name,
+                metavar=name.split("_")[-1].upper(),
+                type={"int": int, "seconds": float}.get(setting.kind, str),
+                help=help_text,
+            )
+    add_verbose_flag(parser)
+
+
+def add_verbose_flag(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """``-v``, accepted before the command and after it."""
+    import argparse
+
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="diagnostics on stderr (-vv: debug)"
+        "-v",
+        "--verbose",
+        action="count",
+        # A subcommand's default must not overwrite a -v given before the command.
+        default=0 if top_level else argparse.SUPPRESS,
+        help="diagnostics on stderr (-vv: debug)",
     )
 
 
@@ -117,18 +142,14 @@ def _setup_logging(verbosity: int) -> None:
     logger.setLevel(levels.get(verbosity, logging.DEBUG))
 
 
-def settings_from_flags(args: argparse.Namespace) -> dict:
-    names = (
-        "endpoint",
-        "token_file",
-        "role_arn",
-        "role_session_name",
-        "duration_seconds",
-        "region",
-        "ca_bundle",
-    )
+def settings_from_flags(args: Any) -> Dict[str, Any]:
+    """The settings keywords the flags gave (flags not given are left out)."""
+    from ..settings import SETTINGS_BY_NAME
+
     return {
-        name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None
+        name: getattr(args, name)
+        for name in SETTINGS_BY_NAME
+        if getattr(args, name, None) is not None
     }
 
 
@@ -143,6 +164,7 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_verbose_flag(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name, module_name in SUBCOMMANDS.items():

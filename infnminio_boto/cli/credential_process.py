@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from . import add_settings_flags, configure_logging, settings_from_flags
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Any, Dict, List, Optional
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,56 +26,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Use it in ~/.aws/config (see `infnminio-boto configure`).",
     )
     add_settings_flags(parser)
-    parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="always exchange the token; do not read or write the cache",
-    )
     parser.set_defaults(handler=run)
 
 
-_FAST_FLAGS = {
-    "--endpoint": "endpoint",
-    "--token-file": "token_file",
-    "--role-arn": "role_arn",
-    "--role-session-name": "role_session_name",
-    "--duration-seconds": "duration_seconds",
-    "--region": "region",
-    "--ca-bundle": "ca_bundle",
-}
-
-
 def fast_parse(argv: List[str]) -> Optional[SimpleNamespace]:
-    """The flags of this command without argparse, or None to let argparse handle them.
+    """This command's flags without argparse, or None to let argparse handle them.
 
     Anything unusual (--help, an unknown or incomplete flag, a bad number) returns None
     so that argparse prints the proper help or usage error.
     """
-    values: Dict[str, Any] = dict.fromkeys(_FAST_FLAGS.values())
-    values.update(no_cache=False, verbose=0)
+    from ..settings import SETTINGS_BY_NAME
+
+    by_flag = {setting.flag: setting for setting in SETTINGS_BY_NAME.values()}
+    values: Dict[str, Any] = dict.fromkeys(SETTINGS_BY_NAME)
+    values["verbose"] = 0
     index = 0
     while index < len(argv):
         word = argv[index]
-        if word == "--no-cache":
-            values["no_cache"] = True
-        elif word in ("-v", "--verbose"):
-            values["verbose"] += 1
-        elif word == "-vv":
-            values["verbose"] += 2
-        elif "=" in word and word.split("=", 1)[0] in _FAST_FLAGS:
-            flag, value = word.split("=", 1)
-            values[_FAST_FLAGS[flag]] = value
-        elif word in _FAST_FLAGS and index + 1 < len(argv):
-            values[_FAST_FLAGS[word]] = argv[index + 1]
+        flag, equals, inline = word.partition("=")
+        setting = by_flag.get(flag)
+        if word in ("-v", "--verbose", "-vv"):
+            values["verbose"] += 2 if word == "-vv" else 1
+        elif setting is not None and not setting.takes_value and not equals:
+            values[setting.name] = setting.flag_value
+        elif setting is not None and setting.takes_value and equals:
+            values[setting.name] = inline
+        elif setting is not None and setting.takes_value and index + 1 < len(argv):
+            values[setting.name] = argv[index + 1]
             index += 1
         else:
             return None
         index += 1
-    if values["duration_seconds"] is not None:
-        try:
-            values["duration_seconds"] = int(values["duration_seconds"])
-        except ValueError:
-            return None
     return SimpleNamespace(**values)
 
 
@@ -87,17 +67,14 @@ def run(args: argparse.Namespace) -> int:
     quiet = args.verbose <= 0 and not sys.stderr.isatty()
     configure_logging(-1 if quiet else args.verbose)
     from ..fetch import fetch_credentials
+    from ..refresh_timing import SDK_ADVISORY_SECONDS, fresh_for_sdk
     from ..settings import Settings
     from ..token import describe_age
-    from ..windows import BOTOCORE_ADVISORY_SECONDS, fresh_for_botocore
 
-    overrides = settings_from_flags(args)
-    if args.no_cache:
-        overrides["cache"] = False
-    settings = Settings.resolve(**overrides)
-    credentials = fetch_credentials(settings, fresh_enough=fresh_for_botocore)
+    settings = Settings.resolve(**settings_from_flags(args))
+    credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk)
     left = credentials.seconds_left()
-    if left <= BOTOCORE_ADVISORY_SECONDS and not quiet:
+    if left <= SDK_ADVISORY_SECONDS and not quiet:
         print(
             f"infnminio-boto: warning: these credentials expire {describe_age(left)}, inside "
             "the SDKs' 15-minute refresh window, so they will ask again at once: raise "

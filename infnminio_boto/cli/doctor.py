@@ -3,13 +3,13 @@
 settings -> token file -> token claims -> STS exchange -> credential lifetime -> one S3
 call -> cache. Each line is OK, WARN or FAIL; the exit code is that of the first failure
 (see ``infnminio_boto.cli``), 0 when nothing failed. The exchange always goes to the
-server (the cache is neither read nor written), and no secret is printed.
+server directly (not through the cache, which is neither read nor written), and no
+secret is printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from typing import List, Optional
 
@@ -53,15 +53,6 @@ class Report:
             self.exit_code = code
 
 
-def _source(name: str, given: dict) -> str:
-    if name in given:
-        return f"--{name.replace('_', '-')}"
-    variable = f"INFNMINIO_{name.upper()}"
-    if (os.environ.get(variable) or "").strip():
-        return variable
-    return ""
-
-
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     from ..errors import InfnMinioError
@@ -69,14 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from ..token import describe_age, read_token
 
     report = Report()
-    given = settings_from_flags(args)
     try:
-        settings = Settings.resolve(**given)
+        settings = Settings.resolve(**settings_from_flags(args))
     except InfnMinioError as error:
         report.fail("settings", str(error), exit_code_for(error))
         return report.exit_code
 
-    source = _source("endpoint", given) or "default"
+    source = settings.origin("endpoint", command_line=True)
     preset = (
         f"preset {settings.endpoint.host} ({settings.preset.server})"
         if settings.preset
@@ -85,13 +75,14 @@ def run(args: argparse.Namespace) -> int:
     report.ok(
         "endpoint",
         f"{settings.endpoint.url} (from {source}; {preset}); RoleArn "
-        f"{settings.role_arn or 'none'}; duration {settings.duration_seconds} s; "
+        f"{settings.role_arn or 'none'} (from {settings.origin('role_arn', command_line=True)}); "
+        f"duration {settings.duration_seconds} s; "
         f"region {settings.region}",
     )
 
     # --- token file
     if settings.token_file_configured:
-        why = f"set by {_source('token_file', given)}"
+        why = f"set by {settings.origin('token_file', command_line=True)}"
     else:
         why = "first existing default location of " + ", ".join(settings.token_files)
     try:
@@ -171,10 +162,14 @@ def run(args: argparse.Namespace) -> int:
 
     cache = CredentialCache(settings.cache_dir)
     if not settings.cache:
-        report.warn("cache", "disabled (INFNMINIO_CACHE=0): every process exchanges the token")
+        report.warn(
+            "cache",
+            f"disabled (by {settings.origin('cache', command_line=True)}): every process "
+            "exchanges the token",
+        )
     else:
         try:
-            cache._ensure_directory()
+            cache.check_directory()
             report.ok("cache", f"{cache.directory} (private to this user)")
         except CacheUnavailable as reason:
             report.warn("cache", f"not usable ({reason}): each process will exchange the token")

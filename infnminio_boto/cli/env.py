@@ -28,7 +28,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_settings_flags(parser)
     parser.add_argument("--format", choices=("sh", "fish", "json", "dotenv"), default="sh")
     parser.add_argument("--mc-alias", default="infn", help="alias for MC_HOST_<alias> (mc)")
-    parser.add_argument("--no-cache", action="store_true", help="always exchange the token")
     parser.set_defaults(handler=run)
 
 
@@ -70,13 +69,10 @@ def render(values: Dict[str, str], style: str) -> str:
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     from ..fetch import fetch_credentials
+    from ..refresh_timing import fresh_for_sdk
     from ..settings import Settings
-    from ..windows import fresh_for_botocore
 
-    overrides = settings_from_flags(args)
-    if args.no_cache:
-        overrides["cache"] = False
-    settings = Settings.resolve(**overrides)
-    credentials = fetch_credentials(settings, fresh_enough=fresh_for_botocore)
+    settings = Settings.resolve(**settings_from_flags(args))
+    credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk)
     sys.stdout.write(render(variables(settings, credentials, args.mc_alias), args.format) + "\n")
     return 0

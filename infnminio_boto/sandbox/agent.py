@@ -9,22 +9,69 @@ stopping the sandbox (a test run killed mid-way), it stops the daemons and remov
 directory, so nothing is left running.
 
 Usage: python -m infnminio_boto.sandbox.agent DIRECTORY PORT INTERVAL LIFETIME OWNER_PID
+(:func:`launch_agent` starts it so and waits until the issuer answers).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
-from . import STATE_FILE, Sandbox, write_in_place
-from .ceph import _alive
-from .issuer import IssuerServer, SigningKey, mint_token
+from ..errors import SandboxError
+from .files import STATE_FILE, write_in_place
+from .processes import alive
+
+
+def launch_agent(
+    directory: Path, issuer_port: int, *, interval: float, lifetime: int, owner_pid: int
+) -> int:
+    """Start the agent in the background, wait until its issuer answers; its pid."""
+    from .ceph import SandboxStartError
+
+    with open(directory / "agent.log", "ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                __name__,
+                str(directory),
+                str(issuer_port),
+                str(interval),
+                str(lifetime),
+                str(owner_pid),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 15
+    url = f"http://127.0.0.1:{issuer_port}/.well-known/openid-configuration"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            try:
+                log_tail = (directory / "agent.log").read_text()[-1500:]
+            except OSError:
+                log_tail = ""
+            raise SandboxStartError(f"The sandbox OIDC issuer exited at start:\n{log_tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return process.pid
+        except OSError:
+            time.sleep(0.1)
+    raise SandboxError(f"The sandbox OIDC issuer did not answer on {url} in time")
 
 
 def main(argv: list) -> int:
+    from . import Sandbox
+    from .issuer import IssuerServer, SigningKey, mint_token
+
     directory, port = Path(argv[0]), int(argv[1])
     interval, lifetime, owner = float(argv[2]), int(argv[3]), int(argv[4])
     key = SigningKey.load(directory)
@@ -33,7 +80,7 @@ def main(argv: list) -> int:
     next_rewrite = time.monotonic() + interval
     while True:
         time.sleep(1.0)
-        if owner and not _alive(owner):
+        if owner and not alive(owner):
             if directory.exists():
                 Sandbox.cleanup_leftovers(directory)
             return 0

@@ -140,7 +140,6 @@ class IssuerServer:
         self.key = key
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
-        self.requests = 0
         self._thread: Optional[threading.Thread] = None
 
     @property
@@ -171,7 +170,6 @@ class IssuerServer:
                 pass
 
             def do_GET(self) -> None:
-                outer.requests += 1
                 if self.path.rstrip("/") == "/.well-known/openid-configuration":
                     body = json.dumps(outer.discovery()).encode()
                 elif self.path.rstrip("/") == "/jwks":

@@ -5,8 +5,9 @@
 * ``infnminio_sandbox_env``: the same sandbox with its ``INFNMINIO_*`` variables set for
   one test, so that code under test works with no arguments.
 
-When Ceph is not installed the tests that use them are skipped, except when the ``CI``
-environment variable is set: there a missing sandbox is a failure, never a skip.
+When Ceph or the ``sandbox`` extra is not installed the tests that use them are
+skipped, except when the ``CI`` environment variable is set: there a missing sandbox is
+a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -23,15 +24,15 @@ def _in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def infnminio_sandbox() -> Iterator[object]:
-    from . import CephNotInstalledError, Sandbox
+    from . import Sandbox, SandboxUnavailableError, require
 
-    sandbox = Sandbox(token_refresh_interval=60)
     try:
-        sandbox.start()
-    except CephNotInstalledError as error:
+        require()  # before a directory is made for a sandbox that cannot start
+    except SandboxUnavailableError as error:
         if _in_ci():
             pytest.fail(f"CI is set and the sandbox cannot start: {error}", pytrace=False)
         pytest.skip(f"sandbox unavailable: {error}")
+    sandbox = Sandbox(token_refresh_interval=60).start()
     try:
         yield sandbox
     finally:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import clean_environment
+from support.cli import clean_environment
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`infnminio-boto configure`: the profile it writes, and the AWS CLI and boto3 using it."""
+"""`infnminio-boto configure` as a user runs it, and the AWS CLI and boto3 using the profile."""
 
 from __future__ import annotations
 
@@ -8,77 +8,16 @@ import subprocess
 
 import boto3
 import pytest
-from helpers import clean_environment, run_cli
-
-from infnminio_boto.cli.configure import update_config
-
-VALUES = {
-    "credential_process": "/opt/bin/infnminio-boto credential-process --endpoint https://x",
-    "endpoint_url": "https://x",
-    "region": "us-east-1",
-}
+from support.cli import clean_environment, run_cli
 
 EXISTING = """\
 # my AWS settings; keep this comment
 [default]
 region = eu-west-1
 
-[profile work]
-# the work account
-aws_access_key_id = AKIAEXAMPLE
-s3 =
-    max_concurrent_requests = 20
-
 [profile infn]
 region = old-region
-output = json
-s3 =
-    addressing_style = virtual
-    signature_version = s3v4
-endpoint_url = https://old.example.org
 """
-
-
-def test_new_profile_in_an_empty_file():
-    text = update_config("", "infn", VALUES)
-    parser = configparser.ConfigParser()
-    parser.read_string(text)
-    section = parser["profile infn"]
-    assert section["credential_process"] == VALUES["credential_process"]
-    assert section["endpoint_url"] == "https://x"
-    assert section["region"] == "us-east-1"
-    assert "addressing_style = path" in section["s3"]
-
-
-def test_other_profiles_keys_and_comments_are_kept():
-    text = update_config(EXISTING, "infn", VALUES)
-    assert "# my AWS settings; keep this comment" in text
-    assert "# the work account" in text
-    parser = configparser.ConfigParser()
-    parser.read_string(text)
-    assert parser["default"]["region"] == "eu-west-1"
-    assert parser["profile work"]["aws_access_key_id"] == "AKIAEXAMPLE"
-    assert "max_concurrent_requests = 20" in parser["profile work"]["s3"]
-    infn = parser["profile infn"]
-    assert infn["region"] == "us-east-1" and infn["output"] == "json"
-    assert infn["endpoint_url"] == "https://x"
-    assert "signature_version = s3v4" in infn["s3"]
-    assert "addressing_style = path" in infn["s3"] and "virtual" not in infn["s3"]
-
-
-def test_running_twice_changes_nothing():
-    once = update_config(EXISTING, "infn", VALUES)
-    assert update_config(once, "infn", VALUES) == once
-    fresh = update_config("", "infn", VALUES)
-    assert update_config(fresh, "infn", VALUES) == fresh
-
-
-def test_default_profile_uses_the_default_section():
-    text = update_config(EXISTING, "default", VALUES)
-    parser = configparser.ConfigParser()
-    parser.read_string(text)
-    assert parser["default"]["credential_process"] == VALUES["credential_process"]
-    assert "profile default" not in parser
 
 
 def test_command_writes_the_file_idempotently(tmp_path, token_file):

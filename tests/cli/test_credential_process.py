@@ -8,9 +8,9 @@ import subprocess
 from datetime import datetime, timezone
 
 import pytest
-from fake_sts import FakeSts, Fault
-from helpers import COMMAND, clean_environment, run_cli
-from jwt_helpers import make_jwt, write_in_place
+from support.cli import COMMAND, clean_environment, run_cli
+from support.fake_sts import FakeSts, Fault
+from support.jwt_helpers import make_jwt, write_in_place
 
 import infnminio_boto
 

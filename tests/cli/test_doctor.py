@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import clean_environment, run_cli
-from jwt_helpers import make_jwt, write_in_place
+from support.cli import clean_environment, run_cli
+from support.jwt_helpers import make_jwt, write_in_place
 
 
 @pytest.mark.sandbox

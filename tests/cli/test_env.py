@@ -7,7 +7,7 @@ import subprocess
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from helpers import COMMAND, clean_environment, run_cli
+from support.cli import COMMAND, clean_environment, run_cli
 
 
 def test_json_format_has_every_tool(cli_env, rgw_sts):

@@ -138,18 +138,17 @@ def test_duration_above_the_role_maximum(infnminio_sandbox, own_token_file):
     assert "DurationSeconds=7200" in text and "MaxSessionDuration" in text and "3600" in text
 
 
-def test_refresh_by_forcing_expiry(infnminio_sandbox, own_token_file):
+def test_forced_refresh_makes_a_real_exchange(infnminio_sandbox, own_token_file):
     # Without the shared cache, so that the refresh is a real exchange with RGW.
     session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file, cache=False))
     s3 = session.client("s3")
     s3.list_buckets()
-    creds = session.get_credentials()
-    first_key = creds.get_frozen_credentials().access_key
-    # Pretend the keys are about to expire: the next call must refresh them first.
-    creds._expiry_time = datetime.now(timezone.utc) + timedelta(seconds=20)
-    s3.list_buckets()
-    assert creds.get_frozen_credentials().access_key != first_key
-    assert creds.exchanges == 2
+    refresher = session.get_credentials().refresher
+    first_key = refresher.get().access_key
+    refresher.refresh()
+    s3.list_buckets()  # signed with the new keys, which RGW accepts
+    assert session.get_credentials().get_frozen_credentials().access_key != first_key
+    assert refresher.renewals == 2
 
 
 def test_forced_refresh_with_the_cache_takes_the_shared_keys(
@@ -169,7 +168,7 @@ def test_token_rewritten_in_place_while_8_threads_refresh(infnminio_sandbox, own
     session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file, cache=False))
     s3 = session.client("s3")
     s3.create_bucket(Bucket="rewrite")
-    creds = session.get_credentials()
+    refresher = session.get_credentials().refresher
     stop = threading.Event()
     failures = []
     tokens = [infnminio_sandbox.mint_token(lifetime=1200) for _ in range(5)]
@@ -183,7 +182,7 @@ def test_token_rewritten_in_place_while_8_threads_refresh(infnminio_sandbox, own
 
     def force_refreshes():
         while not stop.is_set():
-            creds._expiry_time = datetime.now(timezone.utc) + timedelta(seconds=30)
+            refresher.refresh()
             time.sleep(0.25)
 
     def worker(n):
@@ -203,4 +202,4 @@ def test_token_rewritten_in_place_while_8_threads_refresh(infnminio_sandbox, own
     for thread in threads:
         thread.join()
     assert failures == []
-    assert creds.exchanges >= 10  # the refreshes really happened while the file churned
+    assert refresher.renewals >= 10  # the refreshes really happened while the file churned

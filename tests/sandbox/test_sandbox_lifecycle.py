@@ -12,7 +12,8 @@ import urllib.request
 import pytest
 
 from infnminio_boto.sandbox import Sandbox, SandboxStartError
-from infnminio_boto.sandbox.ceph import CephCluster, _alive, pid_command_line
+from infnminio_boto.sandbox.ceph import CephCluster
+from infnminio_boto.sandbox.processes import alive, pid_command_line
 from infnminio_boto.token import read_token
 
 pytestmark = pytest.mark.sandbox
@@ -84,6 +85,6 @@ def test_crashed_owner_leaves_nothing_running(tmp_path):
 def processes_mentioning(text):
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and text in pid_command_line(int(entry)) and _alive(int(entry)):
+        if entry.isdigit() and text in pid_command_line(int(entry)) and alive(int(entry)):
             found.append(int(entry))
     return found

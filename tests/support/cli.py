@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import secret_registry
+from support import secret_registry
 
 COMMAND = [sys.executable, "-m", "infnminio_boto"]
 SCRIPT = Path(sys.executable).parent / "infnminio-boto"

@@ -8,9 +8,8 @@ import secrets
 import time
 from typing import Any, Optional
 
-import secret_registry
-
 from infnminio_boto.sandbox import write_in_place  # noqa: F401 - re-exported for the tests
+from support import secret_registry
 
 
 def _segment(obj: Any) -> str:

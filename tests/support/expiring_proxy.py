@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
-import secret_registry
+from support import secret_registry
 
 _EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
 _ACCESS_KEY = re.compile(rb"<AccessKeyId>([^<]*)</AccessKeyId>")

@@ -2,8 +2,10 @@
 
 It exists for what a real server cannot do on demand: 5xx answers, timeouts, torn XML,
 HTML pages, MinIO's error layout, credentials that live a few seconds. The wire formats
-follow ../shared/DESIGN.md section 2. Real exchanges are tested against Ceph RGW in
-tests/sandbox.
+are those measured on the servers: MinIO (STS namespace, ``ErrorResponse``, whole-second
+expirations), Ceph RGW (no namespace, S3-style ``Error``, nanosecond expirations, an
+empty 403 for every token problem) and AWS. Real exchanges are tested against Ceph RGW
+in tests/sandbox.
 
 It checks requests as the real servers do (unsigned form POST, required parameters,
 duration limits, an unexpired token) but does not verify JWT signatures.
@@ -25,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Deque, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
 
-import secret_registry
+from support import secret_registry
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 

@@ -1,4 +1,4 @@
-"""The exchange against the fake STS: both dialects, every error, every fault."""
+"""The exchange over HTTP against the fake STS: both dialects, every error, every fault."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from fake_sts import (
-    STS_NS,
+from support.fake_sts import (
     FakeSts,
     Fault,
     Issued,
@@ -17,11 +16,11 @@ from fake_sts import (
     rgw_error_xml,
     success_xml,
 )
-from jwt_helpers import make_jwt
+from support.jwt_helpers import make_jwt
 
 from infnminio_boto.errors import StsError, TransportError
 from infnminio_boto.settings import Settings
-from infnminio_boto.sts import exchange, parse_response, role_session_name_for
+from infnminio_boto.sts import exchange, role_session_name_for
 from infnminio_boto.token import read_token
 
 
@@ -66,34 +65,6 @@ def test_session_name_is_derived_safely(tmp_path):
     assert set(name) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_=,.@-")
     path.write_text(make_jwt(sub="x"))
     assert role_session_name_for(read_token([str(path)])) == "infnminio-boto"
-
-
-@pytest.mark.parametrize("fraction", ["", ".1", ".179525", ".179525185"])
-def test_expiration_with_zero_to_nine_fraction_digits(fraction):
-    body = (
-        f'<AssumeRoleWithWebIdentityResponse xmlns="{STS_NS}"><AssumeRoleWithWebIdentityResult>'
-        "<Credentials><AccessKeyId>AK</AccessKeyId><SecretAccessKey>SK</SecretAccessKey>"
-        f"<SessionToken>ST</SessionToken><Expiration>2026-11-23T21:28:43{fraction}Z</Expiration>"
-        "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
-    ).encode()
-    creds, problem = parse_response(200, body)
-    assert problem == {}
-    assert creds.expiration.replace(microsecond=0) == datetime(
-        2026, 11, 23, 21, 28, 43, tzinfo=timezone.utc
-    )
-
-
-def test_prefixed_namespace_is_understood():
-    body = (
-        f'<sts:AssumeRoleWithWebIdentityResponse xmlns:sts="{STS_NS}">'
-        "<sts:AssumeRoleWithWebIdentityResult><sts:Credentials><sts:AccessKeyId>AK</sts:AccessKeyId>"
-        "<sts:SecretAccessKey>SK</sts:SecretAccessKey><sts:SessionToken>ST</sts:SessionToken>"
-        "<sts:Expiration>2026-11-23T21:28:43+01:00</sts:Expiration></sts:Credentials>"
-        "</sts:AssumeRoleWithWebIdentityResult></sts:AssumeRoleWithWebIdentityResponse>"
-    ).encode()
-    creds, _ = parse_response(200, body)
-    assert creds.access_key == "AK"
-    assert creds.expiration.hour == 20
 
 
 def test_aws_dialect_success_and_errors(settings_for, token_file):

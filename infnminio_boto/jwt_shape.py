@@ -1,0 +1,71 @@
+"""The shape of a JWT access token: three base64url parts, a header with ``alg``, claims.
+
+The claims are decoded *without* verifying the signature, only to word errors and to
+avoid sending a token that has already expired: the STS server does the verification.
+Nothing here ever quotes the token itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Mapping
+
+__all__ = ["NotAJwtError", "parse_jwt_claims", "extract_jwt"]
+
+
+class NotAJwtError(Exception):
+    """Why a text is not a JWT; the message never carries the text."""
+
+
+def _b64url_json(segment: str, what: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        return json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise NotAJwtError(f"its {what} is not base64url-encoded JSON") from None
+
+
+def parse_jwt_claims(text: str) -> Mapping[str, Any]:
+    """Decode a JWS compact serialisation's payload, checking its shape only.
+
+    Raises ``NotAJwtError`` (internal) with a reason that never quotes the text.
+    """
+    parts = text.split(".")
+    if len(parts) == 5:
+        raise NotAJwtError("it is an encrypted JWT (JWE), not a signed access token")
+    if len(parts) != 3:
+        raise NotAJwtError(f"it has {len(parts)} dot-separated parts instead of 3")
+    header_segment, payload_segment, signature = parts
+    header = _b64url_json(header_segment, "header")
+    if not isinstance(header, dict) or "alg" not in header:
+        raise NotAJwtError("its header is not a JSON object with an 'alg'")
+    claims = _b64url_json(payload_segment, "payload")
+    if not isinstance(claims, dict):
+        raise NotAJwtError("its payload is not a JSON object")
+    if not signature:
+        raise NotAJwtError("it has no signature")
+    # A signature cut short by a torn read is usually not valid base64url any more.
+    if len(signature) % 4 == 1:
+        raise NotAJwtError("its signature is cut short")
+    try:
+        base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    except (binascii.Error, ValueError):
+        raise NotAJwtError("its signature is not base64url") from None
+    return claims
+
+
+def extract_jwt(content: str) -> str:
+    """The JWT in the file: raw (sts-wire), or an ``access_token`` JSON document."""
+    if content.startswith("{"):
+        try:
+            document = json.loads(content)
+        except ValueError:
+            raise NotAJwtError("it starts with '{' but is not JSON") from None
+        if isinstance(document, dict) and isinstance(document.get("access_token"), str):
+            return document["access_token"].strip()
+        raise NotAJwtError("it is a JSON document without an 'access_token' string")
+    if content[:7].lower() == "bearer ":
+        return content[7:].strip()
+    return content

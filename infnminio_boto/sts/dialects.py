@@ -1,0 +1,161 @@
+"""Reading an AssumeRoleWithWebIdentity answer in any of the three dialects.
+
+MinIO answers with the STS namespace and ``ErrorResponse`` errors; Ceph RGW with no
+namespace, S3-style ``Error`` documents, nanosecond timestamps and empty 403 messages;
+AWS like MinIO. The parser looks for element names anywhere in the document, without
+assuming a namespace or a layout. xmltodict does the XML (entities refused).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+
+from ..temporary_credentials import TemporaryCredentials, parse_timestamp
+
+__all__ = ["Problem", "parse_response"]
+
+# How deep the element search goes: STS documents nest four levels at most.
+MAX_DEPTH = 8
+
+
+class Problem(NamedTuple):
+    """Why an answer holds no credentials.
+
+    ``kind`` is ``error`` (an error document), ``html`` (a web page), ``unparseable``
+    (empty or not XML), ``no-credentials`` or ``bad-credentials``; the other fields are
+    what the server said, each possibly None.
+    """
+
+    kind: str
+    code: Optional[str] = None
+    message: Optional[str] = None
+    request_id: Optional[str] = None
+
+
+def _local_names(node: Any) -> Any:
+    """Drop namespace prefixes and XML attributes from an xmltodict tree."""
+    if isinstance(node, dict):
+        result: Dict[str, Any] = {}
+        for key, value in node.items():
+            if key.startswith("@"):
+                continue
+            name = key if key == "#text" else key.rsplit(":", 1)[-1]
+            result[name] = _local_names(value)
+        if set(result) == {"#text"}:
+            return result["#text"]
+        return result
+    if isinstance(node, list):
+        return [_local_names(item) for item in node]
+    return node
+
+
+def _text(node: Any) -> Optional[str]:
+    if isinstance(node, str):
+        return node.strip()
+    if isinstance(node, list) and node:
+        return _text(node[0])
+    if isinstance(node, dict):
+        return _text(node.get("#text"))
+    return None
+
+
+def _find(node: Any, name: str, depth: int = 0) -> Any:
+    """The first element called ``name`` below ``node``, depth first, in document order."""
+    if depth > MAX_DEPTH:
+        return None
+    if isinstance(node, dict):
+        if name in node:
+            return node[name]
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = _find(child, name, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _parse_xml(body: bytes) -> Optional[Dict[str, Any]]:
+    import xmltodict  # only when an answer arrives: a cache hit never needs it
+
+    try:
+        document = xmltodict.parse(body, disable_entities=True)
+    except Exception:  # expat errors, bad encodings, entity refusals: all "not XML"
+        return None
+    if not isinstance(document, dict):
+        return None
+    return _local_names(document)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith(b"<!doctype html") or head.startswith(b"<html") or b"<body" in head
+
+
+def _header_request_id(headers: Optional[Mapping[str, str]]) -> Optional[str]:
+    for header in ("x-amz-request-id", "x-amzn-requestid", "x-minio-request-id"):
+        if headers and headers.get(header):
+            return headers.get(header)
+    return None
+
+
+def parse_response(
+    status: int,
+    body: bytes,
+    headers: Optional[Mapping[str, str]] = None,
+) -> Tuple[Optional[TemporaryCredentials], Optional[Problem]]:
+    """``(credentials, None)`` on success, else ``(None, problem)``. Never raises."""
+    request_id = _header_request_id(headers)
+    if _looks_like_html(body):
+        return None, Problem("html", request_id=request_id)
+    document = _parse_xml(body) if body else None
+    if document is None:
+        return None, Problem("unparseable", request_id=request_id)
+
+    request_id = _text(_find(document, "RequestId")) or request_id
+    error = _find(document, "Error")
+    if isinstance(error, dict) or (status >= 400 and error is not None):
+        details = error if isinstance(error, dict) else {}
+        return None, Problem(
+            "error",
+            code=_text(details.get("Code")),
+            message=_text(details.get("Message")),
+            request_id=_text(details.get("RequestId")) or request_id,
+        )
+    if status >= 400:
+        return None, Problem("error", request_id=request_id)
+
+    credentials = _find(document, "Credentials")
+    if not isinstance(credentials, dict):
+        return None, Problem("no-credentials", request_id=request_id)
+    fields = {
+        name: _text(credentials.get(name))
+        for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+    }
+    missing = [name for name, value in fields.items() if not value]
+    if missing:
+        return None, Problem(
+            "bad-credentials", message="missing " + ", ".join(missing), request_id=request_id
+        )
+    try:
+        expiration = parse_timestamp(fields["Expiration"])  # type: ignore[arg-type]
+    except ValueError:
+        return None, Problem(
+            "bad-credentials",
+            message="Expiration is not an ISO 8601 timestamp",
+            request_id=request_id,
+        )
+    return (
+        TemporaryCredentials(
+            fields["AccessKeyId"],  # type: ignore[arg-type]
+            fields["SecretAccessKey"],  # type: ignore[arg-type]
+            fields["SessionToken"],  # type: ignore[arg-type]
+            expiration,
+            issued_at=datetime.now(timezone.utc).replace(microsecond=0),
+        ),
+        None,
+    )

@@ -1,0 +1,100 @@
+"""Reading answers in the MinIO, Ceph RGW and AWS dialects, without a server."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from support.fake_sts import (
+    STS_NS,
+    Issued,
+    aws_error_xml,
+    minio_error_xml,
+    rgw_error_xml,
+    success_xml,
+)
+
+from infnminio_boto.sts import parse_response
+
+
+@pytest.mark.parametrize("fraction", ["", ".1", ".179525", ".179525185"])
+def test_expiration_with_zero_to_nine_fraction_digits(fraction):
+    body = (
+        f'<AssumeRoleWithWebIdentityResponse xmlns="{STS_NS}"><AssumeRoleWithWebIdentityResult>'
+        "<Credentials><AccessKeyId>AK</AccessKeyId><SecretAccessKey>SK</SecretAccessKey>"
+        f"<SessionToken>ST</SessionToken><Expiration>2026-11-23T21:28:43{fraction}Z</Expiration>"
+        "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
+    ).encode()
+    creds, problem = parse_response(200, body)
+    assert problem is None
+    assert creds.expiration.replace(microsecond=0) == datetime(
+        2026, 11, 23, 21, 28, 43, tzinfo=timezone.utc
+    )
+
+
+def test_prefixed_namespace_is_understood():
+    body = (
+        f'<sts:AssumeRoleWithWebIdentityResponse xmlns:sts="{STS_NS}">'
+        "<sts:AssumeRoleWithWebIdentityResult><sts:Credentials><sts:AccessKeyId>AK</sts:AccessKeyId>"
+        "<sts:SecretAccessKey>SK</sts:SecretAccessKey><sts:SessionToken>ST</sts:SessionToken>"
+        "<sts:Expiration>2026-11-23T21:28:43+01:00</sts:Expiration></sts:Credentials>"
+        "</sts:AssumeRoleWithWebIdentityResult></sts:AssumeRoleWithWebIdentityResponse>"
+    ).encode()
+    creds, _ = parse_response(200, body)
+    assert creds.access_key == "AK"
+    assert creds.expiration.hour == 20
+
+
+@pytest.mark.parametrize("dialect", ["rgw", "minio", "aws"])
+def test_success_documents_of_each_dialect(dialect):
+    moment = datetime(2026, 11, 23, 21, 28, 43, tzinfo=timezone.utc)
+    issued = Issued("AKIDEXAMPLE", "SECRETVALUE", "SESSIONVALUE", moment)
+    creds, problem = parse_response(200, success_xml(issued, dialect))
+    assert problem is None
+    assert (creds.access_key, creds.secret_key, creds.token) == (
+        "AKIDEXAMPLE",
+        "SECRETVALUE",
+        "SESSIONVALUE",
+    )
+    assert creds.expiration.replace(microsecond=0) == moment
+
+
+@pytest.mark.parametrize(
+    "body, code, message, request_id",
+    [
+        (rgw_error_xml("AccessDenied", ""), "AccessDenied", None, "tx00000"),
+        (
+            minio_error_xml("InvalidParameterValue", "token is expired"),
+            "InvalidParameterValue",
+            "token is expired",
+            "17A2C1B4D39E3C5B",
+        ),
+        (
+            aws_error_xml("ExpiredTokenException", "Token expired"),
+            "ExpiredTokenException",
+            "Token expired",
+            "c6104cbe",
+        ),
+    ],
+)
+def test_error_documents_of_each_dialect(body, code, message, request_id):
+    creds, problem = parse_response(403, body)
+    assert creds is None
+    assert problem.kind == "error" and problem.code == code
+    assert (problem.message or None) == message
+    assert problem.request_id.startswith(request_id)
+
+
+def test_the_request_id_header_is_used_when_the_body_has_none():
+    _, problem = parse_response(500, b"", {"x-amz-request-id": "tx-from-header"})
+    assert problem.kind == "unparseable" and problem.request_id == "tx-from-header"
+
+
+def test_an_entity_bomb_is_not_expanded():
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b"<Error><Code>&lol2;</Code></Error>"
+    )
+    creds, problem = parse_response(400, bomb)
+    assert creds is None and problem.kind == "unparseable"
