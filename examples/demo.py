@@ -40,12 +40,21 @@ def main() -> int:
     started = time.monotonic()
     with Sandbox() as sandbox:
         say(f"  up in {time.monotonic() - started:.0f} s; radosgw at {sandbox.endpoint}")
+        say(f"  https with a certificate from the sandbox's own authority, {sandbox.ca_bundle}")
         say(f"  token file {sandbox.token_file} is rewritten in place, like sts-wire does")
         environment = dict(os.environ, **sandbox.environment())
         # The AWS CLI and pyarrow steps write an AWS profile: keep it out of ~/.aws.
         environment["AWS_CONFIG_FILE"] = str(sandbox.directory / "aws-config")
         environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-        for name in ("INFNMINIO_ENDPOINT", "INFNMINIO_TOKEN_FILE", "INFNMINIO_ROLE_ARN"):
+        # The AWS CLI prefers an AWS_CA_BUNDLE of the user's shell to the profile's
+        # ca_bundle; every step here talks to the sandbox only.
+        environment["AWS_CA_BUNDLE"] = sandbox.ca_bundle
+        for name in (
+            "INFNMINIO_ENDPOINT",
+            "INFNMINIO_TOKEN_FILE",
+            "INFNMINIO_ROLE_ARN",
+            "INFNMINIO_CA_BUNDLE",
+        ):
             say(f"  {name}={environment[name]}")
         failures = 0
         for title, script in STEPS:

@@ -25,6 +25,7 @@ __all__ = [
     "install",
     "credentials",
     "endpoint_url",
+    "s3_client_kwargs",
     "StsWireProvider",
     "InfnMinioSession",
     "StsWireCredentials",
@@ -55,6 +56,7 @@ __all__ = [
 _LAZY = {
     "session": "botocore_provider",
     "install": "botocore_provider",
+    "s3_client_kwargs": "botocore_provider",
     "StsWireProvider": "botocore_provider",
     "InfnMinioSession": "botocore_provider",
     "StsWireCredentials": "botocore_provider",
@@ -90,6 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover
         StsWireCredentials,
         StsWireProvider,
         install,
+        s3_client_kwargs,
         session,
     )
     from .refresh import RefreshingCredentials

@@ -2,11 +2,11 @@
 
 The AWS CLI, every AWS SDK, the C++ SDK inside pyarrow and DuckDB's aws extension read
 an AWS profile; ``infnminio-boto configure`` and the pyarrow and DuckDB helpers write
-one here. The profile gets ``credential_process`` (the command by absolute path, with
-every setting that was given as an argument or ``INFNMINIO_*`` variable, so that it
-works in any shell), ``endpoint_url``, ``region``, path-style S3 addressing, the CA
-bundle when one is set, and the checksum settings Ceph RGW needs unless the profile
-already chooses its own.
+one here. The profile gets ``credential_process`` (the fast entry of the command by
+absolute path, with every setting that was given as an argument or ``INFNMINIO_*``
+variable, so that it works in any shell), ``endpoint_url``, ``region``, path-style S3
+addressing, the CA bundle when one is set, and the checksum settings Ceph RGW needs
+unless the profile already chooses its own.
 
 The file is edited line by line rather than with configparser, which would drop the
 comments and reorder the file: only the managed keys of that one profile change, every
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from .settings import SETTINGS_BY_NAME, Settings
+from .upload_checksums import CONFIG_KEYS, WHEN_REQUIRED
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -39,12 +40,8 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE = "infn"
-# Ceph RGW releases without aws-chunked trailer support answer the streaming checksums
-# of recent SDKs with 411 MissingContentLength; "when_required" turns them off.
-CHECKSUM_SETTINGS = {
-    "request_checksum_calculation": "when_required",
-    "response_checksum_validation": "when_required",
-}
+# Added only where the profile has no such key: see upload_checksums.
+CHECKSUM_SETTINGS = {key: WHEN_REQUIRED for key in CONFIG_KEYS}
 S3_NESTED = ("addressing_style", "path")
 _HEADER = re.compile(r"^\s*\[\s*(?P<name>[^\]]+?)\s*\]\s*(?:[#;].*)?$")
 _KEY = re.compile(r"^(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*)$")
@@ -61,15 +58,15 @@ def credentials_path() -> Path:
 
 
 def command_prefix() -> List[str]:
-    """How to run the ``infnminio-boto`` command later, by absolute path.
+    """How to run the fast credential-process later, by absolute path.
 
-    Symlinks are not resolved: a virtualenv's python is a symlink whose path is what
-    makes it find the virtualenv's packages.
+    ``python -I -S`` runs :mod:`.fast_credential_process` isolated from site-packages
+    (the cached answer costs an interpreter start and little more); it hands over to the
+    full command with the same interpreter. Symlinks are not resolved: a virtualenv's
+    python is a symlink whose path is what makes it find the virtualenv's packages.
     """
-    for candidate in (Path(sys.argv[0]), Path(sys.executable).parent / "infnminio-boto"):
-        if candidate.name == "infnminio-boto" and os.access(candidate, os.X_OK):
-            return [os.path.abspath(candidate)]
-    return [os.path.abspath(sys.executable), "-m", "infnminio_boto"]
+    entry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fast_credential_process.py")
+    return [os.path.abspath(sys.executable), "-I", "-S", entry]
 
 
 def setting_flags(settings: Settings) -> List[str]:
@@ -101,7 +98,7 @@ def setting_flags(settings: Settings) -> List[str]:
 
 def credential_process_command(settings: Settings) -> str:
     """The ``credential_process`` line for ``settings``, quoted for the AWS config file."""
-    parts = [*command_prefix(), "credential-process", *setting_flags(settings)]
+    parts = [*command_prefix(), *setting_flags(settings)]
     return " ".join(shlex.quote(part) for part in parts)
 
 

@@ -9,15 +9,17 @@ botocore's private refresh attributes are never touched.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import boto3
 import botocore.session
 from botocore.credentials import CredentialProvider, Credentials, ReadOnlyCredentials
+from botocore.exceptions import ProfileNotFound
 
 from .refresh import RefreshingCredentials, refreshing_credentials
 from .settings import Settings
 from .temporary_credentials import TemporaryCredentials
+from .upload_checksums import config_defaults
 
 __all__ = [
     "StsWireProvider",
@@ -26,6 +28,7 @@ __all__ = [
     "InfnMinioSession",
     "install",
     "session",
+    "s3_client_kwargs",
     "frozen",
 ]
 
@@ -162,17 +165,70 @@ class InfnMinioSession(boto3.Session):
         )
 
 
+def _s3_options(settings: Settings, chosen: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Path-style addressing; over https, unsigned bodies unless ``chosen`` says otherwise."""
+    options: Dict[str, Any] = {"addressing_style": "path"}
+    if settings.endpoint.secure and "payload_signing_enabled" not in (chosen or {}):
+        # As botocore does for any upload that carries a checksum: TLS protects the
+        # body, so it is not hashed into the signature (which would read every upload
+        # twice and refuse streams that cannot seek).
+        options["payload_signing_enabled"] = False
+    return options
+
+
+def _profile_config(core: botocore.session.Session) -> Dict[str, Any]:
+    try:
+        return core.get_scoped_config()
+    except ProfileNotFound:
+        return {}
+
+
+def s3_client_kwargs(**settings: Any) -> Dict[str, Any]:
+    """Keyword arguments for ``boto3.Session.client("s3", ...)`` of a session of yours.
+
+    ``endpoint_url``, ``region_name``, ``verify`` (the CA bundle, when set) and a
+    ``config`` with path-style addressing and the upload settings :func:`session` uses.
+    Pair it with :func:`install` for the credentials.
+    """
+    from botocore.config import Config
+
+    resolved = Settings.resolve(**settings)
+    kwargs: Dict[str, Any] = {
+        "endpoint_url": resolved.endpoint.url,
+        "region_name": resolved.region,
+        "config": Config(
+            s3=_s3_options(resolved), **config_defaults(_profile_config(botocore.session.Session()))
+        ),
+    }
+    if resolved.ca_bundle:
+        kwargs["verify"] = resolved.ca_bundle
+    return kwargs
+
+
 def session(**settings: Any) -> InfnMinioSession:
     """A boto3 session whose credentials come from the token file and refresh themselves.
 
     ``session().client("s3")`` and ``session().resource("s3")`` reach the configured
-    endpoint with path-style addressing; no ``endpoint_url`` is needed.
+    endpoint with path-style addressing and trust ``ca_bundle``; no ``endpoint_url`` is
+    needed. Uploads skip the streaming checksums Ceph RGW refuses (411), unless you
+    chose otherwise (an ``AWS_*_CHECKSUM_*`` variable, a profile key, or a client
+    ``Config`` of your own), and over https their bodies are not hashed into the
+    signature (so a stream that cannot seek uploads with its ``ContentLength``).
     """
     resolved = Settings.resolve(**settings)
     core = botocore.session.Session()
     install(core, resolved)
     core.set_config_variable("region", resolved.region)
-    core.set_config_variable("s3", {"addressing_style": "path"})
+    # botocore's "s3" section is read from the profile only (set_config_variable does not
+    # reach it): the session's config store takes it, merged over the profile's keys.
+    store = core.get_component("config_store")
+    try:
+        profile_s3 = dict(store.get_config_variable("s3") or {})  # typed, from the profile
+    except ProfileNotFound:
+        profile_s3 = {}
+    store.set_config_variable("s3", {**profile_s3, **_s3_options(resolved, profile_s3)})
     if resolved.ca_bundle:
         core.set_config_variable("ca_bundle", resolved.ca_bundle)
+    for key, value in config_defaults(_profile_config(core)).items():
+        core.set_config_variable(key, value)
     return InfnMinioSession(botocore_session=core, s3_endpoint_url=resolved.endpoint.url)

@@ -143,16 +143,42 @@ class CredentialCache:
         document["Version"] = ENTRY_VERSION
         if credentials.issued_at is not None:
             document["IssuedAt"] = format_timestamp(credentials.issued_at)
+        self._replace(f"{key}.json", json.dumps(document).encode())
+
+    def write_fast(self, name: str, expires_at: float, payload: bytes) -> None:
+        """Store what the fast credential-process prints (see :mod:`.fastpath`).
+
+        Entries of other token contents whose keys have expired are removed on the way.
+        """
+        from .fastpath import ENTRY_PREFIX, decode_entry, encode_entry
+
+        self.check_directory()
+        self._replace(name, encode_entry(expires_at, payload))
+        now = time.time()
+        for other in os.listdir(self.directory):
+            if not other.startswith(ENTRY_PREFIX) or other == name:
+                continue
+            path = os.path.join(self.directory, other)
+            try:
+                with open(path, "rb") as handle:
+                    entry = decode_entry(handle.read(MAX_ENTRY_BYTES))
+                if entry is None or entry[0] <= now:
+                    os.unlink(path)
+            except OSError:
+                continue
+
+    def _replace(self, name: str, data: bytes) -> None:
+        """Write ``data`` to a private temporary file and rename it to ``name``."""
         import tempfile  # only writers pay for it
 
-        fd, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
         try:
-            with os.fdopen(fd, "w") as handle:  # mkstemp files are 0600
-                json.dump(document, handle)
+            with os.fdopen(fd, "wb") as handle:  # mkstemp files are 0600
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             # rename replaces whatever is at the name, a symlink included, without following it
-            os.replace(temporary, self.path_for(key))
+            os.replace(temporary, os.path.join(self.directory, name))
         except BaseException:
             try:
                 os.unlink(temporary)

@@ -8,11 +8,8 @@ a value is read (``endpoint``, ``path``, ``text``, ``int``, ``seconds``, ``switc
 ``default`` and ``description`` are the words of the README's settings table and of
 ``--help``.
 
-Plain data and ``os`` only: the fast ``credential_process`` entry file (``fastpath.py``)
-loads it by path in an interpreter started without site-packages.
+Plain data, no imports.
 """
-
-import os
 
 SETTINGS = (
     (
@@ -94,18 +91,3 @@ def flag(name):
             return "--no-" + dashed
     return "--" + dashed
 
-
-def default_token_files(environ):
-    """The token files tried, in order, when none is configured."""
-    home = environ.get("HOME") or os.path.expanduser("~")
-    # /home/.token is where sts-wire writes it on INFN's JupyterHub.
-    return tuple(dict.fromkeys((os.path.join(home, ".token"), "/home/.token")))
-
-
-def default_cache_dir(environ):
-    """``$XDG_CACHE_HOME/infnminio-boto``, else ``~/.cache/infnminio-boto``."""
-    xdg = (environ.get("XDG_CACHE_HOME") or "").strip()
-    if xdg:
-        return os.path.join(xdg, "infnminio-boto")
-    home = environ.get("HOME") or os.path.expanduser("~")
-    return os.path.join(home, ".cache", "infnminio-boto")

@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple
 from . import setting_values as values
 from .endpoint import DEFAULT_ENDPOINT, PRESETS, Endpoint, Preset
 from .errors import ConfigurationError
-from .setting_table import SETTINGS, default_cache_dir, default_token_files, flag, variable
+from .fastpath import default_cache_dir, default_token_files
+from .setting_table import SETTINGS, flag, variable
 
 __all__ = [
     "Endpoint",

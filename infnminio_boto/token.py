@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from .errors import TokenExpiredError, TokenFileError
+from .fastpath import token_digest
 from .jwt_shape import NotAJwtError, extract_jwt, parse_jwt_claims
 
 __all__ = ["OidcToken", "read_token", "ensure_not_expired", "parse_jwt_claims", "describe_age"]
@@ -31,11 +32,14 @@ EXPIRY_LEEWAY_SECONDS = 5
 MAX_TOKEN_BYTES = 64 * 1024
 
 
-class OidcToken(namedtuple("OidcToken", "path value claims modified", defaults=(0.0,))):
+class OidcToken(
+    namedtuple("OidcToken", "path value claims modified digest", defaults=(0.0, ""))
+):
     """A JWT read from ``path``; ``repr`` shows the claims that matter, never the token.
 
-    ``value`` is the token itself, ``claims`` its decoded (unverified) payload and
-    ``modified`` the file's mtime.
+    ``value`` is the token itself, ``claims`` its decoded (unverified) payload,
+    ``modified`` the file's mtime and ``digest`` a hash of the file's content (it names
+    the fast credential-process entries).
     """
 
     __slots__ = ()
@@ -43,6 +47,7 @@ class OidcToken(namedtuple("OidcToken", "path value claims modified", defaults=(
     value: str
     claims: Mapping[str, Any]
     modified: float
+    digest: str
 
     @property
     def subject(self) -> Optional[str]:
@@ -228,7 +233,13 @@ def read_token(
                 path=path,
             ) from None
 
-    token = OidcToken(path=path, value=token_text, claims=claims, modified=modified)
+    token = OidcToken(
+        path=path,
+        value=token_text,
+        claims=claims,
+        modified=modified,
+        digest=token_digest(content.encode("ascii")),
+    )
     if check_expiry:
         ensure_not_expired(token)
     return token
@@ -257,4 +268,6 @@ def token_from_text(text: str, source: str = "the token argument") -> OidcToken:
         claims = parse_jwt_claims(value)
     except NotAJwtError as reason:
         raise TokenFileError(f"{source} is not a JWT access token: {reason}.", path=None) from None
-    return OidcToken(path=source, value=value, claims=claims, modified=0.0)
+    return OidcToken(
+        path=source, value=value, claims=claims, modified=0.0, digest=token_digest(text.encode())
+    )

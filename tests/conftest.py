@@ -6,6 +6,7 @@ from typing import Iterator
 
 import pytest
 from support import secret_registry
+from support.cli import clean_environment
 from support.fake_sts import FakeSts
 from support.jwt_helpers import make_jwt, write_in_place
 
@@ -63,6 +64,19 @@ def rgw_sts() -> Iterator[FakeSts]:
 
 
 @pytest.fixture
+def cli_env(tmp_path, rgw_sts, token_file):
+    """A shell environment pointing the command at the fake STS, with a private cache."""
+    return clean_environment(
+        HOME=str(tmp_path / "home"),
+        INFNMINIO_ENDPOINT=rgw_sts.url,
+        INFNMINIO_TOKEN_FILE=token_file,
+        INFNMINIO_ROLE_ARN="arn:aws:iam:::role/IAMaccess",
+        INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
+        INFNMINIO_TIMEOUT="2",
+    )
+
+
+@pytest.fixture
 def settings_for(token_file):
     """Settings keywords pointing at a fake STS with short timeouts."""
 
@@ -111,7 +125,9 @@ def expiring(infnminio_sandbox, sandbox_settings):
     """(proxy, settings): the sandbox behind a proxy whose credentials live 12 s."""
     from support.expiring_proxy import ExpiringProxy
 
-    with ExpiringProxy(infnminio_sandbox.endpoint, lifetime=12) as proxy:
+    with ExpiringProxy(
+        infnminio_sandbox.endpoint, lifetime=12, tls=infnminio_sandbox.tls_files
+    ) as proxy:
         yield proxy, dict(sandbox_settings, endpoint=proxy.url)
 
 
@@ -128,3 +144,11 @@ def bucket(infnminio_sandbox, sandbox_settings, request) -> str:
     if name not in existing:
         s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def big_file(tmp_path_factory) -> str:
+    """20 MB of random bytes: above every client's multipart threshold."""
+    path = tmp_path_factory.mktemp("big") / "big.bin"
+    path.write_bytes(os.urandom(20 * 1024 * 1024))
+    return str(path)

@@ -95,7 +95,8 @@ def test_checksum_settings_are_added_but_a_users_choice_wins():
 def _command_settings(command: str, environ: dict) -> Settings:
     """The settings the profile's credential_process line resolves to in ``environ``."""
     words = shlex.split(command)
-    args = fast_parse(words[words.index("credential-process") + 1 :])
+    assert words[1:3] == ["-I", "-S"] and words[3].endswith("fast_credential_process.py")
+    args = fast_parse(words[4:])
     assert args is not None, command
     flags = {k: v for k, v in vars(args).items() if k != "verbose" and v is not None}
     return Settings.resolve(environ=environ, **flags)

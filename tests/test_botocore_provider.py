@@ -188,3 +188,29 @@ def test_lazy_import_keeps_boto3_out():
     code = "import sys, infnminio_boto; print('boto3' in sys.modules, 'botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_s3_clients_use_path_style_and_unsigned_bodies_over_https(token_file):
+    http = infnminio_boto.session(endpoint="http://127.0.0.1:9", token_file=token_file)
+    assert http.client("s3").meta.config.s3 == {"addressing_style": "path"}
+    https = infnminio_boto.session(endpoint="https://s3.example.org", token_file=token_file)
+    assert https.client("s3").meta.config.s3 == {
+        "addressing_style": "path",
+        "payload_signing_enabled": False,
+    }
+
+
+def test_a_profiles_own_s3_and_checksum_keys_win(token_file, tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile mine]\nrequest_checksum_calculation = when_supported\n"
+        "s3 =\n    payload_signing_enabled = true\n    max_concurrent_requests = 4\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "mine")
+    session = infnminio_boto.session(endpoint="https://s3.example.org", token_file=token_file)
+    s3 = session.client("s3")
+    assert s3.meta.config.s3["payload_signing_enabled"] is True
+    assert s3.meta.config.s3["addressing_style"] == "path"
+    assert s3.meta.config.request_checksum_calculation == "when_supported"
+    assert s3.meta.config.response_checksum_validation == "when_required"

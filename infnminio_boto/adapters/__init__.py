@@ -14,7 +14,8 @@ One module per library, each importing its library only when called:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import os
+from typing import Any, Collection, Mapping, MutableMapping, Optional
 
 from ..fetch import fetch_credentials
 from ..refresh_timing import fresh_for_sdk
@@ -30,3 +31,23 @@ def resolve(settings: Mapping[str, Any]) -> Settings:
 def snapshot(settings: Settings) -> TemporaryCredentials:
     """Keys to hand to a client that cannot refresh, fresh enough for the AWS SDKs too."""
     return fetch_credentials(settings, fresh_enough=fresh_for_sdk)
+
+
+# The default of the adapters' ``environ`` arguments: this process's environment.
+PROCESS_ENVIRONMENT: MutableMapping[str, str] = os.environ
+
+
+def set_variables(
+    variables: Mapping[str, str],
+    environ: Optional[MutableMapping[str, str]],
+    *,
+    unless_set: Collection[str] = (),
+) -> None:
+    """Set ``variables`` in ``environ`` (None: nowhere); names in ``unless_set`` only
+    where the environment has no value of its own (the user's choice wins)."""
+    if environ is None:
+        return
+    for name, value in variables.items():
+        if name in unless_set and environ.get(name):
+            continue
+        environ[name] = value

@@ -27,7 +27,8 @@ from typing import Any, Dict, MutableMapping, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
 from ..settings import Settings
-from . import resolve, snapshot
+from ..upload_checksums import VARIABLES
+from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
 
 __all__ = [
     "pyarrow_kwargs",
@@ -38,11 +39,7 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE = "infnminio-boto"
-CHECKSUM_VARIABLES = {
-    "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",
-    "AWS_RESPONSE_CHECKSUM_VALIDATION": "WHEN_REQUIRED",
-}
-_PROCESS_ENVIRONMENT: MutableMapping[str, str] = os.environ
+CHECKSUM_VARIABLES = VARIABLES  # see upload_checksums
 
 
 def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
@@ -56,19 +53,8 @@ def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
     return kwargs
 
 
-def _apply(variables: Dict[str, str], environ: Optional[MutableMapping[str, str]]) -> None:
-    """Set ``variables`` in ``environ``; the checksum ones only where not set already."""
-    if environ is None:
-        return
-    for name, value in variables.items():
-        if name in CHECKSUM_VARIABLES:
-            environ.setdefault(name, value)
-        else:
-            environ[name] = value
-
-
 def pyarrow_kwargs(
-    *, environ: Optional[MutableMapping[str, str]] = _PROCESS_ENVIRONMENT, **settings: Any
+    *, environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT, **settings: Any
 ) -> Dict[str, Any]:
     """Keyword arguments for ``pyarrow.fs.S3FileSystem`` with the current keys.
 
@@ -78,7 +64,7 @@ def pyarrow_kwargs(
     """
     resolved = resolve(settings)
     credentials = snapshot(resolved)
-    _apply(dict(CHECKSUM_VARIABLES), environ)
+    set_variables(CHECKSUM_VARIABLES, environ, unless_set=CHECKSUM_VARIABLES)
     return {
         "access_key": credentials.access_key,
         "secret_key": credentials.secret_key,
@@ -107,7 +93,7 @@ def s3_filesystem(
     *,
     refreshing: bool = True,
     profile: str = DEFAULT_PROFILE,
-    environ: Optional[MutableMapping[str, str]] = _PROCESS_ENVIRONMENT,
+    environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
     **settings: Any,
 ) -> Any:
     """A ``pyarrow.fs.S3FileSystem`` on the object store.
@@ -130,5 +116,7 @@ def s3_filesystem(
                 "those static keys instead of the token file. Unset it, or use "
                 "s3_filesystem(refreshing=False)."
             )
-    _apply(_profile_environment(profile, resolved), environ)
+    set_variables(
+        _profile_environment(profile, resolved), environ, unless_set=CHECKSUM_VARIABLES
+    )
     return pafs.S3FileSystem(**_endpoint_kwargs(resolved))

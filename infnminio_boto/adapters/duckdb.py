@@ -10,6 +10,9 @@ config file once per process, when it is first loaded: create refreshing secrets
 one set of settings per process, or run ``infnminio-boto configure --profile NAME``
 beforehand and pass ``profile=NAME``.
 
+With a ``ca_bundle`` set, the connection's ``ca_cert_file`` is set to it (httpfs takes
+no CA per secret): that connection then trusts that authority for its https requests.
+
 httpfs and aws come from the ``duckdb-extension-*`` packages when they match the
 installed DuckDB (so no download is needed); otherwise DuckDB installs them itself.
 """
@@ -91,6 +94,8 @@ def duckdb_create_secret(
         raise MissingDependencyError("duckdb", "duckdb") from None
     resolved = resolve(settings)
     load_extension(connection, "httpfs")
+    if resolved.ca_bundle:
+        connection.execute(f"SET ca_cert_file = {_quote(os.path.abspath(resolved.ca_bundle))}")
     common = [
         "TYPE s3",
         f"ENDPOINT {_quote(resolved.endpoint.netloc)}",

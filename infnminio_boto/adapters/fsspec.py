@@ -19,6 +19,7 @@ from ..botocore_provider import RefresherKeys, frozen
 from ..errors import MissingDependencyError
 from ..refresh import refreshing_credentials
 from ..settings import Settings
+from ..upload_checksums import config_defaults
 from . import resolve, snapshot
 
 try:
@@ -39,10 +40,9 @@ def _endpoint_options(settings: Settings) -> Dict[str, Any]:
     }
     if settings.ca_bundle:
         client_kwargs["verify"] = settings.ca_bundle
-    return {
-        "client_kwargs": client_kwargs,
-        "config_kwargs": {"s3": {"addressing_style": "path"}},
-    }
+    # Uploads without the streaming checksums Ceph RGW refuses, unless the user chose.
+    config_kwargs: Dict[str, Any] = {"s3": {"addressing_style": "path"}, **config_defaults()}
+    return {"client_kwargs": client_kwargs, "config_kwargs": config_kwargs}
 
 
 def storage_options(**settings: Any) -> Dict[str, Any]:

@@ -12,11 +12,12 @@ endpoint::
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, MutableMapping, Optional, Tuple
 
+from ..ca_trust import ssl_cert_file_variables
 from ..refresh import refreshing_credentials
 from ..settings import Settings
-from . import resolve, snapshot
+from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
 
 __all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
 
@@ -30,13 +31,22 @@ def _endpoint_options(settings: Settings) -> Dict[str, str]:
     }
 
 
-def polars_storage_options(*, keys: bool = True, **settings: Any) -> Dict[str, str]:
+def polars_storage_options(
+    *,
+    keys: bool = True,
+    environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
+    **settings: Any,
+) -> Dict[str, str]:
     """``storage_options`` for polars' ``read_*``/``scan_*``/``write_*`` on S3.
 
     With ``keys=False`` only the endpoint options, for use with
-    :func:`polars_credential_provider`.
+    :func:`polars_credential_provider`. polars takes no CA argument: with a
+    ``ca_bundle`` set, ``SSL_CERT_FILE`` in ``environ`` (default: this process's
+    environment; None leaves it alone) is pointed at a bundle holding the system's
+    authorities and that one, before polars' first S3 access.
     """
     resolved = resolve(settings)
+    set_variables(ssl_cert_file_variables(resolved), environ)
     options = _endpoint_options(resolved)
     if keys:
         credentials = snapshot(resolved)

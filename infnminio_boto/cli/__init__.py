@@ -179,14 +179,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     if command == "credential-process" and arguments[0] == command:
-        # The SDKs run this on every new session: skip building an argparse parser.
+        # The SDKs run this on every new session: the cached answer first, then no
+        # argparse parser unless the flags need one.
+        from ..fastpath import answer
+
+        payload = answer(arguments[1:])
+        if payload is not None:
+            sys.stdout.buffer.write(payload)
+            sys.stdout.flush()
+            return EXIT_OK
         from .credential_process import fast_parse, run
 
         fast = fast_parse(arguments[1:])
         if fast is not None:
+            fast.argv = arguments[1:]
             return dispatch(run, fast)
     parser = build_parser(only=command if command in SUBCOMMANDS else None)
     args = parser.parse_args(arguments)
+    if command == "credential-process" and arguments[0] == command:
+        args.argv = arguments[1:]
     return dispatch(args.handler, args)
 
 

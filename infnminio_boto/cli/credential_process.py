@@ -1,8 +1,10 @@
 """``infnminio-boto credential-process``: the AWS credential_process protocol.
 
 stdout carries exactly one JSON document and nothing else; everything else goes to
-stderr. Answered from the cross-process cache this imports neither boto3 nor botocore
-nor urllib3, so SDKs that start many processes pay little for it.
+stderr. This is the full command: the profile ``configure`` writes runs
+:mod:`infnminio_boto.fastpath` first, which answers from the fast entry this command
+leaves in the cache, and hands over to this command otherwise. Answered from the
+cross-process cache, this command imports neither boto3 nor botocore nor urllib3.
 """
 
 from __future__ import annotations
@@ -66,13 +68,18 @@ def run(args: argparse.Namespace) -> int:
     # failure is always reported (one line) and exits non-zero.
     quiet = args.verbose <= 0 and not sys.stderr.isatty()
     configure_logging(-1 if quiet else args.verbose)
-    from ..fetch import fetch_credentials
+    from ..fetch import fetch_credentials, read_settings_token
     from ..refresh_timing import SDK_ADVISORY_SECONDS, fresh_for_sdk
     from ..settings import Settings
     from ..token import describe_age
 
     settings = Settings.resolve(**settings_from_flags(args))
-    credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk)
+    token = read_settings_token(settings)
+    credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk, token=token)
+    payload = (json.dumps(credentials.to_credential_process()) + "\n").encode()
+    argv = getattr(args, "argv", None)
+    if argv is not None and settings.cache and fresh_for_sdk(credentials):
+        _leave_fast_entry(settings, argv, token.digest, credentials.expires_at, payload)
     left = credentials.seconds_left()
     if left <= SDK_ADVISORY_SECONDS and not quiet:
         print(
@@ -81,5 +88,23 @@ def run(args: argparse.Namespace) -> int:
             "duration_seconds (INFNMINIO_DURATION_SECONDS) to 3600.",
             file=sys.stderr,
         )
-    sys.stdout.write(json.dumps(credentials.to_credential_process()) + "\n")
+    sys.stdout.buffer.write(payload)
+    sys.stdout.flush()
     return 0
+
+
+def _leave_fast_entry(
+    settings: Any, argv: List[str], digest: str, expires_at: float, payload: bytes
+) -> None:
+    """Let the next identical call be answered by :mod:`..fastpath`."""
+    import os
+
+    from ..cache import CacheUnavailable, CredentialCache
+    from ..fastpath import fast_key
+
+    try:
+        CredentialCache(settings.cache_dir).write_fast(
+            fast_key(argv, os.environ, digest), expires_at, payload
+        )
+    except (CacheUnavailable, OSError):
+        pass  # the regular cache entry was written, or the warning about it given

@@ -1,8 +1,9 @@
 """``infnminio-boto doctor``: check the whole chain and say what to do where it breaks.
 
-settings -> token file -> token claims -> STS exchange -> credential lifetime -> one S3
-call -> cache. Each line is OK, WARN or FAIL; the exit code is that of the first failure
-(see ``infnminio_boto.cli``), 0 when nothing failed. The exchange always goes to the
+settings -> TLS -> token file -> token claims -> STS exchange -> credential lifetime ->
+one S3 call -> cache (``--json``: the same checks as one JSON array). Each line is OK,
+WARN or FAIL; the exit code is that of the first failure (see ``infnminio_boto.cli``),
+0 when nothing failed. The exchange always goes to the
 server directly (not through the cache, which is neither read nor written), and no
 secret is printed.
 """
@@ -10,17 +11,23 @@ secret is printed.
 from __future__ import annotations
 
 import argparse
+import os
 import time
-from typing import List, Optional
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, List, Optional
 
 from . import (
-    EXIT_OK,
     EXIT_S3,
+    EXIT_TRANSPORT,
     add_settings_flags,
     configure_logging,
     exit_code_for,
     settings_from_flags,
 )
+from .report import Report
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,41 +37,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Check every link of the chain: settings, token file, STS exchange, "
         "credential lifetime, one S3 call and the cache. Exits non-zero when one fails.",
     )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON array of {check, status, detail, exit_code} objects, for scripts "
+        "and support tickets",
+    )
     add_settings_flags(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=lambda args: run(args).finish())
 
 
-class Report:
-    def __init__(self) -> None:
-        self.exit_code = EXIT_OK
-
-    def line(self, status: str, topic: str, text: str) -> None:
-        print(f"{status:<4}  {topic:<12} {text}", flush=True)
-
-    def ok(self, topic: str, text: str) -> None:
-        self.line("OK", topic, text)
-
-    def warn(self, topic: str, text: str) -> None:
-        self.line("WARN", topic, text)
-
-    def fail(self, topic: str, text: str, code: int) -> None:
-        self.line("FAIL", topic, text)
-        if self.exit_code == EXIT_OK:
-            self.exit_code = code
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> Report:
     configure_logging(args.verbose)
     from ..errors import InfnMinioError
     from ..settings import Settings
     from ..token import describe_age, read_token
 
-    report = Report()
+    report = Report(as_json=args.json)
     try:
         settings = Settings.resolve(**settings_from_flags(args))
     except InfnMinioError as error:
         report.fail("settings", str(error), exit_code_for(error))
-        return report.exit_code
+        return report
 
     source = settings.origin("endpoint", command_line=True)
     preset = (
@@ -79,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         f"duration {settings.duration_seconds} s; "
         f"region {settings.region}",
     )
+    if not _check_tls(report, settings):
+        return report
 
     # --- token file
     if settings.token_file_configured:
@@ -91,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except InfnMinioError as error:
         report.fail("token file", str(error), exit_code_for(error))
-        return report.exit_code
+        return report
     age = time.time() - token.modified
     report.ok("token file", f"{token.path} ({why}); written {describe_age(-age)}")
     if age > 30 * 60:
@@ -113,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             "write a fresh token with oidc-token), then retry.",
             4,
         )
-        return report.exit_code
+        return report
     expiry = "no exp claim" if left is None else f"expires {describe_age(left)}"
     report.ok("token", f"{claims}; {expiry}")
     if settings.server_kind == "rgw" and "object" not in token.audience:
@@ -130,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         credentials = exchange(settings, token)
     except InfnMinioError as error:
         report.fail("exchange", str(error), exit_code_for(error))
-        return report.exit_code
+        return report
     lifetime = credentials.seconds_left()
     report.ok(
         "exchange",
@@ -173,7 +169,53 @@ def run(args: argparse.Namespace) -> int:
             report.ok("cache", f"{cache.directory} (private to this user)")
         except CacheUnavailable as reason:
             report.warn("cache", f"not usable ({reason}): each process will exchange the token")
-    return report.exit_code
+    return report
+
+
+def _check_tls(report: Report, settings: Settings) -> bool:
+    """The scheme, and the certificate: issuer, expiry, trusted by the bundle in use."""
+    from ..tls_check import inspect_certificate
+
+    endpoint = settings.endpoint
+    if not endpoint.secure:
+        if endpoint.is_loopback:
+            report.ok("tls", "plain http, to this machine only")
+        else:
+            report.warn("tls", "plain http over the network: the token travels unencrypted")
+        return True
+    if settings.ca_bundle:
+        bundle = f"{settings.ca_bundle} (from {settings.origin('ca_bundle', command_line=True)})"
+    else:
+        bundle = "botocore's default CA bundle"
+    timeout = min(5.0, settings.timeout)
+    certificate = inspect_certificate(endpoint, settings.ca_bundle, timeout)
+    if not certificate.trusted:
+        issuer = f" (issued by {certificate.issuer})" if certificate.issuer else ""
+        report.fail(
+            "tls",
+            f"https; the certificate of {endpoint.url}{issuer} is not trusted by {bundle}: "
+            f"{certificate.problem}. If the store uses a private certificate authority, set "
+            "ca_bundle / INFNMINIO_CA_BUNDLE to that authority's PEM file.",
+            EXIT_TRANSPORT,
+        )
+        return False
+    until = certificate.not_after
+    days = (until - datetime.now(timezone.utc)).days if until else None
+    text = (
+        f"https; certificate issued by {certificate.issuer}, valid until "
+        f"{until:%Y-%m-%d} ({days} days); trusted by {bundle}"
+    )
+    (report.warn if days is not None and days < 14 else report.ok)("tls", text)
+    aws_bundle = os.environ.get("AWS_CA_BUNDLE")
+    if aws_bundle and os.path.abspath(aws_bundle) != os.path.abspath(settings.ca_bundle or ""):
+        if not inspect_certificate(endpoint, aws_bundle, timeout).trusted:
+            report.warn(
+                "tls",
+                f"AWS_CA_BUNDLE={aws_bundle} is set: the AWS CLI and SDKs use it instead of "
+                "the profile's ca_bundle, and it does not trust this certificate. Unset it, "
+                "or add the authority to it.",
+            )
+    return True
 
 
 def _check_s3(settings, credentials) -> Optional[str]:

@@ -1,8 +1,11 @@
 """``infnminio-boto env``: credentials and endpoint as environment variables.
 
-For tools that read the environment: the AWS SDKs and CLI (``AWS_*``), s5cmd
-(``S3_ENDPOINT_URL``), rclone (``RCLONE_S3_*`` with ``env_auth``) and MinIO's mc
-(``MC_HOST_<alias>``). The keys do not refresh: run it again when they expire (the
+For tools that read the environment: the AWS SDKs and CLI (``AWS_*``, the CA bundle
+and the checksum settings Ceph RGW needs included), s5cmd (``S3_ENDPOINT_URL``,
+``AWS_CA_BUNDLE``), rclone (``RCLONE_S3_*`` with ``env_auth``, ``RCLONE_CA_CERT``),
+OpenSSL and rustls tools (``SSL_CERT_FILE``, the system's authorities included) and
+MinIO's mc (``MC_HOST_<alias>``; mc reads no CA variable: it trusts the files in
+``~/.mc/certs/CAs/``). The keys do not refresh: run it again when they expire (the
 ``Expiration`` is printed too), or prefer a profile with credential_process.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from typing import Dict
@@ -32,14 +36,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def variables(settings, credentials, mc_alias: str) -> Dict[str, str]:
+    from ..ca_trust import ssl_cert_file_variables
     from ..temporary_credentials import format_timestamp
+    from ..upload_checksums import VARIABLES
 
     endpoint = settings.endpoint
     userinfo = ":".join(
         quote(part, safe="")
         for part in (credentials.access_key, credentials.secret_key, credentials.token)
     )
-    return {
+    values = {
         "AWS_ACCESS_KEY_ID": credentials.access_key,
         "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
         "AWS_SESSION_TOKEN": credentials.token,
@@ -54,6 +60,14 @@ def variables(settings, credentials, mc_alias: str) -> Dict[str, str]:
         "RCLONE_S3_REGION": settings.region,
         f"MC_HOST_{mc_alias}": f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
     }
+    if settings.ca_bundle:
+        ca = os.path.abspath(settings.ca_bundle)
+        values.update(AWS_CA_BUNDLE=ca, RCLONE_CA_CERT=ca)  # s5cmd reads AWS_CA_BUNDLE
+        # OpenSSL and rustls tools (curl, polars): the system's authorities and this one.
+        values.update(ssl_cert_file_variables(settings))
+    # Uploads Ceph RGW accepts, unless this shell already chose otherwise.
+    values.update({k: v for k, v in VARIABLES.items() if not os.environ.get(k)})
+    return values
 
 
 def render(values: Dict[str, str], style: str) -> str:

@@ -40,6 +40,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=300,
         help="how often the token file is rewritten, like sts-wire (s)",
     )
+    start.add_argument(
+        "--http",
+        action="store_true",
+        help="serve plain http instead of https (default: https, with the sandbox's own CA, "
+        "exported as INFNMINIO_CA_BUNDLE)",
+    )
     start.add_argument("--format", choices=("sh", "fish", "json"), default="sh")
     start.set_defaults(handler=run_start)
 
@@ -79,8 +85,9 @@ def exports(environment: dict, shell: str) -> str:
 
 
 def run_start(args: argparse.Namespace) -> int:
-    from ..sandbox import Sandbox, SandboxStartError, default_directory
+    from ..sandbox import Sandbox, SandboxStartError, default_directory, require
 
+    require()  # the extra and Ceph, before anything is written
     directory = args.dir or default_directory()
     try:
         running = Sandbox.attach(directory)
@@ -97,6 +104,7 @@ def run_start(args: argparse.Namespace) -> int:
         token_lifetime=args.token_lifetime,
         token_refresh_interval=args.refresh_interval,
         watch_owner=False,
+        tls=not args.http,
     )
     sandbox.start()
     _note(
@@ -104,6 +112,12 @@ def run_start(args: argparse.Namespace) -> int:
         f"issuer at {sandbox.issuer_url}, token file {sandbox.token_file} "
         f"(rewritten every {args.refresh_interval} s)."
     )
+    if sandbox.ca_bundle:
+        _note(
+            f"It serves https with a certificate from its own authority, {sandbox.ca_bundle} "
+            "(INFNMINIO_CA_BUNDLE): the library, configure and env pass it on; see the "
+            "README for other tools."
+        )
     _note(
         'Use it with: eval "$(infnminio-boto sandbox start)"; stop it with: '
         "infnminio-boto sandbox stop"
@@ -120,6 +134,7 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"directory  {status['directory']}")
     print(f"endpoint   {status['endpoint']} ({'answering' if status['rgw_answers'] else 'DOWN'})")
     print(f"issuer     {status['issuer']}")
+    print(f"CA bundle  {status['ca_bundle'] or '- (plain http)'}")
     for name, alive in sorted(status["processes"].items()):
         print(f"{name:<20} {'running' if alive else 'NOT RUNNING'}")
     healthy = status["rgw_answers"] and all(status["processes"].values())

@@ -71,7 +71,7 @@ class Sandbox:
         token_lifetime: int = 1200,
         token_refresh_interval: int = 300,
         watch_owner: bool = True,
-        tls: bool = False,
+        tls: bool = True,
     ) -> None:
         if directory is None:
             directory = tempfile.mkdtemp(prefix="imb-", dir="/tmp")
@@ -102,6 +102,17 @@ class Sandbox:
     def ca_bundle(self) -> Optional[str]:
         """The PEM file of the sandbox's certificate authority (None over plain http)."""
         return self.state.get("ca_bundle")
+
+    @property
+    def tls_files(self) -> Optional[TlsFiles]:
+        """The authority and the server's certificate and key (None over plain http)."""
+        if not self.ca_bundle:
+            return None
+        return TlsFiles(
+            ca=Path(self.ca_bundle),
+            certificate=self.directory / "rgw-cert.pem",
+            private_key=self.directory / "rgw-key.pem",
+        )
 
     def ssl_context(self) -> ssl.SSLContext:
         """An SSL context that trusts the sandbox (and only it, when it serves https)."""

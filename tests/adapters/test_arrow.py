@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyarrow import fs as pafs
 
 import infnminio_boto
-from infnminio_boto.adapters.arrow import pyarrow_kwargs, s3_filesystem
+from infnminio_boto.adapters.arrow import pyarrow_environment, pyarrow_kwargs, s3_filesystem
 
 pytestmark = pytest.mark.sandbox
 
@@ -28,9 +31,68 @@ def _private_aws_config(tmp_path, monkeypatch):
 def test_kwargs_are_those_of_s3filesystem(sandbox_settings, infnminio_sandbox):
     kwargs = pyarrow_kwargs(**sandbox_settings)
     assert kwargs["endpoint_override"] == infnminio_sandbox.endpoint.split("://")[1]
-    assert kwargs["scheme"] == "http" and kwargs["region"] == "us-east-1"
+    assert kwargs["scheme"] == "https" and kwargs["region"] == "us-east-1"
+    assert kwargs["tls_ca_file_path"] == infnminio_sandbox.ca_bundle
     assert kwargs["access_key"] and kwargs["secret_key"] and kwargs["session_token"]
     assert os.environ["AWS_REQUEST_CHECKSUM_CALCULATION"] == "WHEN_REQUIRED"
+
+
+def test_the_environment_changed_is_the_one_given(sandbox_settings):
+    mine = {"AWS_RESPONSE_CHECKSUM_VALIDATION": "WHEN_SUPPORTED"}
+    pyarrow_kwargs(environ=mine, **sandbox_settings)
+    assert mine == {
+        "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION": "WHEN_SUPPORTED",  # the user's choice stays
+    }
+    assert "AWS_REQUEST_CHECKSUM_CALCULATION" not in os.environ
+    s3_filesystem(environ=None, **sandbox_settings)
+    assert "AWS_PROFILE" not in os.environ
+    assert pyarrow_environment(**sandbox_settings)["AWS_PROFILE"] == "infnminio-boto"
+
+
+def test_plain_s3filesystem_with_only_aws_profile(
+    infnminio_sandbox, sandbox_settings, bucket, monkeypatch
+):
+    """The profile pyarrow_environment() writes is all pyarrow's own SDK needs for keys.
+
+    pyarrow ignores a profile's endpoint_url (apache/arrow#44119), so the endpoint is
+    still passed.
+    """
+    for name, value in pyarrow_environment(**sandbox_settings).items():
+        monkeypatch.setenv(name, value)
+    fs = pafs.S3FileSystem(
+        endpoint_override=infnminio_sandbox.endpoint.split("://")[1],
+        scheme="https",
+        tls_ca_file_path=infnminio_sandbox.ca_bundle,
+    )
+    pq.write_table(TABLE, f"{bucket}/plain.parquet", filesystem=fs)
+    assert pq.read_table(f"{bucket}/plain.parquet", filesystem=fs).equals(TABLE)
+
+
+def test_s3_urls_with_aws_profile_and_aws_endpoint_url(infnminio_sandbox, sandbox_settings, bucket):
+    """``pq.read_table("s3://...")`` in a process whose environment says it all."""
+    from infnminio_boto.ca_trust import ssl_cert_file_variables
+    from infnminio_boto.settings import Settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INFNMINIO_"))}
+    env.update(pyarrow_environment(**sandbox_settings))
+    env.update(ssl_cert_file_variables(Settings.resolve(**sandbox_settings)))
+    env.update(
+        AWS_ENDPOINT_URL=infnminio_sandbox.endpoint,
+        AWS_CONFIG_FILE=os.environ["AWS_CONFIG_FILE"],
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    code = (
+        "import pyarrow as pa, pyarrow.parquet as pq\n"
+        f"url = 's3://{bucket}/by-url.parquet'\n"
+        "pq.write_table(pa.table({'run': [1, 2]}), url)\n"
+        "print(pq.read_table(url).num_rows)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "2"
 
 
 @pytest.mark.parametrize("refreshing", [False, True])

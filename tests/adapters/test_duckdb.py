@@ -27,7 +27,9 @@ def test_copy_to_s3_and_query_back(sandbox_settings, bucket):
     total = con.execute(f"SELECT count(*), sum(run) FROM 's3://{bucket}/runs.parquet'").fetchone()
     assert total == (100, 4950)
     secret = con.execute("SELECT secret_string FROM duckdb_secrets()").fetchone()[0]
-    assert "url_style=path" in secret and "use_ssl=false" in secret
+    assert "url_style=path" in secret and "use_ssl=true" in secret
+    ca = con.execute("SELECT current_setting('ca_cert_file')").fetchone()[0]
+    assert ca == sandbox_settings["ca_bundle"]
 
 
 def test_refreshing_secret_survives_expiry(expiring, bucket):

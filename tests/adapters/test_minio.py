@@ -8,6 +8,7 @@ import time
 import minio
 import pytest
 from minio.error import S3Error
+from support.files import same_content
 
 import infnminio_boto
 from infnminio_boto.adapters.minio import InfnMinio, minio_client, minio_kwargs
@@ -28,7 +29,7 @@ def put_and_get(client, bucket, name, data=b"hello minio"):
 def test_kwargs_build_a_working_client(sandbox_settings, bucket, infnminio_sandbox):
     kwargs = minio_kwargs(**sandbox_settings)
     assert kwargs["endpoint"] == infnminio_sandbox.endpoint.split("://")[1]
-    assert kwargs["secure"] is False
+    assert kwargs["secure"] is True  # over https, trusting the sandbox's CA
     client = minio.Minio(**kwargs)
     assert put_and_get(client, bucket, "kwargs.txt") == b"hello minio"
 
@@ -37,6 +38,14 @@ def test_refreshing_client_round_trip(sandbox_settings, bucket):
     client = minio_client(**sandbox_settings)
     assert put_and_get(client, bucket, "client.txt", b"x" * 5000) == b"x" * 5000
     assert [o.object_name for o in client.list_objects(bucket)] == ["client.txt"]
+
+
+def test_20_mb_up_and_back_with_files(sandbox_settings, bucket, big_file, tmp_path):
+    client = minio_client(**sandbox_settings)
+    client.fput_object(bucket_name=bucket, object_name="big.bin", file_path=big_file)
+    back = str(tmp_path / "back.bin")
+    client.fget_object(bucket_name=bucket, object_name="big.bin", file_path=back)
+    assert same_content(big_file, back)
 
 
 def test_refreshing_client_survives_expiry(expiring, bucket):

@@ -14,6 +14,15 @@ pytestmark = pytest.mark.sandbox
 FRAME = pl.DataFrame({"run": [1, 2, 3], "energy": [10.5, 11.0, 9.75]})
 
 
+def test_the_sandbox_authority_is_trusted_beside_the_systems(sandbox_settings, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    mine: dict = {}
+    polars_storage_options(keys=False, environ=mine, **sandbox_settings)
+    bundle = open(mine["SSL_CERT_FILE"]).read()
+    assert open(sandbox_settings["ca_bundle"]).read().strip() in bundle
+    assert bundle.count("BEGIN CERTIFICATE") > 1  # the system's authorities are kept
+
+
 def test_write_and_read_with_storage_options(sandbox_settings, bucket):
     options = polars_storage_options(**sandbox_settings)
     FRAME.write_parquet(f"s3://{bucket}/frame.parquet", storage_options=options)

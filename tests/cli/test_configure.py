@@ -9,6 +9,7 @@ import subprocess
 import boto3
 import pytest
 from support.cli import clean_environment, run_cli
+from support.files import same_content
 
 EXISTING = """\
 # my AWS settings; keep this comment
@@ -63,7 +64,7 @@ def test_warns_when_static_keys_would_win(tmp_path):
 
 
 @pytest.mark.sandbox
-def test_aws_cli_and_boto3_through_the_profile(infnminio_sandbox, tmp_path):
+def test_aws_cli_and_boto3_through_the_profile(infnminio_sandbox, tmp_path, big_file):
     config = tmp_path / "config"
     env = clean_environment(
         HOME=str(tmp_path),
@@ -98,6 +99,19 @@ def test_aws_cli_and_boto3_through_the_profile(infnminio_sandbox, tmp_path):
     aws("s3", "cp", str(tmp_path / "hello.txt"), "s3://from-aws-cli/hello.txt")
     assert "hello.txt" in aws("s3", "ls", "s3://from-aws-cli/")
     assert "from-aws-cli" in aws("s3", "ls")
+
+    # 20 MB up in parts and back, over https, with the profile's CA bundle and checksums
+    aws("s3", "cp", "--only-show-errors", big_file, "s3://from-aws-cli/big.bin")
+    back = str(tmp_path / "back.bin")
+    aws("s3", "cp", "--only-show-errors", "s3://from-aws-cli/big.bin", back)
+    assert same_content(big_file, back)
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.txt").write_text("a\n")
+    (tree / "sub" / "b.txt").write_text("b\n")
+    aws("s3", "sync", "--only-show-errors", str(tree), "s3://from-aws-cli/tree/")
+    listed = aws("s3", "ls", "--recursive", "s3://from-aws-cli/tree/")
+    assert "tree/a.txt" in listed and "tree/sub/b.txt" in listed
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in bare.items():

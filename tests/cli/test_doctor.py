@@ -14,8 +14,11 @@ def test_all_ok_against_the_sandbox(infnminio_sandbox, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     topics = [line.split()[1] for line in lines]
-    for topic in ("endpoint", "token", "exchange", "lifetime", "s3", "cache"):
+    for topic in ("endpoint", "tls", "token", "exchange", "lifetime", "s3", "cache"):
         assert topic in topics
+    tls = next(line for line in lines if line.split()[1] == "tls")
+    assert "https; certificate issued by" in tls and "sandbox authority" in tls
+    assert f"trusted by {infnminio_sandbox.ca_bundle}" in tls
     assert all(line.startswith(("OK", "WARN")) for line in lines)
     assert "INFNMINIO_TOKEN_FILE" in done.stdout  # says why this token file
     assert "subject sandbox-user" in done.stdout
@@ -53,3 +56,18 @@ def test_short_credentials_are_warned_about(cli_env):
     done = run_cli("doctor", env=dict(cli_env, INFNMINIO_DURATION_SECONDS="900"))
     assert done.returncode == 0, done.stdout
     assert "WARN  lifetime" in done.stdout
+
+
+@pytest.mark.sandbox
+def test_an_untrusted_certificate_fails_the_tls_check_as_json(infnminio_sandbox, tmp_path):
+    import json
+
+    env = clean_environment(HOME=str(tmp_path), **infnminio_sandbox.environment())
+    del env["INFNMINIO_CA_BUNDLE"]
+    done = run_cli("doctor", "--json", env=env)
+    assert done.returncode == 6, done.stdout + done.stderr
+    checks = json.loads(done.stdout)
+    assert [c["check"] for c in checks] == ["endpoint", "tls"]
+    assert checks[-1]["status"] == "FAIL" and checks[-1]["exit_code"] == 6
+    assert "not trusted" in checks[-1]["detail"]
+    assert "INFNMINIO_CA_BUNDLE" in checks[-1]["detail"]

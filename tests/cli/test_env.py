@@ -19,6 +19,8 @@ def test_json_format_has_every_tool(cli_env, rgw_sts):
     assert values["AWS_SESSION_TOKEN"] == issued.session_token
     assert values["AWS_ENDPOINT_URL_S3"] == values["S3_ENDPOINT_URL"] == rgw_sts.url
     assert values["RCLONE_S3_ENV_AUTH"] == "true" and values["RCLONE_S3_ENDPOINT"] == rgw_sts.url
+    assert values["AWS_REQUEST_CHECKSUM_CALCULATION"] == "WHEN_REQUIRED"
+    assert "AWS_CA_BUNDLE" not in values  # none configured: the tools keep their own
     mc = urlsplit(values["MC_HOST_infn"])
     assert unquote(mc.username) == issued.access_key
     assert [unquote(p) for p in mc.password.split(":")] == [issued.secret_key, issued.session_token]
@@ -42,6 +44,15 @@ def test_shell_formats_round_trip(cli_env, style):
         assert done.stdout.startswith("set -gx AWS_ACCESS_KEY_ID ")
 
 
+def test_a_shell_that_chose_its_checksums_keeps_them(cli_env):
+    done = run_cli(
+        "env", "--format", "json", env=dict(cli_env, AWS_REQUEST_CHECKSUM_CALCULATION="X")
+    )
+    values = json.loads(done.stdout)
+    assert "AWS_REQUEST_CHECKSUM_CALCULATION" not in values
+    assert values["AWS_RESPONSE_CHECKSUM_VALIDATION"] == "WHEN_REQUIRED"
+
+
 @pytest.mark.sandbox
 def test_eval_then_aws_cli(infnminio_sandbox, tmp_path):
     env = clean_environment(
@@ -56,3 +67,5 @@ def test_eval_then_aws_cli(infnminio_sandbox, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "from-env" in done.stdout
+    exported = json.loads(run_cli("env", "--format", "json", env=env).stdout)
+    assert exported["AWS_CA_BUNDLE"] == exported["RCLONE_CA_CERT"] == infnminio_sandbox.ca_bundle

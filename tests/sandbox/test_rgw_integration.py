@@ -64,6 +64,7 @@ def test_credentials_work_and_fail_without_session_token(infnminio_sandbox, own_
             aws_access_key_id=creds.access_key,
             aws_secret_access_key=creds.secret_key,
             aws_session_token=token,
+            verify=infnminio_sandbox.ca_bundle,
         )
 
     assert "Buckets" in client(creds.token).list_buckets()

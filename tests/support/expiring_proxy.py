@@ -6,12 +6,16 @@ passed as signed), rewrites the ``Expiration`` of AssumeRoleWithWebIdentity answ
 ``lifetime`` seconds from now, and answers S3 requests signed with keys past that
 moment 400 ``ExpiredToken``, as AWS does. So a client that does not refresh fails after
 ``lifetime`` seconds, exactly as it would against a server with short credentials.
+
+Given the sandbox's TLS files it speaks https on both sides, with the sandbox's own
+certificate (issued for 127.0.0.1), so clients reach it exactly as they reach RGW.
 """
 
 from __future__ import annotations
 
 import http.client
 import re
+import ssl
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -37,8 +41,9 @@ HOP_BY_HOP = {
 
 
 class ExpiringProxy:
-    def __init__(self, upstream: str, lifetime: float) -> None:
+    def __init__(self, upstream: str, lifetime: float, tls=None) -> None:
         parts = urlsplit(upstream)
+        self.tls = tls  # the sandbox's TlsFiles, or None for plain http
         self.upstream_host = parts.hostname
         self.upstream_port = parts.port
         self.lifetime = lifetime
@@ -52,10 +57,23 @@ class ExpiringProxy:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+
+    def upstream_connection(self) -> http.client.HTTPConnection:
+        if self.tls is None:
+            return http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+        context = ssl.create_default_context(cafile=str(self.tls.ca))
+        return http.client.HTTPSConnection(
+            self.upstream_host, self.upstream_port, timeout=60, context=context
+        )
 
     def __enter__(self) -> ExpiringProxy:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(self.tls.certificate), str(self.tls.private_key))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -154,9 +172,7 @@ def _handler(proxy: ExpiringProxy) -> type:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 headers["Content-Length"] = str(len(body))
-            upstream = http.client.HTTPConnection(
-                proxy.upstream_host, proxy.upstream_port, timeout=60
-            )
+            upstream = proxy.upstream_connection()
             try:
                 upstream.request(self.command, self.path, body=body or None, headers=headers)
                 answer = upstream.getresponse()
