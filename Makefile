@@ -4,14 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install ceph test lint demo bench constraints clean
 
-$(STAMP): pyproject.toml $(CONSTRAINTS)
+$(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[all]' -r requirements/test.txt
 	$(PY) -m pip check
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -32,14 +32,21 @@ demo: install ceph
 
 # Benchmarks against the alternatives, side by side in one run: a markdown table (also
 # saved as JSON) and a PNG chart in benchmarks/results/. BENCH_ARGS=--quick for fewer runs.
-bench: install ceph
-	$(PY) benchmarks/run.py $(BENCH_ARGS)
+# They run from a regular (non-editable) install in .venv-bench, as users have it: an
+# editable install's import hook slows `python -c pass` itself.
+BENCH_VENV := .venv-bench
+bench: ceph
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c $(CONSTRAINTS) '.[all]' -r requirements/bench.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall .
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 # Re-resolve the newest versions that fit together and record them for CI.
 constraints:
 	rm -rf .venv-resolve
 	$(PYTHON) -m venv .venv-resolve
-	.venv-resolve/bin/python -m pip install --quiet -e '.[test]'
+	.venv-resolve/bin/python -m pip install --quiet -e '.[all]' -r requirements/test.txt -r requirements/bench.txt
 	.venv-resolve/bin/python -m pip check
 	{ echo "# Versions known to work together, used by 'make' (pip install -c) so that CI resolves"; \
 	  echo "# quickly and reproducibly. The package itself stays loose (pyproject.toml)."; \
@@ -48,4 +55,4 @@ constraints:
 	rm -rf .venv-resolve
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache build *.egg-info

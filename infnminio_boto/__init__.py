@@ -6,8 +6,6 @@ and the ``credential_process`` command never loads boto3 when its cache answers.
 
 from __future__ import annotations
 
-import importlib
-
 from .errors import (
     ConfigurationError,
     InfnMinioError,
@@ -125,7 +123,9 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'infnminio_boto' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module_name}", __name__), name)
     globals()[name] = value
     return value
 

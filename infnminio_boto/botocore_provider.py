@@ -9,17 +9,25 @@ botocore's private refresh attributes are never touched.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 import boto3
 import botocore.session
-from botocore.credentials import CredentialProvider, Credentials, ReadOnlyCredentials
+from botocore.configprovider import ConstantProvider
+from botocore.credentials import (
+    CredentialProvider,
+    Credentials,
+    ReadOnlyCredentials,
+    create_credential_resolver,
+)
 from botocore.exceptions import ProfileNotFound
 
-from .refresh import RefreshingCredentials, refreshing_credentials
 from .settings import Settings
-from .temporary_credentials import TemporaryCredentials
-from .upload_checksums import config_defaults
+from .upload_checksums import CONFIG_KEYS, WHEN_REQUIRED, botocore_supports_them, config_defaults
+
+if TYPE_CHECKING:  # imported when credentials are first needed, not by session()
+    from .refresh import RefreshingCredentials
+    from .temporary_credentials import TemporaryCredentials
 
 __all__ = [
     "StsWireProvider",
@@ -101,6 +109,8 @@ class StsWireProvider(CredentialProvider):
         self.settings = settings if settings is not None else Settings.resolve(**overrides)
 
     def load(self) -> StsWireCredentials:
+        from .refresh import refreshing_credentials  # when credentials are first needed
+
         return StsWireCredentials(refreshing_credentials(self.settings), method=self.METHOD)
 
     def __repr__(self) -> str:
@@ -165,15 +175,31 @@ class InfnMinioSession(boto3.Session):
         )
 
 
-def _s3_options(settings: Settings, chosen: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """Path-style addressing; over https, unsigned bodies unless ``chosen`` says otherwise."""
+def _s3_options(settings: Settings) -> Dict[str, Any]:
+    """Path-style addressing, and over https unsigned bodies."""
     options: Dict[str, Any] = {"addressing_style": "path"}
-    if settings.endpoint.secure and "payload_signing_enabled" not in (chosen or {}):
+    if settings.endpoint.secure:
         # As botocore does for any upload that carries a checksum: TLS protects the
         # body, so it is not hashed into the signature (which would read every upload
         # twice and refuse streams that cannot seek).
         options["payload_signing_enabled"] = False
     return options
+
+
+def _set_defaults(core: botocore.session.Session, settings: Settings) -> None:
+    """Our defaults in place of botocore's, below the user's own choices.
+
+    The config store's providers already chain instance variables, ``AWS_*`` variables
+    and the profile before a default: only the default is replaced, and nothing is read
+    before a client needs it (no config file is parsed here).
+    """
+    store = core.get_component("config_store")
+    s3_section = store.get_config_provider("s3")
+    for key, value in _s3_options(settings).items():
+        s3_section.set_default_provider(key, ConstantProvider(value))
+    if botocore_supports_them():
+        for key in CONFIG_KEYS:
+            store.get_config_provider(key).set_default_provider(ConstantProvider(WHEN_REQUIRED))
 
 
 def _profile_config(core: botocore.session.Session) -> Dict[str, Any]:
@@ -217,18 +243,17 @@ def session(**settings: Any) -> InfnMinioSession:
     """
     resolved = Settings.resolve(**settings)
     core = botocore.session.Session()
-    install(core, resolved)
+    provider = StsWireProvider(resolved)
+
+    def credential_chain() -> Any:
+        # Built when a client first needs credentials, as botocore builds its own.
+        chain = create_credential_resolver(core)
+        chain.providers.insert(0, provider)
+        return chain
+
+    core.lazy_register_component("credential_provider", credential_chain)
     core.set_config_variable("region", resolved.region)
-    # botocore's "s3" section is read from the profile only (set_config_variable does not
-    # reach it): the session's config store takes it, merged over the profile's keys.
-    store = core.get_component("config_store")
-    try:
-        profile_s3 = dict(store.get_config_variable("s3") or {})  # typed, from the profile
-    except ProfileNotFound:
-        profile_s3 = {}
-    store.set_config_variable("s3", {**profile_s3, **_s3_options(resolved, profile_s3)})
     if resolved.ca_bundle:
         core.set_config_variable("ca_bundle", resolved.ca_bundle)
-    for key, value in config_defaults(_profile_config(core)).items():
-        core.set_config_variable(key, value)
+    _set_defaults(core, resolved)
     return InfnMinioSession(botocore_session=core, s3_endpoint_url=resolved.endpoint.url)

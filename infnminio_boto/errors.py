@@ -9,8 +9,6 @@ the values that go into them are chosen here, and server answers are scrubbed wi
 
 from __future__ import annotations
 
-import re
-
 # typing costs 3 ms of import time on the credential_process hot path; the
 # annotations are strings (PEP 563), so the names are needed by type checkers only.
 TYPE_CHECKING = False
@@ -99,7 +97,7 @@ class SandboxError(InfnMinioError):
 
 
 # A JWT is three base64url segments; the first one always starts with "eyJ" ('{"').
-_JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
 
 
 def scrub(text: str, secrets: Iterable[Optional[str]] = ()) -> str:
@@ -111,4 +109,6 @@ def scrub(text: str, secrets: Iterable[Optional[str]] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
-    return _JWT_PATTERN.sub("<jwt>", text)
+    import re  # compiled on first use: `import infnminio_boto` stays cheap
+
+    return re.sub(_JWT_PATTERN, "<jwt>", text)

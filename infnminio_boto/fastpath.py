@@ -24,10 +24,14 @@ of the token file and cache directory come from here too: one copy of each rule.
 import sys
 import time
 
-if sys.version_info >= (3, 12):  # the builtin SHA-256: hashlib would load OpenSSL
-    from _sha2 import sha256
-else:  # pragma: no cover - depends on the Python version
-    from _sha256 import sha256
+
+def sha256(data=b""):
+    """The builtin SHA-256 (hashlib would load OpenSSL), imported on first use."""
+    if sys.version_info >= (3, 12):
+        from _sha2 import sha256 as builtin
+    else:  # pragma: no cover - depends on the Python version
+        from _sha256 import sha256 as builtin
+    return builtin(data)
 
 ENTRY_FORMAT = b"1"
 ENTRY_PREFIX = "fast-"

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from .endpoint import Endpoint
 from .errors import ConfigurationError
 
-_SESSION_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_=,.@-]{2,64}$")
+_SESSION_NAME_PATTERN = r"^[A-Za-z0-9_=,.@-]{2,64}$"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -43,7 +43,7 @@ def optional_text(value: Any, source: str) -> Optional[str]:
 
 def session_name(value: Any, source: str) -> str:
     name = str(value)
-    if not _SESSION_NAME_PATTERN.match(name):
+    if not re.match(_SESSION_NAME_PATTERN, name):
         raise ConfigurationError(
             f"role_session_name {name!r} (from {source}) must be 2 to 64 characters of "
             "letters, digits and _=,.@- ."

@@ -14,7 +14,7 @@ __all__ = ["TemporaryCredentials", "parse_timestamp", "format_timestamp", "mask"
 
 # 2019-08-08T20:26:12Z (MinIO, AWS), 2026-11-23T21:28:43.179525185Z (RGW: nanoseconds,
 # which datetime.fromisoformat before 3.11 and minio-py reject), or with an offset.
-_TIMESTAMP = re.compile(
+_TIMESTAMP = (
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
     r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$"
 )
@@ -26,7 +26,7 @@ def parse_timestamp(text: str) -> datetime:
     A timestamp without a zone is taken as UTC, as STS servers mean it. Raises
     ValueError naming the text (timestamps are not secret).
     """
-    match = _TIMESTAMP.match(text.strip())
+    match = re.match(_TIMESTAMP, text.strip())  # re caches the compiled pattern
     if not match:
         raise ValueError(f"not an ISO 8601 timestamp: {text[:40]!r}")
     year, month, day, hour, minute, second, fraction, _z, sign, off_h, off_m = match.groups()
