@@ -49,6 +49,8 @@ __all__ = [
     "polars_storage_options",
     "polars_credential_provider",
     "duckdb_create_secret",
+    "obstore_store",
+    "obstore_credential_provider",
 ]
 
 _LAZY = {
@@ -73,6 +75,8 @@ _LAZY = {
     "polars_storage_options": "adapters.polars",
     "polars_credential_provider": "adapters.polars",
     "duckdb_create_secret": "adapters.duckdb",
+    "obstore_store": "adapters.obstore",
+    "obstore_credential_provider": "adapters.obstore",
 }
 
 # typing stays out of the credential_process hot path (annotations are strings).
@@ -84,6 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .adapters.duckdb import duckdb_create_secret
     from .adapters.fsspec import InfnS3FileSystem, s3fs_filesystem, storage_options
     from .adapters.minio import InfnMinio, StsWireMinioProvider, minio_client, minio_kwargs
+    from .adapters.obstore import obstore_credential_provider, obstore_store
     from .adapters.polars import polars_credential_provider, polars_storage_options
     from .botocore_provider import (
         InfnMinioSession,
@@ -125,9 +130,34 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'infnminio_boto' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{module_name}", __name__), name)
+    try:
+        value = getattr(import_module(f".{module_name}", __name__), name)
+    except MissingDependencyError as missing:
+        # The name exists (help(), dir(), hasattr() and `import *` work); using it says
+        # which extra to install.
+        return _Unavailable(name, missing)
     globals()[name] = value
     return value
+
+
+class _Unavailable:
+    """Stands for a class whose library is not installed; calling it raises why."""
+
+    def __init__(self, name: str, error: MissingDependencyError) -> None:
+        self.__name__ = name
+        self.__doc__ = str(error)
+        self._error = error
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._error
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise self._error
+
+    def __repr__(self) -> str:
+        return f"<{self.__name__}, unavailable: {self._error}>"
 
 
 def __dir__() -> list:

@@ -17,13 +17,12 @@ is replaced atomically.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import sys
-import tempfile
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Tuple
 
+from .ini_file import set_section, split_sections, update_file
 from .settings import SETTINGS_BY_NAME, Settings
 from .upload_checksums import CONFIG_KEYS, WHEN_REQUIRED
 
@@ -42,9 +41,7 @@ __all__ = [
 DEFAULT_PROFILE = "infn"
 # Added only where the profile has no such key: see upload_checksums.
 CHECKSUM_SETTINGS = {key: WHEN_REQUIRED for key in CONFIG_KEYS}
-S3_NESTED = ("addressing_style", "path")
-_HEADER = re.compile(r"^\s*\[\s*(?P<name>[^\]]+?)\s*\]\s*(?:[#;].*)?$")
-_KEY = re.compile(r"^(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*)$")
+S3_NESTED = ("s3", "addressing_style", "path")
 
 
 def config_path() -> Path:
@@ -118,55 +115,6 @@ def section_name(profile: str) -> str:
     return "default" if profile == "default" else f"profile {profile}"
 
 
-def _split_sections(lines: List[str]) -> List[Tuple[Optional[str], List[str]]]:
-    sections: List[Tuple[Optional[str], List[str]]] = [(None, [])]
-    for line in lines:
-        match = _HEADER.match(line)
-        if match:
-            sections.append((" ".join(match["name"].split()), [line]))
-        else:
-            sections[-1][1].append(line)
-    return sections
-
-
-def _rewrite_section(
-    body: List[str], values: Mapping[str, str], defaults: Mapping[str, str]
-) -> List[str]:
-    """``body`` (header first) with ``values`` set and ``defaults`` added where absent."""
-    header, rest = body[0], body[1:]
-    kept: List[str] = []
-    s3_nested: List[str] = []
-    present = set()
-    index = 0
-    while index < len(rest):
-        line = rest[index]
-        match = _KEY.match(line)  # top-level keys are not indented
-        if match:
-            present.add(match["key"])
-        if match and match["key"] in values:
-            index += 1
-            continue
-        if match and match["key"] == "s3" and not match["value"].strip():
-            index += 1
-            while index < len(rest) and rest[index][:1] in (" ", "\t") and rest[index].strip():
-                nested = _KEY.match(rest[index].strip())
-                if not (nested and nested["key"] == S3_NESTED[0]):
-                    s3_nested.append(rest[index].rstrip("\n"))
-                index += 1
-            continue
-        kept.append(line)
-        index += 1
-    while kept and not kept[-1].strip():
-        kept.pop()
-    # Defaults before values: a second run keeps them where the first one put them.
-    managed = [f"{key} = {value}\n" for key, value in defaults.items() if key not in present]
-    managed += [f"{key} = {value}\n" for key, value in values.items()]
-    managed.append("s3 =\n")
-    managed.extend(f"{line}\n" for line in s3_nested)
-    managed.append(f"    {S3_NESTED[0]} = {S3_NESTED[1]}\n")
-    return [header, *kept, *managed]
-
-
 def update_config(
     text: str,
     profile: str,
@@ -176,60 +124,19 @@ def update_config(
     """``text`` (an AWS config file) with ``profile`` holding ``values`` and ``defaults``.
 
     ``values`` replace what the profile had; ``defaults`` are added only where the
-    profile has no such key, so a user's own choice wins.
+    profile has no such key, so a user's own choice wins; the ``s3`` block gets
+    path-style addressing and keeps its other keys.
     """
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    sections = _split_sections(lines)
     wanted = section_name(profile)
     aliases = {wanted, f"profile {profile}"} if profile == "default" else {wanted}
-    output: List[str] = []
-    found = False
-    for name, body in sections:
-        if name in aliases and not found:
-            found = True
-            trailing = []
-            while len(body) > 1 and not body[-1].strip():
-                trailing.insert(0, body.pop())
-            output.extend(_rewrite_section(body, values, defaults))
-            output.extend(trailing or ["\n"])
-        else:
-            output.extend(body)
-    if not found:
-        if output and output[-1].strip():
-            output.append("\n")
-        output.extend(_rewrite_section([f"[{wanted}]\n"], values, defaults))
-    while output and not output[-1].strip():
-        output.pop()
-    return "".join(output) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename, keeping its mode (0600 when new)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    fd, temporary = tempfile.mkstemp(prefix=".config.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    return set_section(text, wanted, values, defaults, aliases=aliases, nested=S3_NESTED)
 
 
 def write_profile(profile: str, values: Mapping[str, str]) -> Tuple[Path, bool]:
     """Set the profile in the AWS config file; returns (path, whether it changed)."""
     path = config_path()
-    old = path.read_text() if path.exists() else ""
-    new = update_config(old, profile, values)
-    if new == old:
-        return path, False
-    write_atomically(path, new)
-    return path, True
+    old, new = update_file(path, lambda text: update_config(text, profile, values))
+    return path, new != old
 
 
 def ensure_profile(profile: str, settings: Settings) -> Path:
@@ -244,4 +151,4 @@ def credentials_file_has(profile: str) -> bool:
         text = credentials_path().read_text()
     except OSError:
         return False
-    return any(name == profile for name, _ in _split_sections(text.splitlines(keepends=True)))
+    return any(name == profile for name, _ in split_sections(text.splitlines(keepends=True)))

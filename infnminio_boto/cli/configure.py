@@ -1,13 +1,17 @@
 """``infnminio-boto configure``: write an AWS profile that uses our credential_process.
 
 What the profile holds and how the file is edited is :mod:`infnminio_boto.aws_profile`;
-this is the command around it.
+``--rclone NAME`` adds an rclone remote that uses the profile
+(:mod:`infnminio_boto.rclone_config`); ``--print`` shows what would be written and
+writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Dict
 
 from . import add_settings_flags, configure_logging, settings_from_flags
 
@@ -22,21 +26,76 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "into the profile, so that it works in any shell.",
     )
     parser.add_argument("--profile", default="infn", help="profile name (default: infn)")
+    parser.add_argument(
+        "--rclone",
+        metavar="REMOTE",
+        help="also write an rclone remote of this name that uses the profile "
+        "($RCLONE_CONFIG or ~/.config/rclone/rclone.conf)",
+    )
+    parser.add_argument(
+        "--print",
+        dest="print_only",
+        action="store_true",
+        help="print what would be written, and write nothing",
+    )
     add_settings_flags(parser)
     parser.set_defaults(handler=run)
 
 
+def _section(text: str, name: str) -> str:
+    from ..ini_file import split_sections
+
+    for section, lines in split_sections(text.splitlines(keepends=True)):
+        if section == name:
+            return "".join(lines).rstrip() + "\n"
+    return ""
+
+
+def _show(label: str, path: Path, section: str, old: str, new: str) -> None:
+    print(f"# {label}: {path}{'' if new != old else ' (already up to date)'}")
+    print(_section(new, section))
+
+
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    from ..aws_profile import credentials_file_has, profile_values, write_profile
+    from ..aws_profile import (
+        config_path,
+        credentials_file_has,
+        profile_values,
+        section_name,
+        update_config,
+    )
+    from ..ini_file import set_section, update_file
     from ..settings import Settings
 
     settings = Settings.resolve(**settings_from_flags(args))  # validates before writing
-    path, changed = write_profile(args.profile, profile_values(settings))
-    if changed:
-        print(f"Profile '{args.profile}' written to {path}.")
-    else:
-        print(f"Profile '{args.profile}' in {path} is already up to date.")
+    values = profile_values(settings)
+    write = not args.print_only
+    path = config_path()
+    old, new = update_file(
+        path, lambda text: update_config(text, args.profile, values), write=write
+    )
+    if args.print_only:
+        _show("AWS profile", path, section_name(args.profile), old, new)
+    remote: Dict[str, str] = {}
+    if args.rclone:
+        from ..rclone_config import config_path as rclone_path
+        from ..rclone_config import remote_values
+
+        remote = remote_values(settings, args.profile)
+        rclone_file = rclone_path()
+        rclone_old, rclone_new = update_file(
+            rclone_file, lambda text: set_section(text, args.rclone, remote), write=write
+        )
+        if args.print_only:
+            _show("rclone remote", rclone_file, args.rclone, rclone_old, rclone_new)
+    if args.print_only:
+        return 0
+    state = "written to" if new != old else "already up to date in"
+    print(f"Profile '{args.profile}' {state} {path}.")
+    if remote:
+        state = "written to" if rclone_new != rclone_old else "already up to date in"
+        print(f"rclone remote '{args.rclone}' {state} {rclone_file}.")
     if credentials_file_has(args.profile):
         print(
             f"Warning: the shared credentials file has keys for '{args.profile}'; they take "
@@ -44,11 +103,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     profile_flag = "" if args.profile == "default" else f" --profile {args.profile}"
-    print(
-        "Try it:\n"
-        f"  aws{profile_flag} s3 ls\n"
-        f"  export AWS_PROFILE={args.profile}   # for boto3, pyarrow, DuckDB and the AWS SDKs\n"
-        f"  python -c \"import boto3; print(boto3.Session(profile_name='{args.profile}')"
-        ".client('s3').list_buckets()['Buckets'])\""
-    )
+    lines = [
+        "Try it:",
+        f"  aws{profile_flag} s3 ls",
+        f"  export AWS_PROFILE={args.profile}   # for boto3, pyarrow, DuckDB and the AWS SDKs",
+    ]
+    if remote:
+        lines.append(f"  rclone lsd {args.rclone}:")
+    print("\n".join(lines))
     return 0

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.sandbox
 def test_local_cluster_reads_a_dataset_with_one_exchange(
     infnminio_sandbox, sandbox_settings, bucket, monkeypatch
 ):
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
     # The workers inherit the cache directory through the environment, as they would

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import minio
@@ -61,19 +62,40 @@ def test_refreshing_client_survives_expiry(expiring, bucket):
     assert proxy.exchanges >= 3
 
 
-def test_old_api_is_a_drop_in(infnminio_sandbox_env, bucket, sandbox_token_file):
+def test_old_api_takes_the_token_files_path(infnminio_sandbox_env, bucket, sandbox_token_file):
+    from pathlib import Path
+
     from infnminio_boto import InfnMinio as Minio
 
-    assert Minio is InfnMinio
-    client = Minio.from_token(endpoint=infnminio_sandbox_env.endpoint)
+    client = Minio.from_token(sandbox_token_file)
     assert isinstance(client, minio.Minio)
     assert put_and_get(client, bucket, "old-api.txt") == b"hello minio"
+    by_keyword = Minio.from_token(
+        token=Path(sandbox_token_file), endpoint=infnminio_sandbox_env.endpoint
+    )
+    assert put_and_get(by_keyword, bucket, "by-keyword.txt") == b"hello minio"
+    kwargs = Minio.get_credentials(infnminio_sandbox_env.endpoint, sandbox_token_file)
+    assert set(kwargs) == {"access_key", "secret_key", "session_token", "tls_ca_file_path"}
 
+
+def test_old_api_still_takes_a_jwt(infnminio_sandbox_env, bucket, sandbox_token_file):
     token = open(sandbox_token_file).read().strip()
-    keys = Minio.get_credentials(infnminio_sandbox_env.endpoint, token)
-    assert set(keys) == {"access_key", "secret_key", "session_token"}
-    by_token = Minio.from_token(token=token, endpoint=infnminio_sandbox_env.endpoint)
+    by_token = InfnMinio.from_token(token=token, endpoint=infnminio_sandbox_env.endpoint)
     assert put_and_get(by_token, bucket, "by-token.txt") == b"hello minio"
+    assert InfnMinio.get_credentials(infnminio_sandbox_env.endpoint, token)["access_key"]
+
+
+def test_old_api_names_a_token_file_that_does_not_exist(infnminio_sandbox_env, tmp_path):
+    missing = str(tmp_path / "nowhere" / ".token")
+    with pytest.raises(infnminio_boto.TokenFileError, match=re.escape(missing)):
+        InfnMinio.from_token(missing)
+    with pytest.raises(infnminio_boto.TokenFileError, match=re.escape(missing)):
+        InfnMinio.get_credentials(None, missing)
+
+
+def test_infnminio_itself_builds_a_minio_client(sandbox_settings):
+    client = InfnMinio("127.0.0.1:9", access_key="a", secret_key="b", secure=False)
+    assert isinstance(client, minio.Minio)
 
 
 def test_provider_repr_holds_no_secret(sandbox_settings):

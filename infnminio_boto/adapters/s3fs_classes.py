@@ -1,0 +1,80 @@
+"""The s3fs classes behind :func:`~infnminio_boto.adapters.fsspec.s3fs_filesystem`.
+
+Importing this module imports s3fs and aiobotocore (the ``fsspec`` extra); the rest of
+the adapter does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, Optional
+
+from ..botocore_provider import RefresherKeys, frozen
+from ..errors import MissingDependencyError
+from ..refresh import refreshing_credentials
+from ..settings import Settings
+from . import resolve
+from .fsspec import endpoint_options
+
+try:
+    import aiobotocore.session
+    import s3fs
+    from aiobotocore.credentials import AioCredentials
+    from botocore.credentials import CredentialProvider, ReadOnlyCredentials
+except ImportError:
+    raise MissingDependencyError("s3fs", "fsspec") from None
+
+__all__ = ["InfnS3FileSystem", "AioStsWireCredentials"]
+
+
+class AioStsWireCredentials(RefresherKeys, AioCredentials):
+    """aiobotocore credentials read from refreshing credentials.
+
+    A renewal blocks (file read, HTTP), so it runs in a thread, off s3fs's event loop.
+    """
+
+    async def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        if self.refresher.due():
+            keys = await asyncio.get_running_loop().run_in_executor(None, self.refresher.get)
+        else:
+            keys = self.refresher.get()
+        return frozen(keys)
+
+
+class _AioStsWireProvider(CredentialProvider):
+    METHOD = "sts-wire"
+    CANONICAL_NAME = "custom-sts-wire"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    async def load(self) -> AioStsWireCredentials:
+        return AioStsWireCredentials(refreshing_credentials(self.settings))
+
+
+class InfnS3FileSystem(s3fs.S3FileSystem):
+    """``s3fs.S3FileSystem`` on the object store with keys that refresh themselves.
+
+    ``infnminio`` holds the settings keywords (picklable); other arguments go to s3fs.
+    """
+
+    def __init__(
+        self, *args: Any, infnminio: Optional[Dict[str, Any]] = None, **kwargs: Any
+    ) -> None:
+        settings = resolve(dict(infnminio or {}))
+        for name, value in endpoint_options(settings).items():
+            merged = dict(value)
+            merged.update(kwargs.get(name) or {})
+            kwargs[name] = merged
+        super().__init__(*args, infnminio=infnminio, **kwargs)
+        self.infnminio_settings = settings
+
+    async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:
+        if self.session is None:
+            session = aiobotocore.session.AioSession()
+            resolver = session.get_component("credential_provider")
+            resolver.providers.insert(0, _AioStsWireProvider(self.infnminio_settings))
+            self.session = session
+            self._session_is_owned = False
+        return await super().set_session(refresh=refresh, kwargs=kwargs or {})
