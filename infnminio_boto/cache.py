@@ -19,7 +19,6 @@ Standard library only: the credential-process command reads it without boto3.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import stat
@@ -27,6 +26,11 @@ import time
 from typing import Callable, Optional
 
 from ._log import warn
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no shared cache (said on first use)
+    fcntl = None  # type: ignore[assignment]
 from .temporary_credentials import TemporaryCredentials, format_timestamp, parse_timestamp
 
 try:  # the builtin SHA-256: hashlib would load OpenSSL, a few ms for one small hash
@@ -188,6 +192,11 @@ class CredentialCache:
 
     # ---------------------------------------------------------------- lock
     def _lock(self, key: str, timeout: float) -> int:
+        if fcntl is None:
+            raise CacheUnavailable(
+                "this system has no POSIX file locks (fcntl): each process exchanges the "
+                "token itself"
+            )
         path = os.path.join(self.directory, f"{key}.lock")
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         try:

@@ -264,3 +264,11 @@ def test_lock_timeout_falls_back_to_a_plain_fetch(cache, monkeypatch, caplog):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_without_posix_locks_the_library_works_without_the_cache(cache, monkeypatch, caplog):
+    monkeypatch.setattr("infnminio_boto.cache.fcntl", None)
+    fetch = Counter()
+    assert cached_fetch(cache, KEY, fetch, always).access_key == "AK1"
+    assert cached_fetch(cache, KEY, fetch, always).access_key == "AK2"  # nothing shared
+    assert "no POSIX file locks" in caplog.text

@@ -43,7 +43,10 @@ SUBCOMMANDS = {
     "credential-process": "credential_process",
     "configure": "configure",
     "env": "env",
+    "exec": "exec",
+    "status": "status",
     "doctor": "doctor",
+    "completion": "completion",
     "sandbox": "sandbox",
 }
 
@@ -52,6 +55,7 @@ def exit_code_for(error: BaseException) -> int:
     """The documented exit code of one of our exceptions."""
     from ..errors import (
         ConfigurationError,
+        MissingDependencyError,
         SandboxError,
         StsError,
         TokenFileError,
@@ -60,6 +64,7 @@ def exit_code_for(error: BaseException) -> int:
 
     for kind, code in (
         (ConfigurationError, EXIT_CONFIGURATION),
+        (MissingDependencyError, EXIT_CONFIGURATION),
         (TokenFileError, EXIT_TOKEN_FILE),
         (StsError, EXIT_STS),
         (TransportError, EXIT_TRANSPORT),
@@ -176,6 +181,8 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    if argv is None and "_ARGCOMPLETE" in __import__("os").environ:
+        return _complete()
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     if command == "credential-process" and arguments[0] == command:
@@ -199,6 +206,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if command == "credential-process" and arguments[0] == command:
         args.argv = arguments[1:]
     return dispatch(args.handler, args)
+
+
+def _complete() -> int:
+    """Answer a shell's completion request (argcomplete's protocol), then exit."""
+    from .completion import argcomplete_module
+
+    argcomplete_module().autocomplete(build_parser())
+    return EXIT_OK  # argcomplete exits by itself after answering
 
 
 def dispatch(handler: Callable[[Any], Optional[int]], args: Any) -> int:

@@ -16,10 +16,14 @@ import json
 import os
 import shlex
 import sys
-from typing import Dict
+from typing import TYPE_CHECKING, Dict
 from urllib.parse import quote
 
 from . import add_settings_flags, configure_logging, settings_from_flags
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from ..temporary_credentials import TemporaryCredentials
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,30 +39,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def variables(settings, credentials, mc_alias: str) -> Dict[str, str]:
+def endpoint_variables(settings: Settings) -> Dict[str, str]:
+    """Where the store is and how to reach it, for every tool: no secret among them."""
     from ..ca_trust import ssl_cert_file_variables
-    from ..temporary_credentials import format_timestamp
     from ..upload_checksums import VARIABLES
 
-    endpoint = settings.endpoint
-    userinfo = ":".join(
-        quote(part, safe="")
-        for part in (credentials.access_key, credentials.secret_key, credentials.token)
-    )
+    url = settings.endpoint.url
     values = {
-        "AWS_ACCESS_KEY_ID": credentials.access_key,
-        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-        "AWS_SESSION_TOKEN": credentials.token,
-        "AWS_CREDENTIAL_EXPIRATION": format_timestamp(credentials.expiration),
         "AWS_REGION": settings.region,
         "AWS_DEFAULT_REGION": settings.region,
-        "AWS_ENDPOINT_URL_S3": endpoint.url,
-        "S3_ENDPOINT_URL": endpoint.url,  # s5cmd
+        "AWS_ENDPOINT_URL_S3": url,
+        "S3_ENDPOINT_URL": url,  # s5cmd
         "RCLONE_S3_PROVIDER": "Ceph" if settings.server_kind != "minio" else "Minio",
         "RCLONE_S3_ENV_AUTH": "true",
-        "RCLONE_S3_ENDPOINT": endpoint.url,
+        "RCLONE_S3_ENDPOINT": url,
         "RCLONE_S3_REGION": settings.region,
-        f"MC_HOST_{mc_alias}": f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
     }
     if settings.ca_bundle:
         ca = os.path.abspath(settings.ca_bundle)
@@ -68,6 +63,32 @@ def variables(settings, credentials, mc_alias: str) -> Dict[str, str]:
     # Uploads Ceph RGW accepts, unless this shell already chose otherwise.
     values.update({k: v for k, v in VARIABLES.items() if not os.environ.get(k)})
     return values
+
+
+def key_variables(
+    settings: Settings, credentials: TemporaryCredentials, mc_alias: str
+) -> Dict[str, str]:
+    """The keys themselves, as the AWS tools and mc read them."""
+    from ..temporary_credentials import format_timestamp
+
+    endpoint = settings.endpoint
+    userinfo = ":".join(
+        quote(part, safe="")
+        for part in (credentials.access_key, credentials.secret_key, credentials.token)
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_SESSION_TOKEN": credentials.token,
+        "AWS_CREDENTIAL_EXPIRATION": format_timestamp(credentials.expiration),
+        f"MC_HOST_{mc_alias}": f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
+    }
+
+
+def variables(
+    settings: Settings, credentials: TemporaryCredentials, mc_alias: str
+) -> Dict[str, str]:
+    return {**key_variables(settings, credentials, mc_alias), **endpoint_variables(settings)}
 
 
 def render(values: Dict[str, str], style: str) -> str:

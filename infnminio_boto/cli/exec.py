@@ -1,0 +1,109 @@
+"""``infnminio-boto exec [settings] -- COMMAND ...``: a command with the keys in its environment.
+
+As aws-vault and granted do: the command gets the endpoint, region, CA bundle and
+checksum settings of the store, and either a fresh set of keys (``AWS_ACCESS_KEY_ID``
+... with ``AWS_CREDENTIAL_EXPIRATION``; the command replaces this process), or with
+``--server`` a credentials endpoint on 127.0.0.1 that the AWS SDKs poll, so that a
+command running for hours gets renewed keys. Its exit status is passed through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from typing import Dict, List
+
+from . import EXIT_USAGE, add_settings_flags, configure_logging, settings_from_flags
+
+# Variables that would make the command's SDK take other credentials than ours.
+_COMPETING = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "exec",
+        help="run a command with the credentials and endpoint in its environment",
+        description="Run COMMAND with the store's endpoint, region, CA bundle and a fresh "
+        "set of keys in its environment (exit status passed through). With --server the "
+        "keys are served on 127.0.0.1 instead and renewed for as long as it runs.",
+        usage="%(prog)s [settings] [--server] -- COMMAND [ARGS ...]",
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="serve renewing keys to the command (AWS_CONTAINER_CREDENTIALS_FULL_URI, which "
+        "every AWS SDK reads) instead of putting fixed keys in its environment",
+    )
+    add_settings_flags(parser)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
+    parser.set_defaults(handler=run)
+
+
+def _child_environment(extra: Dict[str, str]) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _COMPETING}
+    env.update(extra)
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
+    command: List[str] = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        print(
+            "infnminio-boto exec: no command given (infnminio-boto exec -- COMMAND ...)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from ..fetch import fetch_credentials
+    from ..refresh_timing import fresh_for_sdk
+    from ..settings import Settings
+    from .env import endpoint_variables, key_variables
+
+    settings = Settings.resolve(**settings_from_flags(args))
+
+    def fetch():
+        return fetch_credentials(settings, fresh_enough=fresh_for_sdk)
+
+    keys = fetch()  # errors are ours, before the command starts
+    if not args.server:
+        env = _child_environment(
+            {**endpoint_variables(settings), **key_variables(settings, keys, "infn")}
+        )
+        sys.stdout.flush()
+        try:
+            os.execvpe(command[0], command, env)  # noqa: S606 - a list, no shell: it replaces us
+        except OSError as error:
+            print(
+                f"infnminio-boto exec: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr
+            )
+            return 127 if isinstance(error, FileNotFoundError) else 126
+    from ..credential_server import CredentialServer
+
+    with CredentialServer(fetch) as server:
+        env = _child_environment({**endpoint_variables(settings), **server.environment()})
+        try:
+            child = subprocess.Popen(command, env=env)
+        except OSError as error:
+            print(
+                f"infnminio-boto exec: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr
+            )
+            return 127 if isinstance(error, FileNotFoundError) else 126
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, lambda received, _frame: child.send_signal(received))
+        status = child.wait()
+    return status if status >= 0 else 128 - status  # killed by a signal: as a shell says
