@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install ceph test lint demo bench constraints clean
+.PHONY: install ceph test lint range demo bench constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -23,9 +23,15 @@ ceph:
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy infnminio_boto
+
+# The supported range: oldest and newest boto3/botocore, oldest and newest Python.
+range: install
+	PY=$(PY) sh scripts/check-supported-range.sh
 
 test: install ceph lint
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory range
 
 demo: install ceph
 	$(PY) examples/demo.py
@@ -55,4 +61,4 @@ constraints:
 	rm -rf .venv-resolve
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) .venv-range .pytest_cache build dist *.egg-info

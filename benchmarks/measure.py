@@ -97,6 +97,8 @@ def count_row(benchmark: str, ours: float, alternative: str, theirs: float, unit
         comparison = "same"
     elif ours == 0:
         comparison = f"none vs {theirs:g}"
+    elif theirs == 0:
+        comparison = f"{ours:g} vs none"
     elif ours < theirs:
         comparison = f"{theirs / ours:.0f}x fewer"
     else:
@@ -150,3 +152,14 @@ def base_env(home: str, **extra: str) -> dict:
     )
     env.update(extra)
     return env
+
+
+def start_sandbox():
+    """A running sandbox, or None (and a note) where Ceph or the extra is missing."""
+    from infnminio_boto.sandbox import Sandbox, SandboxUnavailableError
+
+    try:
+        return Sandbox().start()
+    except SandboxUnavailableError as error:
+        print(f"  skipped: {error}")
+        return None

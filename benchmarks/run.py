@@ -27,7 +27,9 @@ ROOT = HERE.parent
 # installed one, not the checkout.
 sys.path[0:0] = [str(HERE), str(ROOT / "tests")]
 
+import cluster  # noqa: E402
 import exchanges  # noqa: E402
+import install  # noqa: E402
 import startup  # noqa: E402
 from measure import markdown, rows  # noqa: E402
 
@@ -59,6 +61,22 @@ def chart(timeline: Dict[str, object], path: Path) -> None:
     plt.close(figure)
 
 
+def write_docs_table(table: str) -> None:
+    """Put the table of this run into docs/benchmarks.md, between its markers."""
+    import re
+
+    path = ROOT / "docs" / "benchmarks.md"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    block = (
+        f"<!-- bench:table -->\nLast run: {stamp}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs.\n\n{table}\n<!-- /bench:table -->"
+    )
+    text = path.read_text()
+    path.write_text(
+        re.sub(r"<!-- bench:table -->.*?<!-- /bench:table -->", lambda _: block, text, flags=re.S)
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -79,6 +97,8 @@ def main() -> int:
         exchanges.processes_together(work)
         timeline = exchanges.refresh_windows_simulation()
         exchanges.sustained(work, 16 if args.quick else 21)
+        cluster.cluster_across_machines(work)
+        install.pip_install(work)
     table = markdown()
     print("\n" + table)
     (out / "latest.md").write_text(table + "\n")
@@ -96,6 +116,8 @@ def main() -> int:
         + "\n"
     )
     chart(timeline, out / "exchanges-over-time.png")
+    if not args.quick:
+        write_docs_table(table)
     print(f"\nSaved latest.md, latest.json and exchanges-over-time.png in {out}")
     return 0
 

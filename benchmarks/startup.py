@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from measure import base_env, paired, timing_row
+from measure import base_env, paired, start_sandbox, timing_row
 from support.fake_sts import FakeSts
 from support.jwt_helpers import make_jwt
 
@@ -85,12 +85,8 @@ def imports(work: Path, runs: int) -> None:
 def aws_cli(work: Path, runs: int) -> None:
     print("aws s3 ls against the sandbox", flush=True)
     import infnminio_boto
-    from infnminio_boto.sandbox import Sandbox, SandboxUnavailableError
-
-    try:
-        sandbox = Sandbox().start()
-    except SandboxUnavailableError as error:
-        print(f"  skipped: {error}")
+    sandbox = start_sandbox()
+    if sandbox is None:
         return
     try:
         env = base_env(

@@ -26,7 +26,8 @@ STEPS = [
     ("pandas through s3fs", "pandas_fsspec.py"),
     ("polars with a refreshing credential provider", "polars_lazy.py"),
     ("DuckDB SQL on S3", "duckdb_sql.py"),
-    ("Dask worker processes sharing one exchange", "dask_cluster.py"),
+    ("obstore with a refreshing credential provider", "obstore_store.py"),
+    ("Dask workers without the token file, keys shared by the client", "dask_cluster.py"),
 ]
 
 

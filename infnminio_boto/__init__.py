@@ -10,6 +10,7 @@ from .errors import (
     ConfigurationError,
     InfnMinioError,
     MissingDependencyError,
+    SharedKeysExpiredError,
     StsError,
     TokenExpiredError,
     TokenFileError,
@@ -37,8 +38,10 @@ __all__ = [
     "StsError",
     "TransportError",
     "MissingDependencyError",
+    "SharedKeysExpiredError",
     "pyarrow_kwargs",
     "s3_filesystem",
+    "pyarrow_environment",
     "minio_kwargs",
     "minio_client",
     "InfnMinio",
@@ -65,6 +68,7 @@ _LAZY = {
     "TemporaryCredentials": "temporary_credentials",
     "pyarrow_kwargs": "adapters.arrow",
     "s3_filesystem": "adapters.arrow",
+    "pyarrow_environment": "adapters.arrow",
     "minio_kwargs": "adapters.minio",
     "minio_client": "adapters.minio",
     "InfnMinio": "adapters.minio",
@@ -84,7 +88,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from .adapters.arrow import pyarrow_kwargs, s3_filesystem
+    from .adapters.arrow import pyarrow_environment, pyarrow_kwargs, s3_filesystem
     from .adapters.duckdb import duckdb_create_secret
     from .adapters.fsspec import InfnS3FileSystem, s3fs_filesystem, storage_options
     from .adapters.minio import InfnMinio, StsWireMinioProvider, minio_client, minio_kwargs

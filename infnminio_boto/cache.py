@@ -26,20 +26,13 @@ import time
 from typing import Callable, Optional
 
 from ._log import warn
+from .fastpath import sha256  # the builtin SHA-256: hashlib would load OpenSSL
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: no shared cache (said on first use)
     fcntl = None  # type: ignore[assignment]
 from .temporary_credentials import TemporaryCredentials, format_timestamp, parse_timestamp
-
-try:  # the builtin SHA-256: hashlib would load OpenSSL, a few ms for one small hash
-    from _sha2 import sha256 as _sha256  # Python >= 3.12
-except ImportError:  # pragma: no cover - depends on the Python version
-    try:
-        from _sha256 import sha256 as _sha256  # Python <= 3.11
-    except ImportError:
-        from hashlib import sha256 as _sha256
 
 __all__ = ["CredentialCache", "CacheUnavailable", "entry_key", "cached_fetch"]
 
@@ -57,7 +50,7 @@ def entry_key(
     endpoint: str, role_arn: Optional[str], issuer: Optional[str], subject: Optional[str]
 ) -> str:
     material = json.dumps([endpoint, role_arn or "", issuer or "", subject or ""])
-    return _sha256(material.encode()).hexdigest()[:32]
+    return sha256(material.encode()).hexdigest()[:32]
 
 
 class CredentialCache:

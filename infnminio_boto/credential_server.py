@@ -28,7 +28,7 @@ class CredentialServer:
     """``with CredentialServer(fetch) as server:`` then give ``server.environment()``."""
 
     def __init__(self, fetch: Callable[[], TemporaryCredentials]) -> None:
-        self._fetch = fetch
+        self.fetch = fetch  # where each answer's keys come from (may be replaced)
         self.token = secrets.token_urlsafe(32)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -48,7 +48,7 @@ class CredentialServer:
         if not hmac.compare_digest(authorization.encode(), self.token.encode()):
             return 403, {"Code": "AccessDenied", "Message": "wrong authorization token"}
         try:
-            keys = self._fetch()
+            keys = self.fetch()
         except InfnMinioError as error:
             return 503, {"Code": type(error).__name__, "Message": str(error)}
         return 200, {

@@ -24,6 +24,7 @@ __all__ = [
     "TransportError",
     "MissingDependencyError",
     "SandboxError",
+    "SharedKeysExpiredError",
     "scrub",
 ]
 
@@ -90,6 +91,10 @@ class MissingDependencyError(InfnMinioError, ImportError):
             f"{library} is not installed: pip install 'infnminio-boto[{extra}]' "
             f"(or pip install {library})."
         )
+
+
+class SharedKeysExpiredError(InfnMinioError):
+    """A Dask worker's keys, shared by the client, expired and no new ones came."""
 
 
 class SandboxError(InfnMinioError):

@@ -8,6 +8,6 @@ so that nothing else of the package (not even its ``__init__``) is loaded.
 import sys
 
 sys.path.insert(0, __file__.rpartition("/")[0])
-from fastpath import main
+from fastpath import main  # type: ignore[import-not-found]  # by path, see above
 
 sys.exit(main())

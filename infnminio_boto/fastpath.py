@@ -28,9 +28,9 @@ import time
 def sha256(data=b""):
     """The builtin SHA-256 (hashlib would load OpenSSL), imported on first use."""
     if sys.version_info >= (3, 12):
-        from _sha2 import sha256 as builtin
+        from _sha2 import sha256 as builtin  # type: ignore[import-not-found]
     else:  # pragma: no cover - depends on the Python version
-        from _sha256 import sha256 as builtin
+        from _sha256 import sha256 as builtin  # type: ignore[import-not-found]
     return builtin(data)
 
 ENTRY_FORMAT = b"1"
@@ -47,7 +47,7 @@ _FALSE = ("0", "false", "no", "off")
 try:  # what os wraps, already loaded: importing os would cost most of the rest
     import posix
 except ImportError:  # pragma: no cover - not POSIX: the full command answers every time
-    posix = None
+    posix = None  # type: ignore[assignment]
 # The variables that can change what credential-process answers.
 _KEY_VARIABLES = ("HOME", "XDG_CACHE_HOME")
 _O_RDONLY = getattr(posix, "O_RDONLY", 0) | getattr(posix, "O_CLOEXEC", 0)

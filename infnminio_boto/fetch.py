@@ -3,14 +3,16 @@
 With the cache on (the default), keys are shared through the cross-process cache: the
 token is read to know whose keys to look up, and exchanged only when no process has
 fresh enough keys. An expired token is never sent, but keys still valid in the cache are
-handed out while sts-wire catches up. (``doctor`` alone goes to the STS directly: it
-checks the exchange itself.)
+handed out while sts-wire catches up. In a Dask cluster that shares keys
+(:mod:`.shared_keys`), the shared keys come first. (``doctor`` alone goes to the STS
+directly: it checks the exchange itself.)
 """
 
 from __future__ import annotations
 
 from typing import Callable, Optional, Union
 
+from . import shared_keys
 from .cache import CredentialCache, cached_fetch, entry_key
 from .refresh_timing import fresh_for_library
 from .settings import Settings
@@ -32,13 +34,19 @@ def fetch_credentials(
     *,
     fresh_enough: Optional[Callable[[TemporaryCredentials], bool]] = None,
     token: Union[str, OidcToken, None] = None,
+    shared: bool = True,
 ) -> TemporaryCredentials:
     """Credentials for ``settings``: from the cache when ``fresh_enough``, else exchanged.
 
     ``fresh_enough`` defaults to "outside the library's own advisory window". ``token``
     replaces the token file: a JWT (the old InfnMinio API takes one), or a token
-    already read.
+    already read. Keys a Dask client shares (:mod:`.shared_keys`) come first, unless
+    ``shared`` is false (the client's own renewals).
     """
+    if token is None and shared:
+        keys = shared_keys.lookup(settings)  # in a Dask cluster that shares keys
+        if keys is not None:
+            return keys
     if isinstance(token, OidcToken):
         oidc_token = token
     elif token is not None:

@@ -98,7 +98,7 @@ def set_section(
     for name, body in sections:
         if name in aliases and not found:
             found = True
-            trailing = []
+            trailing: List[str] = []
             while len(body) > 1 and not body[-1].strip():
                 trailing.insert(0, body.pop())
             output.extend(_rewrite_section(body, values, defaults, nested))

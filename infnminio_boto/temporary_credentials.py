@@ -96,6 +96,14 @@ class TemporaryCredentials:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
+    def __reduce__(self) -> Tuple[type, Tuple[object, ...]]:
+        # Rebuilt through __init__: the default would set the slots one by one, which
+        # __setattr__ refuses. (Dask sends keys to its workers this way.)
+        return (
+            TemporaryCredentials,
+            (self.access_key, self.secret_key, self.token, self.expiration, self.issued_at),
+        )
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"TemporaryCredentials is immutable: cannot set {name!r}")
 

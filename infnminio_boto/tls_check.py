@@ -44,6 +44,8 @@ def _untrusted_details(address: Tuple[str, int], timeout: float) -> Tuple[Option
     with socket.create_connection(address, timeout=timeout) as raw:
         with context.wrap_socket(raw) as connection:
             der = connection.getpeercert(binary_form=True)
+    if der is None:
+        return None, None
     try:
         from cryptography import x509
     except ImportError:
@@ -61,7 +63,7 @@ def inspect_certificate(
     try:
         with socket.create_connection(address, timeout=timeout) as raw:
             with context.wrap_socket(raw, server_hostname=endpoint.host) as connection:
-                certificate = connection.getpeercert()
+                certificate = connection.getpeercert() or {}
     except ssl.SSLCertVerificationError as error:
         problem = error.verify_message or str(error)
         try:
@@ -71,7 +73,12 @@ def inspect_certificate(
         return CertificateReport(False, issuer, not_after, problem)
     except (OSError, ssl.SSLError) as error:
         return CertificateReport(False, None, None, f"no TLS handshake: {error}")
-    not_after = datetime.fromtimestamp(
-        ssl.cert_time_to_seconds(certificate["notAfter"]), tz=timezone.utc
+    expiry = certificate.get("notAfter")
+    not_after = (
+        datetime.fromtimestamp(ssl.cert_time_to_seconds(expiry), tz=timezone.utc)
+        if isinstance(expiry, str)
+        else None
     )
-    return CertificateReport(True, _name(certificate.get("issuer", ())), not_after, None)
+    issued_by = certificate.get("issuer", ())
+    issuer = _name(issued_by) if isinstance(issued_by, tuple) else None  # type: ignore[arg-type]
+    return CertificateReport(True, issuer, not_after, None)

@@ -12,6 +12,7 @@ from support.fake_sts import FakeSts
 
 import infnminio_boto
 from infnminio_boto import StsWireProvider
+from infnminio_boto.upload_checksums import botocore_supports_them
 
 
 def test_session_client_reaches_endpoint_with_session_token(fake_sts, settings_for):
@@ -212,5 +213,6 @@ def test_a_profiles_own_s3_and_checksum_keys_win(token_file, tmp_path, monkeypat
     s3 = session.client("s3")
     assert s3.meta.config.s3["payload_signing_enabled"] is True
     assert s3.meta.config.s3["addressing_style"] == "path"
-    assert s3.meta.config.request_checksum_calculation == "when_supported"
-    assert s3.meta.config.response_checksum_validation == "when_required"
+    if botocore_supports_them():  # botocore >= 1.36, which brought the checksums
+        assert s3.meta.config.request_checksum_calculation == "when_supported"
+        assert s3.meta.config.response_checksum_validation == "when_required"

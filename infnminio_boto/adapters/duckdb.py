@@ -65,7 +65,7 @@ def load_extension(connection: Any, name: str) -> None:
     try:
         package = importlib.import_module(f"duckdb_extension_{name}")
         path = os.path.join(
-            os.path.dirname(package.__file__),
+            os.path.dirname(package.__file__ or ""),
             "extensions",
             f"v{duckdb.__version__}",
             f"{name}.duckdb_extension",

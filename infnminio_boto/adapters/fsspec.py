@@ -12,8 +12,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from .. import shared_keys
 from ..settings import Settings
 from ..upload_checksums import config_defaults
 from . import resolve, snapshot
@@ -34,27 +35,38 @@ def __getattr__(name: str) -> Any:
 
 
 def endpoint_options(settings: Settings) -> Dict[str, Any]:
-    client_kwargs: Dict[str, Any] = {
-        "endpoint_url": settings.endpoint.url,
-        "region_name": settings.region,
-    }
+    client_kwargs: Dict[str, Any] = {"endpoint_url": settings.endpoint.url}
     if settings.ca_bundle:
         client_kwargs["verify"] = settings.ca_bundle
-    # Uploads without the streaming checksums Ceph RGW refuses, unless the user chose.
-    config_kwargs: Dict[str, Any] = {"s3": {"addressing_style": "path"}, **config_defaults()}
+    config_kwargs: Dict[str, Any] = {
+        # The region signs requests; in client_kwargs s3fs would also send it as the
+        # LocationConstraint of every bucket it creates, which Ceph RGW refuses.
+        "region_name": settings.region,
+        "s3": {"addressing_style": "path"},
+        # Uploads without the streaming checksums Ceph RGW refuses, unless the user chose.
+        **config_defaults(),
+    }
     return {"client_kwargs": client_kwargs, "config_kwargs": config_kwargs}
 
 
-def storage_options(**settings: Any) -> Dict[str, Any]:
-    """``storage_options`` for s3fs with the current keys (they do not refresh)."""
+def storage_options(*, keys: Optional[bool] = None, **settings: Any) -> Dict[str, Any]:
+    """``storage_options`` for s3fs: the endpoint, and the current keys (not refreshed).
+
+    Without keys (``keys=False``), s3fs takes them from the AWS credential chain. That
+    is the default in a process that shares keys with a Dask cluster
+    (:func:`infnminio_boto.dask.share_credentials`): there, and on every worker, the
+    chain's credentials endpoint serves renewed keys.
+    """
     resolved = resolve(settings)
-    credentials = snapshot(resolved)
-    return {
-        "key": credentials.access_key,
-        "secret": credentials.secret_key,
-        "token": credentials.token,
-        **endpoint_options(resolved),
-    }
+    if keys is None:
+        keys = not shared_keys.serving()
+    options = endpoint_options(resolved)
+    if keys:
+        credentials = snapshot(resolved)
+        options.update(
+            key=credentials.access_key, secret=credentials.secret_key, token=credentials.token
+        )
+    return options
 
 
 def s3fs_filesystem(**settings: Any) -> InfnS3FileSystem:

@@ -10,12 +10,15 @@ these is called.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
 from ..refresh import refreshing_credentials
 from ..settings import Settings
 from . import resolve
+
+if TYPE_CHECKING:
+    from obstore.store import ClientConfig, S3Credential
 
 __all__ = ["obstore_store", "obstore_credential_provider", "ObstoreCredentialProvider"]
 
@@ -27,7 +30,7 @@ class ObstoreCredentialProvider:
         self.settings = settings
         self.refresher = refreshing_credentials(settings, token=token)
 
-    def __call__(self) -> Dict[str, Any]:
+    def __call__(self) -> S3Credential:
         keys = self.refresher.get()
         return {
             "access_key_id": keys.access_key,
@@ -45,8 +48,8 @@ def obstore_credential_provider(**settings: Any) -> ObstoreCredentialProvider:
     return ObstoreCredentialProvider(resolve(settings))
 
 
-def _client_options(settings: Settings) -> Dict[str, Any]:
-    options: Dict[str, Any] = {"allow_http": not settings.endpoint.secure}
+def _client_options(settings: Settings) -> ClientConfig:
+    options: ClientConfig = {"allow_http": not settings.endpoint.secure}
     if settings.ca_bundle:
         with open(settings.ca_bundle) as handle:  # readable: checked when resolved
             options["root_certificate"] = handle.read()

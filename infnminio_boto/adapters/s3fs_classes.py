@@ -71,7 +71,7 @@ class InfnS3FileSystem(s3fs.S3FileSystem):
         self.infnminio_settings = settings
 
     async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:
-        if self.session is None:
+        if getattr(self, "session", None) is None:  # s3fs sets it once connected
             session = aiobotocore.session.AioSession()
             resolver = session.get_component("credential_provider")
             resolver.providers.insert(0, _AioStsWireProvider(self.infnminio_settings))

@@ -20,11 +20,9 @@ from . import (
     EXIT_S3,
     EXIT_TRANSPORT,
     add_settings_flags,
-    configure_logging,
     exit_code_for,
-    settings_from_flags,
 )
-from .report import Report
+from .report import Report, add_report_arguments, start
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -37,27 +35,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Check every link of the chain: settings, token file, STS exchange, "
         "credential lifetime, one S3 call and the cache. Exits non-zero when one fails.",
     )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="one JSON array of {check, status, detail, exit_code} objects, for scripts "
-        "and support tickets",
-    )
+    add_report_arguments(parser, run)
     add_settings_flags(parser)
-    parser.set_defaults(handler=lambda args: run(args).finish())
 
 
 def run(args: argparse.Namespace) -> Report:
-    configure_logging(args.verbose)
     from ..errors import InfnMinioError
-    from ..settings import Settings
     from ..token import describe_age, read_token
 
-    report = Report(as_json=args.json)
-    try:
-        settings = Settings.resolve(**settings_from_flags(args))
-    except InfnMinioError as error:
-        report.fail("settings", str(error), exit_code_for(error))
+    report, settings = start(args)
+    if settings is None:
         return report
 
     source = settings.origin("endpoint", command_line=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
-from . import EXIT_OK
+from . import EXIT_OK, configure_logging, exit_code_for, settings_from_flags
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 class Report:
@@ -38,3 +42,30 @@ class Report:
         if self.as_json:
             sys.stdout.write(json.dumps(self.checks, indent=2) + "\n")
         return self.exit_code
+
+
+def add_report_arguments(
+    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Report]
+) -> None:
+    """``--json``, and a handler that prints the report and exits with its code."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON array of {check, status, detail, exit_code} objects, for scripts "
+        "and support tickets",
+    )
+    parser.set_defaults(handler=lambda args: run(args).finish())
+
+
+def start(args: argparse.Namespace) -> Tuple[Report, Optional[Settings]]:
+    """A report, and the settings of the flags (None, with the failure reported)."""
+    from ..errors import InfnMinioError
+    from ..settings import Settings
+
+    configure_logging(args.verbose)
+    report = Report(as_json=args.json)
+    try:
+        return report, Settings.resolve(**settings_from_flags(args))
+    except InfnMinioError as error:
+        report.fail("settings", str(error), exit_code_for(error))
+        return report, None

@@ -11,8 +11,8 @@ import argparse
 import os
 import time
 
-from . import add_settings_flags, configure_logging, exit_code_for, settings_from_flags
-from .report import Report
+from . import add_settings_flags, exit_code_for
+from .report import Report, add_report_arguments, start
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,25 +22,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Show the settings, the token file's claims and age, and the cached "
         "keys and their expiry, without sending anything.",
     )
-    parser.add_argument("--json", action="store_true", help="one JSON array of the lines")
+    add_report_arguments(parser, run)
     add_settings_flags(parser)
-    parser.set_defaults(handler=lambda args: run(args).finish())
 
 
 def run(args: argparse.Namespace) -> Report:
-    configure_logging(args.verbose)
     from ..cache import CacheUnavailable, CredentialCache, entry_key
     from ..errors import InfnMinioError
     from ..fetch import read_settings_token
     from ..refresh_timing import fresh_for_sdk
-    from ..settings import Settings
     from ..token import describe_age
 
-    report = Report(as_json=args.json)
-    try:
-        settings = Settings.resolve(**settings_from_flags(args))
-    except InfnMinioError as error:
-        report.fail("settings", str(error), exit_code_for(error))
+    report, settings = start(args)
+    if settings is None:
         return report
     report.ok(
         "settings",

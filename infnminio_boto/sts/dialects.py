@@ -9,7 +9,7 @@ assuming a namespace or a layout. xmltodict does the XML (entities refused).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, Mapping, NamedTuple, Optional, Tuple
 
 from ..temporary_credentials import TemporaryCredentials, parse_timestamp
 
@@ -64,6 +64,7 @@ def _find(node: Any, name: str, depth: int = 0) -> Any:
     """The first element called ``name`` below ``node``, depth first, in document order."""
     if depth > MAX_DEPTH:
         return None
+    children: Iterable[Any]
     if isinstance(node, dict):
         if name in node:
             return node[name]

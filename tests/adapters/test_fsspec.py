@@ -33,6 +33,15 @@ def test_refreshing_filesystem_with_pandas(sandbox_settings, bucket):
     assert pd.read_parquet(f"{bucket}/frame.parquet", filesystem=fs).equals(FRAME)
 
 
+def test_the_refreshing_filesystem_creates_buckets(sandbox_settings, request):
+    fs = s3fs_filesystem(**sandbox_settings)
+    name = f"made-by-s3fs-{abs(hash(request.node.name)) % 10000}"
+    fs.mkdir(name)
+    assert fs.exists(name)
+    fs.pipe(f"{name}/x.txt", b"x")
+    assert fs.cat(f"{name}/x.txt") == b"x"
+
+
 def test_filesystem_pickles_as_settings(sandbox_settings, bucket):
     fs = s3fs_filesystem(**sandbox_settings)
     fs.pipe(f"{bucket}/a.txt", b"abc")
