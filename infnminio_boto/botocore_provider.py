@@ -117,16 +117,27 @@ class StsWireProvider(CredentialProvider):
         return f"StsWireProvider({self.settings.describe()})"
 
 
+# The two private attributes this library touches, both here. Read in boto3 1.28 to
+# 1.44 and botocore 1.31 to 1.44 (the supported range is tested by `make test`).
+# - boto3.Session keeps its botocore session in `_session`, with no public accessor.
+# - botocore.Session caches the first credentials it resolved in `_credentials`, with
+#   no public way to forget them; a provider installed later would otherwise not count.
+
+
 def _botocore_session(
     session: Union[boto3.Session, botocore.session.Session],
 ) -> botocore.session.Session:
     if isinstance(session, boto3.Session):
-        return session._session  # boto3 exposes no public accessor for it
+        return session._session
     if isinstance(session, botocore.session.Session):
         return session
     raise TypeError(
         f"install() takes a boto3.Session or botocore.session.Session, not {type(session).__name__}"
     )
+
+
+def _forget_resolved_credentials(core: botocore.session.Session) -> None:
+    core._credentials = None
 
 
 def install(
@@ -147,8 +158,7 @@ def install(
         p for p in resolver.providers if getattr(p, "METHOD", None) != StsWireProvider.METHOD
     ]
     resolver.providers.insert(0, provider)
-    # botocore caches the first credentials it resolved; forget them so ours are used.
-    core._credentials = None
+    _forget_resolved_credentials(core)
     return provider
 
 
