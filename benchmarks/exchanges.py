@@ -130,8 +130,10 @@ def processes_together(work: Path) -> None:
         f"token_file={token!r}, role_arn={ROLE!r}, cache=False)"
     )
 
-    def run(probe: str, env: dict, dialect: str) -> int:
+    def run(probe: str, env: dict, dialect: str, sts_url_variable: str = "") -> int:
         with FakeSts(dialect, exchange_delay=0.3) as sts:
+            if sts_url_variable:  # botocore's provider reads the STS endpoint from there
+                env = dict(env, **{sts_url_variable: sts.url})
             processes = [
                 subprocess.Popen(
                     [PYTHON, "-c", probe, sts.url],
@@ -154,20 +156,7 @@ def processes_together(work: Path) -> None:
         AWS_ROLE_SESSION_NAME="bench",
         AWS_REGION="us-east-1",
     )
-    with FakeSts("aws", exchange_delay=0.3) as sts:
-        web_env["AWS_ENDPOINT_URL_STS"] = sts.url
-        processes = [
-            subprocess.Popen(
-                [PYTHON, "-c", probe_botocore, sts.url],
-                env=web_env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(16)
-        ]
-        for process in processes:
-            process.wait(timeout=120)
-        botocore_count = sts.exchanges
+    botocore_count = run(probe_botocore, web_env, "aws", "AWS_ENDPOINT_URL_STS")
     old = run(probe_old, env, "aws")
     count_row(
         "STS exchanges, 16 processes started together (shared cache)",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -90,6 +91,16 @@ def main() -> int:
     print(f"infnminio_boto from {Path(infnminio_boto.__file__).parent}", flush=True)
     with tempfile.TemporaryDirectory(prefix="imb-bench-") as scratch:
         work = Path(scratch)
+        # `python -c` puts the current directory first on sys.path: started from the
+        # checkout, every child would import its sources instead of the installed copy.
+        os.chdir(work)
+        child = subprocess.run(
+            [sys.executable, "-c", "import infnminio_boto; print(infnminio_boto.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        print(f"child processes import infnminio_boto from {Path(child).parent}", flush=True)
         startup.credential_process(work, runs)
         startup.imports(work, runs)
         startup.aws_cli(work, max(5, runs // 3))
