@@ -127,6 +127,14 @@ def jwt_claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    # Read by listen() in the constructor: the old library's 64 simultaneous exchanges
+    # must queue, not be refused as the default backlog of 5 would.
+    request_queue_size = 256
+
+
 class FakeSts:
     """Start with ``with FakeSts() as sts:``; ``sts.url`` is the endpoint."""
 
@@ -178,11 +186,8 @@ class FakeSts:
 
     def __enter__(self) -> FakeSts:
         handler = _make_handler(self)
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._server = _Server(("127.0.0.1", self.port), handler)
         self.port = self._server.server_address[1]
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
