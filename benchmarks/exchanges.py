@@ -20,8 +20,8 @@ from support.fake_sts import FakeSts
 from support.jwt_helpers import make_jwt
 
 import infnminio_boto
-from infnminio_boto.refresh import RefreshingCredentials
-from infnminio_boto.temporary_credentials import TemporaryCredentials
+from infnminio_boto.keys.refresh import RefreshingCredentials
+from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
 
 PYTHON = sys.executable
 ROLE = "arn:aws:iam:::role/IAMaccess"

@@ -57,15 +57,15 @@ __all__ = [
 ]
 
 _LAZY = {
-    "session": "botocore_provider",
-    "install": "botocore_provider",
-    "s3_client_kwargs": "botocore_provider",
-    "StsWireProvider": "botocore_provider",
-    "InfnMinioSession": "botocore_provider",
-    "StsWireCredentials": "botocore_provider",
-    "RefreshingCredentials": "refresh",
+    "session": "integrations.botocore",
+    "install": "integrations.botocore",
+    "s3_client_kwargs": "integrations.botocore",
+    "StsWireProvider": "integrations.botocore",
+    "InfnMinioSession": "integrations.botocore",
+    "StsWireCredentials": "integrations.botocore",
+    "RefreshingCredentials": "keys.refresh",
     "Settings": "settings",
-    "TemporaryCredentials": "temporary_credentials",
+    "TemporaryCredentials": "sts.temporary_credentials",
     "pyarrow_kwargs": "adapters.arrow",
     "s3_filesystem": "adapters.arrow",
     "pyarrow_environment": "adapters.arrow",
@@ -94,7 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .adapters.minio import InfnMinio, StsWireMinioProvider, minio_client, minio_kwargs
     from .adapters.obstore import obstore_credential_provider, obstore_store
     from .adapters.polars import polars_credential_provider, polars_storage_options
-    from .botocore_provider import (
+    from .integrations.botocore import (
         InfnMinioSession,
         StsWireCredentials,
         StsWireProvider,
@@ -102,9 +102,9 @@ if TYPE_CHECKING:  # pragma: no cover
         s3_client_kwargs,
         session,
     )
-    from .refresh import RefreshingCredentials
+    from .keys.refresh import RefreshingCredentials
     from .settings import Settings
-    from .temporary_credentials import TemporaryCredentials
+    from .sts.temporary_credentials import TemporaryCredentials
 
 
 def credentials(**settings: Any) -> TemporaryCredentials:
@@ -115,7 +115,7 @@ def credentials(**settings: Any) -> TemporaryCredentials:
     and a timezone-aware UTC ``expiration``; its repr masks the secrets. It does not
     refresh: for long jobs use :func:`session` or one of the adapters.
     """
-    from .fetch import fetch_credentials
+    from .keys.fetch import fetch_credentials
     from .settings import Settings
 
     return fetch_credentials(Settings.resolve(**settings))

@@ -10,8 +10,8 @@ set -eu
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 ROOT=$(pwd)
-CORE="tests --ignore=tests/adapters --ignore=tests/test_dask.py --ignore=tests/test_docs.py --ignore=tests/test_packaging.py -m 'not sandbox'"
-QUICK="tests/test_settings.py tests/test_token.py tests/test_fetch.py tests/test_cache.py tests/test_refresh.py tests/test_fastpath.py tests/sts"
+CORE="tests --ignore=tests/adapters --ignore=tests/test_docs.py --ignore=tests/test_packaging.py -m 'not sandbox'"
+QUICK="tests/settings tests/sources tests/keys tests/sts"
 
 oldest=$("$PY" - <<'PYTHON'
 import re, tomllib

@@ -6,7 +6,7 @@ import pytest
 from support.jwt_helpers import make_jwt
 
 from infnminio_boto import errors
-from infnminio_boto.cli import exit_code_for
+from infnminio_boto.cli.common import exit_code_for
 from infnminio_boto.sandbox.ceph import CephNotInstalledError, SandboxStartError
 
 

@@ -15,7 +15,7 @@ from support.jwt_helpers import make_jwt, write_in_place
 
 import infnminio_boto
 from infnminio_boto.errors import InfnMinioError, TransportError
-from infnminio_boto.fetch import fetch_credentials
+from infnminio_boto.keys.fetch import fetch_credentials
 from infnminio_boto.settings import Settings
 
 

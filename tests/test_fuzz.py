@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infnminio_boto.errors import InfnMinioError
-from infnminio_boto.jwt_shape import NotAJwtError, parse_jwt_claims
+from infnminio_boto.sources.jwt import NotAJwtError, parse_jwt_claims
+from infnminio_boto.sources.oidc_token import token_from_text
 from infnminio_boto.sts import parse_response
-from infnminio_boto.temporary_credentials import parse_timestamp
-from infnminio_boto.token import token_from_text
+from infnminio_boto.sts.temporary_credentials import parse_timestamp
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

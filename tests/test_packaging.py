@@ -73,7 +73,7 @@ def test_the_sdist_ships_no_test_suite_and_the_wheel_is_typed(built):
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "infnminio_boto/py.typed" in names
-    assert "infnminio_boto/fast_credential_process.py" in names
+    assert "infnminio_boto/keys/fast_credential_process.py" in names
     assert "License-Expression: Apache-2.0" in metadata
     assert "Classifier: Typing :: Typed" in metadata
     assert "Classifier: Operating System :: POSIX" in metadata

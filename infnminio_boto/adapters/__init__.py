@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from typing import Any, Collection, Mapping, MutableMapping, Optional
 
-from ..fetch import fetch_credentials
-from ..refresh_timing import fresh_for_sdk
+from ..keys.fetch import fetch_credentials
+from ..keys.timing import fresh_for_sdk
 from ..settings import Settings
-from ..temporary_credentials import TemporaryCredentials
+from ..sts.temporary_credentials import TemporaryCredentials
 
 
 def resolve(settings: Mapping[str, Any]) -> Settings:

@@ -27,7 +27,7 @@ from typing import Any, Dict, MutableMapping, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
 from ..settings import Settings
-from ..upload_checksums import VARIABLES
+from ..settings.upload_checksums import VARIABLES
 from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
 
 __all__ = [
@@ -83,7 +83,7 @@ def pyarrow_environment(*, profile: str = DEFAULT_PROFILE, **settings: Any) -> D
 
 
 def _profile_environment(profile: str, settings: Settings) -> Dict[str, str]:
-    from ..aws_profile import ensure_profile
+    from ..profiles.aws import ensure_profile
 
     ensure_profile(profile, settings)
     return {"AWS_PROFILE": profile, **CHECKSUM_VARIABLES}

@@ -104,7 +104,7 @@ def duckdb_create_secret(
         f"REGION {_quote(resolved.region)}",
     ]
     if refreshing:
-        from ..aws_profile import ensure_profile
+        from ..profiles.aws import ensure_profile
 
         # The aws extension's SDK reads the AWS config once per process, when it is
         # first loaded: the profile must be in place before that.

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from .. import shared_keys
-from ..settings import Settings
-from ..upload_checksums import config_defaults
+from ..integrations import key_server
 from . import resolve, snapshot
+from .s3fs_options import endpoint_options
 
 if TYPE_CHECKING:
     from .s3fs_classes import AioStsWireCredentials, InfnS3FileSystem
@@ -34,32 +33,17 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def endpoint_options(settings: Settings) -> Dict[str, Any]:
-    client_kwargs: Dict[str, Any] = {"endpoint_url": settings.endpoint.url}
-    if settings.ca_bundle:
-        client_kwargs["verify"] = settings.ca_bundle
-    config_kwargs: Dict[str, Any] = {
-        # The region signs requests; in client_kwargs s3fs would also send it as the
-        # LocationConstraint of every bucket it creates, which Ceph RGW refuses.
-        "region_name": settings.region,
-        "s3": {"addressing_style": "path"},
-        # Uploads without the streaming checksums Ceph RGW refuses, unless the user chose.
-        **config_defaults(),
-    }
-    return {"client_kwargs": client_kwargs, "config_kwargs": config_kwargs}
-
-
 def storage_options(*, keys: Optional[bool] = None, **settings: Any) -> Dict[str, Any]:
     """``storage_options`` for s3fs: the endpoint, and the current keys (not refreshed).
 
     Without keys (``keys=False``), s3fs takes them from the AWS credential chain. That
     is the default in a process that shares keys with a Dask cluster
-    (:func:`infnminio_boto.dask.share_credentials`): there, and on every worker, the
+    (:func:`infnminio_boto.adapters.dask.share_credentials`): there, and on every worker, the
     chain's credentials endpoint serves renewed keys.
     """
     resolved = resolve(settings)
     if keys is None:
-        keys = not shared_keys.serving()
+        keys = not key_server.serving()
     options = endpoint_options(resolved)
     if keys:
         credentials = snapshot(resolved)

@@ -20,7 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any, Dict, MutableMapping, Optional, Tuple, Union
 
 from ..errors import MissingDependencyError
-from ..refresh import refreshing_credentials
+from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
 from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
 
@@ -153,7 +153,7 @@ class InfnMinio:
         """
         resolved, jwt = cls._settings(token, endpoint, settings)
         if jwt is None:
-            from ..fetch import read_settings_token
+            from ..keys.fetch import read_settings_token
 
             read_settings_token(resolved)  # a missing or bad file is said now, not later
         provider = StsWireMinioProvider(resolved, token=jwt)
@@ -175,9 +175,9 @@ class InfnMinio:
         checksum variables pyarrow's SDK needs against Ceph RGW are set in ``environ``
         unless set, as :func:`infnminio_boto.pyarrow_kwargs` does.
         """
-        from ..fetch import fetch_credentials
-        from ..refresh_timing import fresh_for_sdk
-        from ..upload_checksums import VARIABLES
+        from ..keys.fetch import fetch_credentials
+        from ..keys.timing import fresh_for_sdk
+        from ..settings.upload_checksums import VARIABLES
 
         resolved, jwt = cls._settings(token, endpoint, settings)
         credentials = fetch_credentials(resolved, fresh_enough=fresh_for_sdk, token=jwt)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
-from ..refresh import refreshing_credentials
+from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
 from . import resolve
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, MutableMapping, Optional, Tuple
 
-from ..ca_trust import ssl_cert_file_variables
-from ..refresh import refreshing_credentials
+from ..integrations.ca_trust import ssl_cert_file_variables
+from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
 from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
 

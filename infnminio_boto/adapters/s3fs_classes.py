@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, Optional
 
-from ..botocore_provider import RefresherKeys, frozen
 from ..errors import MissingDependencyError
-from ..refresh import refreshing_credentials
+from ..integrations.botocore import RefresherKeys, frozen
+from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
 from . import resolve
-from .fsspec import endpoint_options
+from .s3fs_options import endpoint_options
 
 try:
     import aiobotocore.session

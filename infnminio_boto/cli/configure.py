@@ -1,8 +1,8 @@
 """``infnminio-boto configure``: write an AWS profile that uses our credential_process.
 
-What the profile holds and how the file is edited is :mod:`infnminio_boto.aws_profile`;
+What the profile holds and how the file is edited is :mod:`infnminio_boto.profiles.aws`;
 ``--rclone NAME`` adds an rclone remote that uses the profile
-(:mod:`infnminio_boto.rclone_config`); ``--print`` shows what would be written and
+(:mod:`infnminio_boto.profiles.rclone`); ``--print`` shows what would be written and
 writes nothing.
 """
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Dict
 
-from . import add_settings_flags, configure_logging, settings_from_flags
+from .common import add_settings_flags, configure_logging, settings_from_flags
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _section(text: str, name: str) -> str:
-    from ..ini_file import split_sections
+    from ..profiles.ini_file import split_sections
 
     for section, lines in split_sections(text.splitlines(keepends=True)):
         if section == name:
@@ -58,14 +58,14 @@ def _show(label: str, path: Path, section: str, old: str, new: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    from ..aws_profile import (
+    from ..profiles.aws import (
         config_path,
         credentials_file_has,
         profile_values,
         section_name,
         update_config,
     )
-    from ..ini_file import set_section, update_file
+    from ..profiles.ini_file import set_section, update_file
     from ..settings import Settings
 
     settings = Settings.resolve(**settings_from_flags(args))  # validates before writing
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         _show("AWS profile", path, section_name(args.profile), old, new)
     remote: Dict[str, str] = {}
     if args.rclone:
-        from ..rclone_config import config_path as rclone_path
-        from ..rclone_config import remote_values
+        from ..profiles.rclone import config_path as rclone_path
+        from ..profiles.rclone import remote_values
 
         remote = remote_values(settings, args.profile)
         rclone_file = rclone_path()

@@ -2,7 +2,7 @@
 
 stdout carries exactly one JSON document and nothing else; everything else goes to
 stderr. This is the full command: the profile ``configure`` writes runs
-:mod:`infnminio_boto.fastpath` first, which answers from the fast entry this command
+:mod:`infnminio_boto.keys.fastpath` first, which answers from the fast entry this command
 leaves in the cache, and hands over to this command otherwise. Answered from the
 cross-process cache, this command imports neither boto3 nor botocore nor urllib3.
 """
@@ -14,7 +14,7 @@ import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from . import add_settings_flags, configure_logging, settings_from_flags
+from .common import add_settings_flags, configure_logging, settings_from_flags
 
 if TYPE_CHECKING:
     import argparse
@@ -68,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
     # failure is always reported (one line) and exits non-zero.
     quiet = args.verbose <= 0 and not sys.stderr.isatty()
     configure_logging(-1 if quiet else args.verbose)
-    from ..fetch import fetch_credentials, read_settings_token
-    from ..refresh_timing import SDK_ADVISORY_SECONDS, fresh_for_sdk
+    from ..keys.fetch import fetch_credentials, read_settings_token
+    from ..keys.timing import SDK_ADVISORY_SECONDS, fresh_for_sdk
     from ..settings import Settings
-    from ..token import describe_age
+    from ..sources.oidc_token import describe_age
 
     settings = Settings.resolve(**settings_from_flags(args))
     token = read_settings_token(settings)
@@ -99,8 +99,8 @@ def _leave_fast_entry(
     """Let the next identical call be answered by :mod:`..fastpath`."""
     import os
 
-    from ..cache import CacheUnavailable, CredentialCache
-    from ..fastpath import fast_key
+    from ..keys.cache import CacheUnavailable, CredentialCache
+    from ..keys.fastpath import fast_key
 
     try:
         CredentialCache(settings.cache_dir).write_fast(

@@ -16,12 +16,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, List, Optional
 
-from . import (
-    EXIT_S3,
-    EXIT_TRANSPORT,
-    add_settings_flags,
-    exit_code_for,
-)
+from .common import EXIT_S3, EXIT_TRANSPORT, add_settings_flags, exit_code_for
 from .report import Report, add_report_arguments, start
 
 if TYPE_CHECKING:
@@ -41,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> Report:
     from ..errors import InfnMinioError
-    from ..token import describe_age, read_token
+    from ..sources.oidc_token import describe_age, read_token
 
     report, settings = start(args)
     if settings is None:
@@ -141,7 +136,7 @@ def run(args: argparse.Namespace) -> Report:
         report.fail("s3", problem, EXIT_S3)
 
     # --- cache
-    from ..cache import CacheUnavailable, CredentialCache
+    from ..keys.cache import CacheUnavailable, CredentialCache
 
     cache = CredentialCache(settings.cache_dir)
     if not settings.cache:
@@ -161,7 +156,7 @@ def run(args: argparse.Namespace) -> Report:
 
 def _check_tls(report: Report, settings: Settings) -> bool:
     """The scheme, and the certificate: issuer, expiry, trusted by the bundle in use."""
-    from ..tls_check import inspect_certificate
+    from ..sts.certificate import inspect_certificate
 
     endpoint = settings.endpoint
     if not endpoint.secure:

@@ -19,11 +19,11 @@ import sys
 from typing import TYPE_CHECKING, Dict
 from urllib.parse import quote
 
-from . import add_settings_flags, configure_logging, settings_from_flags
+from .common import add_settings_flags, configure_logging, settings_from_flags
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from ..temporary_credentials import TemporaryCredentials
+    from ..sts.temporary_credentials import TemporaryCredentials
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def endpoint_variables(settings: Settings) -> Dict[str, str]:
     """Where the store is and how to reach it, for every tool: no secret among them."""
-    from ..ca_trust import ssl_cert_file_variables
-    from ..upload_checksums import VARIABLES
+    from ..integrations.ca_trust import ssl_cert_file_variables
+    from ..settings.upload_checksums import VARIABLES
 
     url = settings.endpoint.url
     values = {
@@ -69,7 +69,7 @@ def key_variables(
     settings: Settings, credentials: TemporaryCredentials, mc_alias: str
 ) -> Dict[str, str]:
     """The keys themselves, as the AWS tools and mc read them."""
-    from ..temporary_credentials import format_timestamp
+    from ..sts.temporary_credentials import format_timestamp
 
     endpoint = settings.endpoint
     userinfo = ":".join(
@@ -103,8 +103,8 @@ def render(values: Dict[str, str], style: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    from ..fetch import fetch_credentials
-    from ..refresh_timing import fresh_for_sdk
+    from ..keys.fetch import fetch_credentials
+    from ..keys.timing import fresh_for_sdk
     from ..settings import Settings
 
     settings = Settings.resolve(**settings_from_flags(args))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from typing import Dict, List
 
-from . import EXIT_USAGE, add_settings_flags, configure_logging, settings_from_flags
+from .common import EXIT_USAGE, add_settings_flags, configure_logging, settings_from_flags
 
 # Variables that would make the command's SDK take other credentials than ours.
 _COMPETING = (
@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from ..fetch import fetch_credentials
-    from ..refresh_timing import fresh_for_sdk
+    from ..keys.fetch import fetch_credentials
+    from ..keys.timing import fresh_for_sdk
     from ..settings import Settings
     from .env import endpoint_variables, key_variables
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 f"infnminio-boto exec: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr
             )
             return 127 if isinstance(error, FileNotFoundError) else 126
-    from ..credential_server import CredentialServer
+    from ..integrations.key_server import CredentialServer
 
     with CredentialServer(fetch) as server:
         env = _child_environment({**endpoint_variables(settings), **server.environment()})

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
-from . import EXIT_OK, configure_logging, exit_code_for, settings_from_flags
+from .common import EXIT_OK, configure_logging, exit_code_for, settings_from_flags
 
 if TYPE_CHECKING:
     from ..settings import Settings

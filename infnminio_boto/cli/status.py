@@ -11,7 +11,7 @@ import argparse
 import os
 import time
 
-from . import add_settings_flags, exit_code_for
+from .common import add_settings_flags, exit_code_for
 from .report import Report, add_report_arguments, start
 
 
@@ -27,11 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    from ..cache import CacheUnavailable, CredentialCache, entry_key
     from ..errors import InfnMinioError
-    from ..fetch import read_settings_token
-    from ..refresh_timing import fresh_for_sdk
-    from ..token import describe_age
+    from ..keys.cache import CacheUnavailable, CredentialCache, entry_key
+    from ..keys.fetch import read_settings_token
+    from ..keys.timing import fresh_for_sdk
+    from ..sources.oidc_token import describe_age
 
     report, settings = start(args)
     if settings is None:

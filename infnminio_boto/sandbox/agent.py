@@ -69,7 +69,7 @@ def launch_agent(
 
 
 def main(argv: list) -> int:
-    from . import Sandbox
+    from .cleanup import stop_sandbox_in
     from .issuer import IssuerServer, SigningKey, mint_token
 
     directory, port = Path(argv[0]), int(argv[1])
@@ -82,7 +82,7 @@ def main(argv: list) -> int:
         time.sleep(1.0)
         if owner and not alive(owner):
             if directory.exists():
-                Sandbox.cleanup_leftovers(directory)
+                stop_sandbox_in(directory)
             return 0
         if not directory.exists():
             return 0  # stopped by someone else

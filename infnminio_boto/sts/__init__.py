@@ -20,10 +20,10 @@ from urllib.parse import urlencode
 
 from ..errors import StsError, TransportError
 from ..settings import Settings
-from ..temporary_credentials import TemporaryCredentials, format_timestamp, mask
-from ..token import OidcToken
+from ..sources.oidc_token import OidcToken
 from .dialects import Problem, parse_response
 from .explain import explain
+from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
 from .transport import HttpResponse, Send, StsRequest, Unreachable, urllib3_sender
 
 __all__ = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, Mapping, NamedTuple, Optional, Tuple
 
-from ..temporary_credentials import TemporaryCredentials, parse_timestamp
+from .temporary_credentials import TemporaryCredentials, parse_timestamp
 
 __all__ = ["Problem", "parse_response"]
 

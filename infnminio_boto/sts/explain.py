@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import StsError, scrub
 from ..settings import Settings
-from ..token import OidcToken, describe_age
+from ..sources.oidc_token import OidcToken, describe_age
 from .dialects import Problem
 
 __all__ = ["explain", "token_facts"]

@@ -71,7 +71,7 @@ def test_plain_s3filesystem_with_only_aws_profile(
 
 def test_s3_urls_with_aws_profile_and_aws_endpoint_url(infnminio_sandbox, sandbox_settings, bucket):
     """``pq.read_table("s3://...")`` in a process whose environment says it all."""
-    from infnminio_boto.ca_trust import ssl_cert_file_variables
+    from infnminio_boto.integrations.ca_trust import ssl_cert_file_variables
     from infnminio_boto.settings import Settings
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INFNMINIO_"))}

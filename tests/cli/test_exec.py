@@ -64,7 +64,7 @@ def test_the_server_renews_keys_for_a_long_command(cli_env):
 
 
 def test_the_server_answers_only_the_command():
-    from infnminio_boto.credential_server import CredentialServer
+    from infnminio_boto.integrations.key_server import CredentialServer
 
     def must_not_be_called():
         raise AssertionError("keys fetched for a stranger")

@@ -15,8 +15,8 @@ from infnminio_boto.errors import StsError, TokenExpiredError
 from infnminio_boto.sandbox import write_in_place
 from infnminio_boto.sandbox.issuer import IssuerServer, SigningKey, mint_token
 from infnminio_boto.settings import Settings
+from infnminio_boto.sources.oidc_token import OidcToken, parse_jwt_claims
 from infnminio_boto.sts import exchange
-from infnminio_boto.token import OidcToken, parse_jwt_claims
 
 pytestmark = pytest.mark.sandbox
 

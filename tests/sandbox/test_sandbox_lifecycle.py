@@ -14,7 +14,7 @@ import pytest
 from infnminio_boto.sandbox import Sandbox, SandboxStartError
 from infnminio_boto.sandbox.ceph import CephCluster
 from infnminio_boto.sandbox.processes import alive, pid_command_line
-from infnminio_boto.token import read_token
+from infnminio_boto.sources.oidc_token import read_token
 
 pytestmark = pytest.mark.sandbox
 

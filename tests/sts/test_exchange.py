@@ -20,8 +20,8 @@ from support.jwt_helpers import make_jwt
 
 from infnminio_boto.errors import StsError, TransportError
 from infnminio_boto.settings import Settings
+from infnminio_boto.sources.oidc_token import read_token
 from infnminio_boto.sts import exchange, role_session_name_for
-from infnminio_boto.token import read_token
 
 
 def run(server: FakeSts, settings_for, **extra):

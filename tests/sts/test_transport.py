@@ -10,9 +10,9 @@ from support.jwt_helpers import make_jwt
 
 from infnminio_boto.errors import StsError, TransportError
 from infnminio_boto.settings import Settings
+from infnminio_boto.sources.oidc_token import token_from_text
 from infnminio_boto.sts import HttpResponse, StsRequest, Unreachable, exchange
 from infnminio_boto.sts.transport import tls_error
-from infnminio_boto.token import token_from_text
 
 
 class Script:

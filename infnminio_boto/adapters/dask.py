@@ -1,0 +1,160 @@
+"""Dask clusters across machines: the client renews the keys, every worker gets them.
+
+Workers of dask-jobqueue (HTCondor), dask-gateway (Kubernetes) or ``SSHCluster`` run on
+other nodes, without sts-wire, without the token file and without the client's cache,
+and the OIDC token must not be copied there (it is the user's identity, and only one
+refresher may exist). So after ``share_credentials(client)``:
+
+* the client (the one machine with the token file) keeps refreshing credentials and,
+  each time it renews them, registers a ``distributed`` worker plugin carrying only the
+  temporary keys; the scheduler hands it to every worker, those that join later
+  included: one STS exchange per renewal for the whole cluster;
+* on each worker the plugin keeps the keys in :mod:`infnminio_boto.keys.shared`, where
+  the refreshing filesystem (:func:`~infnminio_boto.s3fs_filesystem`) finds them, and
+  serves them on 127.0.0.1 as an ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` endpoint, which
+  s3fs without keys (``storage_options()``), pyarrow's SDK and boto3 read, and read
+  again as the keys expire;
+* the client process gets the same endpoint, so ``storage_options()`` (which leaves the
+  keys out while sharing) works there too;
+* when no new keys come (the client closed, or the STS was down for longer than the
+  keys live), a worker's next use past their expiry fails with
+  :class:`~infnminio_boto.SharedKeysExpiredError`, which says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from typing import Any, MutableMapping, Optional
+
+from ..errors import MissingDependencyError
+from ..integrations import key_server
+from ..keys import shared as shared_keys
+from ..keys.fetch import fetch_credentials
+from ..keys.refresh import RefreshingCredentials
+from ..settings import Settings
+from ..sts.temporary_credentials import TemporaryCredentials
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:
+    raise MissingDependencyError("distributed", "dask") from None
+
+__all__ = ["share_credentials", "CredentialSharing", "SharedKeysPlugin", "PLUGIN_NAME"]
+
+PLUGIN_NAME = "infnminio-boto-keys"
+class SharedKeysPlugin(WorkerPlugin):
+    """What the client sends: the temporary keys and the settings they belong to."""
+
+    def __init__(self, owner: shared_keys.Identity, keys: TemporaryCredentials) -> None:
+        self.owner = owner
+        self.keys = keys
+
+    def setup(self, worker: Any = None) -> None:
+        shared_keys.receive(self.owner, self.keys)
+        key_server.serve(shared_keys.serve_received, os.environ)
+
+    def __repr__(self) -> str:
+        return f"SharedKeysPlugin({self.keys!r})"
+
+
+class CredentialSharing:
+    """The client side of :func:`share_credentials`: renews, then sends, while it runs.
+
+    ``renewals`` counts the keys sent (each renewal of the client's refreshing
+    credentials: one exchange, or keys another process of the client's machine cached).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        settings: Settings,
+        environ: Optional[MutableMapping[str, str]] = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.environ = environ
+        # Its own renewals read the token file; every other client here reads these.
+        self.refresher = RefreshingCredentials(
+            functools.partial(fetch_credentials, settings, shared=False)
+        )
+        self.renewals = 0
+        self._sent: Optional[TemporaryCredentials] = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="infnminio-boto share_credentials", daemon=True
+        )
+
+    def start(self) -> CredentialSharing:
+        shared_keys.provide(shared_keys.identity(self.settings), self.refresher.get)
+        key_server.serve(self.refresher.get, self.environ)
+        try:
+            self._send_if_renewed()  # the workers have keys before this returns
+        except BaseException:
+            self.stop()
+            raise
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop renewing and sending, and this process's endpoint (the workers keep
+        their keys until they expire). Done by itself when the client closes."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        shared_keys.withdraw(self.refresher.get)
+        key_server.stop_serving(self.environ)
+
+    def __enter__(self) -> CredentialSharing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _send_if_renewed(self) -> None:
+        keys = self.refresher.get()
+        if keys != self._sent:
+            plugin = SharedKeysPlugin(shared_keys.identity(self.settings), keys)
+            self.client.register_plugin(plugin, name=PLUGIN_NAME)
+            self._sent = keys
+            self.renewals += 1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self.client.status not in ("running", "connecting"):
+                self.stop()  # the client closed: the workers' keys run out
+                return
+            try:
+                self._send_if_renewed()
+            except Exception as error:
+                import logging
+
+                logging.getLogger(__name__).warning("Sending renewed keys failed: %s", error)
+            self._stop.wait(self._pause())
+
+    def _pause(self) -> float:
+        """Look again well before the workers would need new keys."""
+        keys = self._sent
+        lifetime = keys.lifetime if keys is not None and keys.lifetime else 3600.0
+        return max(0.5, min(30.0, lifetime / 12))
+
+
+def share_credentials(
+    client: Any,
+    *,
+    environ: Optional[MutableMapping[str, str]] = os.environ,
+    **settings: Any,
+) -> CredentialSharing:
+    """Keep every worker of ``client``'s cluster supplied with renewed keys.
+
+    Call it on the machine with the token file, once per client. Only temporary keys
+    leave this machine. ``environ`` (default: this process's environment) gets the
+    local credentials endpoint (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token)
+    and the checksum settings, and loses static ``AWS_*`` keys, so that keyless
+    ``storage_options()`` and pyarrow work here as on the workers; ``None`` leaves it
+    alone. Returns the running :class:`CredentialSharing`; its ``stop()`` (or the end
+    of a ``with`` block, or the client closing) takes all of that back.
+    """
+    resolved = Settings.resolve(**settings)
+    return CredentialSharing(client, resolved, environ).start()

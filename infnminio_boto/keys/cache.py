@@ -1,0 +1,269 @@
+"""Cross-process credential cache: one user's notebooks, CLI calls and workers share keys.
+
+One JSON file per (endpoint, role, token issuer and subject) in a private directory:
+``$INFNMINIO_CACHE_DIR``, else ``$XDG_CACHE_HOME/infnminio-boto``, else
+``~/.cache/infnminio-boto``. The directory is 0700 and files 0600; entries are written
+to a temporary file and renamed into place, so readers never see half an entry and a
+symlink planted at an entry's name is replaced, never written through.
+
+Reading needs no lock. Refreshing takes an ``flock`` on the entry's lock file, then
+looks again: N processes that find the cache empty together cause one exchange. The
+kernel drops an ``flock`` when its holder dies, so a killed process leaves nothing stuck.
+
+An entry is trusted only if it is a regular file owned by this user, not writable by
+group or others, not a symlink, and well-formed; anything else is ignored and replaced.
+
+Standard library only: the credential-process command reads it without boto3.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import time
+from typing import Callable, Optional
+
+from .._log import warn
+from ..sources.discovery import sha256  # the builtin SHA-256: hashlib would load OpenSSL
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no shared cache (said on first use)
+    fcntl = None  # type: ignore[assignment]
+from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, parse_timestamp
+
+__all__ = ["CredentialCache", "CacheUnavailable", "entry_key", "cached_fetch"]
+
+
+ENTRY_VERSION = 1
+MAX_ENTRY_BYTES = 64 * 1024
+LOCK_TIMEOUT_SECONDS = 120.0
+
+
+class CacheUnavailable(Exception):  # noqa: N818 - a condition, not an error to report
+    """The cache directory cannot be trusted or created; callers go without a cache."""
+
+
+def entry_key(
+    endpoint: str, role_arn: Optional[str], issuer: Optional[str], subject: Optional[str]
+) -> str:
+    material = json.dumps([endpoint, role_arn or "", issuer or "", subject or ""])
+    return sha256(material.encode()).hexdigest()[:32]
+
+
+class CredentialCache:
+    """The cache in ``directory`` (``Settings.cache_dir`` resolves the default)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.fspath(directory)
+        self._checked = False
+
+    # ------------------------------------------------------------ directory
+    def check_directory(self) -> None:
+        """Create the directory (0700) or check it is a private one of this user's.
+
+        Raises :class:`CacheUnavailable` when it cannot be trusted or created.
+        """
+        if self._checked:
+            return
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            info = os.lstat(self.directory)
+        except OSError as exc:
+            raise CacheUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise CacheUnavailable(f"{self.directory} is not a plain directory")
+        if info.st_uid != os.getuid():
+            raise CacheUnavailable(f"{self.directory} belongs to another user")
+        if info.st_mode & 0o077:
+            try:
+                os.chmod(self.directory, 0o700)
+            except OSError:
+                raise CacheUnavailable(f"cannot make {self.directory} private") from None
+        self._checked = True
+
+    def path_for(self, key: str) -> str:
+        return os.path.join(self.directory, f"{key}.json")
+
+    # ---------------------------------------------------------------- read
+    def read(self, key: str) -> Optional[TemporaryCredentials]:
+        """The entry, or None when it is absent or cannot be trusted."""
+        self.check_directory()
+        path = self.path_for(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                warn(__name__, "Ignoring cache entry %s: it is a symlink", path)
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return self._untrusted(path, "not a regular file")
+            if info.st_uid != os.getuid():
+                return self._untrusted(path, "owned by another user")
+            if info.st_mode & 0o022:
+                return self._untrusted(path, "writable by group or others")
+            if info.st_size > MAX_ENTRY_BYTES:
+                return self._untrusted(path, "too large")
+            data = os.read(fd, MAX_ENTRY_BYTES + 1)
+        finally:
+            os.close(fd)
+        try:
+            document = json.loads(data)
+            if document.get("Version") != ENTRY_VERSION:
+                return self._untrusted(path, "unknown version")
+            issued = document.get("IssuedAt")
+            return TemporaryCredentials(
+                access_key=_text(document, "AccessKeyId"),
+                secret_key=_text(document, "SecretAccessKey"),
+                token=_text(document, "SessionToken"),
+                expiration=parse_timestamp(_text(document, "Expiration")),
+                issued_at=parse_timestamp(issued) if isinstance(issued, str) else None,
+            )
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return self._untrusted(path, "not a valid entry")
+
+    @staticmethod
+    def _untrusted(path: str, why: str) -> None:
+        warn(__name__, "Ignoring cache entry %s: %s; it will be replaced", path, why)
+        return None
+
+    # --------------------------------------------------------------- write
+    def write(self, key: str, credentials: TemporaryCredentials) -> None:
+        self.check_directory()
+        document = dict(credentials.to_credential_process())
+        document["Version"] = ENTRY_VERSION
+        if credentials.issued_at is not None:
+            document["IssuedAt"] = format_timestamp(credentials.issued_at)
+        self._replace(f"{key}.json", json.dumps(document).encode())
+
+    def write_fast(self, name: str, expires_at: float, payload: bytes) -> None:
+        """Store what the fast credential-process prints (see :mod:`.fastpath`).
+
+        Entries of other token contents whose keys have expired are removed on the way.
+        """
+        from .fastpath import ENTRY_PREFIX, decode_entry, encode_entry
+
+        self.check_directory()
+        self._replace(name, encode_entry(expires_at, payload))
+        now = time.time()
+        for other in os.listdir(self.directory):
+            if not other.startswith(ENTRY_PREFIX) or other == name:
+                continue
+            path = os.path.join(self.directory, other)
+            try:
+                with open(path, "rb") as handle:
+                    entry = decode_entry(handle.read(MAX_ENTRY_BYTES))
+                if entry is None or entry[0] <= now:
+                    os.unlink(path)
+            except OSError:
+                continue
+
+    def _replace(self, name: str, data: bytes) -> None:
+        """Write ``data`` to a private temporary file and rename it to ``name``."""
+        import tempfile  # only writers pay for it
+
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:  # mkstemp files are 0600
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # rename replaces whatever is at the name, a symlink included, without following it
+            os.replace(temporary, os.path.join(self.directory, name))
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+
+    # ---------------------------------------------------------------- lock
+    def _lock(self, key: str, timeout: float) -> int:
+        if fcntl is None:
+            raise CacheUnavailable(
+                "this system has no POSIX file locks (fcntl): each process exchanges the "
+                "token itself"
+            )
+        path = os.path.join(self.directory, f"{key}.lock")
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        try:
+            try:
+                fd = os.open(path, flags, 0o600)
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                os.unlink(path)  # a planted symlink: drop it, never follow it
+                fd = os.open(path, flags, 0o600)
+        except OSError as exc:
+            raise CacheUnavailable(f"cannot open {path}: {exc.strerror}") from None
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise CacheUnavailable(f"{path} stayed locked for {timeout:.0f} s") from None
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.1)
+
+    # ------------------------------------------------------------- combined
+    def get_or_fetch(
+        self,
+        key: str,
+        fetch: Callable[[], TemporaryCredentials],
+        fresh_enough: Callable[[TemporaryCredentials], bool],
+    ) -> TemporaryCredentials:
+        """Cached credentials if ``fresh_enough``, else fetch once for all processes."""
+        cached = self.read(key)
+        if cached is not None and fresh_enough(cached):
+            return cached
+        fd = self._lock(key, LOCK_TIMEOUT_SECONDS)
+        try:
+            cached = self.read(key)  # someone may have refreshed while we waited
+            if cached is not None and fresh_enough(cached):
+                return cached
+            fresh = fetch()
+            try:
+                self.write(key, fresh)
+            except OSError as exc:
+                warn(
+                    __name__,
+                    "Could not write the credential cache in %s: %s",
+                    self.directory,
+                    exc.strerror,
+                )
+            return fresh
+        finally:
+            os.close(fd)  # releases the flock
+
+
+def _text(document: dict, name: str) -> str:
+    value = document[name]
+    if not isinstance(value, str) or not value:
+        raise ValueError(name)
+    return value
+
+
+def cached_fetch(
+    cache: Optional[CredentialCache],
+    key: str,
+    fetch: Callable[[], TemporaryCredentials],
+    fresh_enough: Callable[[TemporaryCredentials], bool],
+) -> TemporaryCredentials:
+    """``cache.get_or_fetch`` that falls back to a plain fetch when the cache is unusable."""
+    if cache is None:
+        return fetch()
+    try:
+        return cache.get_or_fetch(key, fetch, fresh_enough)
+    except CacheUnavailable as reason:
+        warn(__name__, "Credential cache not used: %s", reason)
+        return fetch()

@@ -1,0 +1,194 @@
+"""Temporary credentials that renew themselves: the one refresh object every client uses.
+
+:class:`RefreshingCredentials` holds the current keys and a zero-argument ``fetch``
+callable (normally :func:`.fetch.fetch_credentials` for one set of settings). botocore,
+aiobotocore (s3fs), minio, polars, obstore and Dask all read their keys from one of these,
+through thin views in their own modules; none of them decides freshness itself.
+
+Two things differ from botocore's own ``RefreshableCredentials``:
+
+* The refresh windows follow the credentials' lifetime (:mod:`.refresh_timing`):
+  botocore's fixed 15/10 minutes would renew 900-second keys on every call.
+* A failed refresh never throws away keys that are still valid: the current keys are
+  kept and the next attempt waits with exponential backoff, so an STS outage costs
+  neither failed S3 calls nor a storm of exchanges. Only when the keys are about to
+  expire does the failure reach the caller.
+
+Threads: in the advisory window one thread renews while the others keep using the
+current keys; in the mandatory window every thread waits for the new keys. Threads that
+queue behind a failed first fetch get its error instead of each sending the same doomed
+request.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+from ..errors import InfnMinioError, StsError
+from ..settings import Settings
+from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, mask
+from .timing import backoff_cap, keep_margin, refresh_windows
+
+__all__ = ["RefreshingCredentials", "refreshing_credentials"]
+
+logger = logging.getLogger(__name__)
+
+
+class RefreshingCredentials:
+    """Keys from ``fetch``, renewed before they expire; thread-safe.
+
+    ``clock`` returns seconds since the epoch (tests pass a simulated one). Nothing is
+    fetched until :meth:`get` is first called.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], TemporaryCredentials],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current: Optional[TemporaryCredentials] = None
+        self._lifetime = 0.0
+        self._advisory = 0.0
+        self._mandatory = 0.0
+        self._keep = 0.0
+        self._failures = 0
+        self._retry_at = 0.0
+        self._last_error: Optional[InfnMinioError] = None
+        # New keys obtained, whether from the STS or from another process through the
+        # shared cache: for diagnostics and benchmarks.
+        self.renewals = 0
+
+    # ------------------------------------------------------------- public view
+    @property
+    def expiration(self) -> Optional[datetime]:
+        """When the current keys expire (None before the first fetch)."""
+        current = self._current
+        return current.expiration if current is not None else None
+
+    @property
+    def next_refresh(self) -> Optional[datetime]:
+        """When the current keys enter their advisory window: ask again from then on."""
+        current = self._current
+        if current is None:
+            return None
+        return datetime.fromtimestamp(current.expires_at - self._advisory, tz=timezone.utc)
+
+    def due(self) -> bool:
+        """Whether :meth:`get` would try to renew the keys now."""
+        return self._wants(self._advisory)
+
+    def get(self) -> TemporaryCredentials:
+        """The current keys, renewed first when they are in a refresh window."""
+        current = self._current
+        if not self._wants(self._advisory, current):
+            return current  # type: ignore[return-value]  # _wants is True for None
+        if self._lock.acquire(blocking=False):
+            try:
+                return self._renew(force=False)
+            finally:
+                self._lock.release()
+        if not self._wants(self._mandatory, current):
+            return current  # type: ignore[return-value]  # another thread is renewing
+        with self._lock:
+            return self._renew(force=False)
+
+    def refresh(self) -> TemporaryCredentials:
+        """Renew now, whatever the windows say (a failure keeps still-valid keys)."""
+        with self._lock:
+            return self._renew(force=True)
+
+    def __repr__(self) -> str:
+        current = self._current
+        if current is None:
+            return f"{type(self).__name__}(not fetched yet)"
+        return (
+            f"{type(self).__name__}(access_key={mask(current.access_key)!r}, "
+            f"expiration={format_timestamp(current.expiration)!r})"
+        )
+
+    # ------------------------------------------------------------- internals
+    def _wants(self, window: float, current: Optional[TemporaryCredentials] = None) -> bool:
+        current = current if current is not None else self._current
+        return current is None or current.seconds_left(self._clock()) < window
+
+    def _renew(self, *, force: bool) -> TemporaryCredentials:
+        """Called with the lock held."""
+        current = self._current
+        if not force and not self._wants(self._advisory, current):
+            return current  # type: ignore[return-value]  # renewed while we waited
+        now = self._clock()
+        if not force and now < self._retry_at:
+            if current is not None and current.seconds_left(now) > self._keep:
+                return current  # backing off after a failure while the keys still work
+            if current is None and self._last_error is not None:
+                raise self._last_error
+        try:
+            fresh = self._fetch()
+        except InfnMinioError as error:
+            return self._after_failure(error, current)
+        left = fresh.seconds_left(self._clock())
+        if left <= 1:
+            return self._after_failure(
+                StsError(
+                    f"The STS handed out credentials that expire at "
+                    f"{format_timestamp(fresh.expiration)}, which is already past by this "
+                    "machine's clock: check the clock (NTP) of this machine and of the server."
+                ),
+                current,
+            )
+        # Size the windows by the keys' whole lifetime (also for keys another process
+        # cached earlier), so every process sharing them renews at the same point.
+        lifetime = fresh.lifetime if fresh.lifetime and fresh.lifetime >= left else left
+        self._lifetime = lifetime
+        self._advisory, self._mandatory = refresh_windows(lifetime)
+        self._keep = keep_margin(lifetime)
+        self._failures = 0
+        self._last_error = None
+        self._retry_at = 0.0
+        self._current = fresh
+        self.renewals += 1
+        return fresh
+
+    def _after_failure(
+        self, error: InfnMinioError, current: Optional[TemporaryCredentials]
+    ) -> TemporaryCredentials:
+        now = self._clock()
+        self._failures += 1
+        self._last_error = error
+        cap = backoff_cap(self._lifetime or 3600.0)
+        delay = min(cap, 2.0 ** (self._failures - 1)) * random.uniform(0.5, 1.0)
+        self._retry_at = now + delay
+        if current is not None:
+            left = current.seconds_left(now)
+            if left > self._keep:
+                logger.warning(
+                    "Refreshing S3 credentials failed; keeping the current ones (%d s left), "
+                    "next attempt in %.1f s: %s",
+                    left,
+                    delay,
+                    error,
+                )
+                return current
+        raise error
+
+
+def refreshing_credentials(
+    settings: Settings, *, token: Optional[str] = None
+) -> RefreshingCredentials:
+    """Refreshing credentials for ``settings``: every client's keys are built here.
+
+    ``token`` (a JWT) replaces the token file, for the old InfnMinio API.
+    """
+    from .fetch import fetch_credentials
+
+    return RefreshingCredentials(functools.partial(fetch_credentials, settings, token=token))

@@ -1,0 +1,156 @@
+"""An AWS profile that runs our ``credential_process``: what it holds, and writing it.
+
+The AWS CLI, every AWS SDK, the C++ SDK inside pyarrow and DuckDB's aws extension read
+an AWS profile; ``infnminio-boto configure`` and the pyarrow and DuckDB helpers write
+one here. The profile gets ``credential_process`` (the fast entry of the command by
+absolute path, with every setting that was given as an argument or ``INFNMINIO_*``
+variable, so that it works in any shell), ``endpoint_url``, ``region``, path-style S3
+addressing, the CA bundle when one is set, and the checksum settings Ceph RGW needs
+unless the profile already chooses its own.
+
+The file is edited line by line rather than with configparser, which would drop the
+comments and reorder the file: only the managed keys of that one profile change, every
+other profile, key and comment is kept, running it twice changes nothing, and the file
+is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Dict, List, Mapping, Tuple
+
+from ..keys import fastpath
+from ..settings import SETTINGS_BY_NAME, Settings
+from ..settings.upload_checksums import CONFIG_KEYS, WHEN_REQUIRED
+from .ini_file import set_section, split_sections, update_file
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "CHECKSUM_SETTINGS",
+    "config_path",
+    "credential_process_command",
+    "profile_values",
+    "update_config",
+    "write_profile",
+    "ensure_profile",
+    "credentials_file_has",
+]
+
+DEFAULT_PROFILE = "infn"
+# Added only where the profile has no such key: see upload_checksums.
+CHECKSUM_SETTINGS = {key: WHEN_REQUIRED for key in CONFIG_KEYS}
+S3_NESTED = ("s3", "addressing_style", "path")
+
+
+def config_path() -> Path:
+    """``$AWS_CONFIG_FILE``, else ``~/.aws/config``."""
+    return Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+
+
+def credentials_path() -> Path:
+    """``$AWS_SHARED_CREDENTIALS_FILE``, else ``~/.aws/credentials``."""
+    return Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
+
+
+def command_prefix() -> List[str]:
+    """How to run the fast credential-process later, by absolute path.
+
+    ``python -I -S`` runs :mod:`..keys.fast_credential_process` isolated from site-packages
+    (the cached answer costs an interpreter start and little more); it hands over to the
+    full command with the same interpreter. Symlinks are not resolved: a virtualenv's
+    python is a symlink whose path is what makes it find the virtualenv's packages.
+    """
+    folder = os.path.dirname(os.path.abspath(fastpath.__file__))
+    entry = os.path.join(folder, "fast_credential_process.py")
+    return [os.path.abspath(sys.executable), "-I", "-S", entry]
+
+
+def setting_flags(settings: Settings) -> List[str]:
+    """Command-line flags reproducing every setting given by argument or variable.
+
+    The endpoint is always written, so the profile and the endpoint_url beside it agree.
+    """
+    flags: List[str] = []
+    given = set(settings.given()) | {"endpoint"}
+    for name, setting in SETTINGS_BY_NAME.items():
+        if name not in given:
+            continue
+        value = getattr(settings, name if name != "token_file" else "token_files")
+        if setting.kind == "switch":
+            if value == setting.flag_value:
+                flags.append(setting.flag)
+            continue
+        if name == "endpoint":
+            text = value.url
+        elif name == "token_file":
+            text = os.path.abspath(value[0])
+        elif name in ("ca_bundle", "cache_dir"):
+            text = os.path.abspath(value)
+        else:
+            text = "" if value is None else str(value)  # role_arn "" sends none
+        flags += [setting.flag, text]
+    return flags
+
+
+def credential_process_command(settings: Settings) -> str:
+    """The ``credential_process`` line for ``settings``, quoted for the AWS config file."""
+    parts = [*command_prefix(), *setting_flags(settings)]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def profile_values(settings: Settings) -> Dict[str, str]:
+    """The top-level keys the profile must hold (written whatever was there)."""
+    values = {
+        "credential_process": credential_process_command(settings),
+        "endpoint_url": settings.endpoint.url,
+        "region": settings.region,
+    }
+    if settings.ca_bundle:
+        values["ca_bundle"] = os.path.abspath(settings.ca_bundle)
+    return values
+
+
+def section_name(profile: str) -> str:
+    return "default" if profile == "default" else f"profile {profile}"
+
+
+def update_config(
+    text: str,
+    profile: str,
+    values: Mapping[str, str],
+    defaults: Mapping[str, str] = CHECKSUM_SETTINGS,
+) -> str:
+    """``text`` (an AWS config file) with ``profile`` holding ``values`` and ``defaults``.
+
+    ``values`` replace what the profile had; ``defaults`` are added only where the
+    profile has no such key, so a user's own choice wins; the ``s3`` block gets
+    path-style addressing and keeps its other keys.
+    """
+    wanted = section_name(profile)
+    aliases = {wanted, f"profile {profile}"} if profile == "default" else {wanted}
+    return set_section(text, wanted, values, defaults, aliases=aliases, nested=S3_NESTED)
+
+
+def write_profile(profile: str, values: Mapping[str, str]) -> Tuple[Path, bool]:
+    """Set the profile in the AWS config file; returns (path, whether it changed)."""
+    path = config_path()
+    old, new = update_file(path, lambda text: update_config(text, profile, values))
+    return path, new != old
+
+
+def ensure_profile(profile: str, settings: Settings) -> Path:
+    """Make ``profile`` run our credential_process for ``settings``; returns the file."""
+    path, _ = write_profile(profile, profile_values(settings))
+    return path
+
+
+def credentials_file_has(profile: str) -> bool:
+    """Whether the shared credentials file has a section for ``profile`` (it would win)."""
+    try:
+        text = credentials_path().read_text()
+    except OSError:
+        return False
+    return any(name == profile for name, _ in split_sections(text.splitlines(keepends=True)))

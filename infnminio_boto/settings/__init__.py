@@ -1,0 +1,242 @@
+"""One resolved configuration value shared by every entry point.
+
+Precedence, highest first: explicit keyword argument (or command-line flag),
+``INFNMINIO_*`` environment variable, the preset of the endpoint's host, the built-in
+default. An explicit empty ``role_arn=""`` means "send no RoleArn" even where the preset
+has one. Which settings exist, their variables, flags and words come from
+:mod:`.setting_table`; :class:`Settings` records where each value came from, for
+``doctor`` and for the profile ``configure`` writes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple
+
+from ..errors import ConfigurationError
+from . import values
+from .endpoint import DEFAULT_ENDPOINT, PRESETS, Endpoint, Preset
+from .locations import default_cache_dir, default_token_files
+from .table import SETTINGS, flag, variable
+
+__all__ = [
+    "Endpoint",
+    "Preset",
+    "Settings",
+    "Setting",
+    "PRESETS",
+    "DEFAULT_ENDPOINT",
+    "SETTING_NAMES",
+    "SETTINGS_BY_NAME",
+    "default_token_files",
+    "default_cache_dir",
+]
+
+DEFAULT_DURATION_SECONDS = 3600
+DEFAULT_REGION = "us-east-1"
+DEFAULT_TIMEOUT_SECONDS = 15.0
+DEFAULT_MAX_ATTEMPTS = 3
+# AssumeRoleWithWebIdentity accepts 900 s at the least everywhere; MinIO allows a year,
+# RGW the role's MaxSessionDuration (at most 43200 s). The server has the last word.
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 365 * 24 * 3600
+
+# Where a value came from, highest precedence first.
+ARGUMENT = "argument"
+ENVIRONMENT = "environment"
+PRESET = "preset"
+DEFAULT = "default"
+
+
+class Setting(NamedTuple):
+    """One row of the settings table, with its variable and flag spelled out."""
+
+    name: str
+    kind: str
+    default_text: str
+    description: str
+    variable: str
+    flag: str
+
+    @property
+    def takes_value(self) -> bool:
+        """Whether the flag takes a value (switches do not)."""
+        return self.kind != "switch"
+
+    @property
+    def flag_value(self) -> bool:
+        """What a switch's flag sets: ``--no-cache`` turns off, ``--allow-...`` turns on."""
+        return not self.flag.startswith("--no-")
+
+
+SETTINGS_BY_NAME: Dict[str, Setting] = {
+    row[0]: Setting(*row, variable=variable(row[0]), flag=flag(row[0])) for row in SETTINGS
+}
+# keyword -> environment variable
+SETTING_NAMES: Dict[str, str] = {name: s.variable for name, s in SETTINGS_BY_NAME.items()}
+
+
+class Settings(NamedTuple):
+    """The resolved configuration. Build it with :meth:`Settings.resolve`.
+
+    ``token_files`` is the one configured path, or the default locations in order;
+    ``role_session_name`` None means "derived from the token's subject"; ``sources``
+    maps every setting's name to where its value came from (``"argument"``,
+    ``"environment"``, ``"preset"`` or ``"default"``).
+    """
+
+    endpoint: Endpoint
+    token_files: Tuple[str, ...]
+    role_arn: Optional[str]
+    role_session_name: Optional[str]
+    duration_seconds: int
+    region: str
+    ca_bundle: Optional[str]
+    allow_insecure_http: bool
+    timeout: float
+    max_attempts: int
+    cache: bool
+    cache_dir: str
+    preset: Optional[Preset]
+    sources: Mapping[str, str]
+
+    @classmethod
+    def resolve(cls, environ: Optional[Mapping[str, str]] = None, **overrides: Any) -> Settings:
+        """Combine keyword arguments, ``INFNMINIO_*`` variables, presets and defaults.
+
+        Keyword arguments set to ``None`` count as not given.
+        """
+        unknown = sorted(set(overrides) - set(SETTINGS_BY_NAME))
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown setting(s) {', '.join(unknown)}; the settings are "
+                f"{', '.join(SETTINGS_BY_NAME)}."
+            )
+        env = os.environ if environ is None else environ
+        return _Resolution(overrides, env).settings(cls)
+
+    @property
+    def token_file_configured(self) -> bool:
+        """Whether the token file was set (rather than searched in default places)."""
+        return self.sources["token_file"] != DEFAULT
+
+    @property
+    def server_kind(self) -> Optional[str]:
+        """``"rgw"``, ``"minio"`` or None when the endpoint has no preset."""
+        return self.preset.server if self.preset else None
+
+    def given(self) -> Tuple[str, ...]:
+        """The names of the settings set by argument or environment variable."""
+        return tuple(
+            name for name in SETTINGS_BY_NAME if self.sources[name] in (ARGUMENT, ENVIRONMENT)
+        )
+
+    def origin(self, name: str, *, command_line: bool = False) -> str:
+        """Where ``name`` came from, in words: a flag, a variable, the preset or the default."""
+        return _origin(name, self.sources[name], command_line=command_line)
+
+    def check_transport(self) -> None:
+        """Refuse to send a bearer token in clear text over a real network."""
+        if self.endpoint.secure or self.endpoint.is_loopback or self.allow_insecure_http:
+            return
+        raise ConfigurationError(
+            f"The endpoint {self.endpoint.url} is plain http on a host that is not this "
+            "machine: the OIDC token would cross the network unencrypted. Use https, or "
+            "opt in with allow_insecure_http=True (INFNMINIO_ALLOW_INSECURE_HTTP=1) on a "
+            "network you trust."
+        )
+
+    def describe(self) -> str:
+        """One line for logs and messages; holds no secret."""
+        return (
+            f"endpoint={self.endpoint.url} role_arn={self.role_arn or '-'} "
+            f"duration={self.duration_seconds}s region={self.region}"
+        )
+
+
+class _Resolution:
+    """The work of :meth:`Settings.resolve`: one pick per setting, recording its source."""
+
+    def __init__(self, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+        self.overrides = overrides
+        self.environ = environ
+        self.sources: Dict[str, str] = {}
+
+    def pick(self, name: str, parse: Callable[[Any, str], Any], fallback: Any) -> Any:
+        """The argument, else the variable, else ``fallback`` (a default), parsed."""
+        value = self.overrides.get(name)
+        if value is not None:
+            self.sources[name] = ARGUMENT
+            return parse(value, f"the {name} argument")
+        setting = SETTINGS_BY_NAME[name]
+        text = self.environ.get(setting.variable)
+        if text is not None and text.strip() != "":
+            self.sources[name] = ENVIRONMENT
+            return parse(text.strip(), setting.variable)
+        self.sources[name] = DEFAULT
+        return fallback
+
+    def settings(self, cls: type) -> Settings:
+        endpoint = self.pick("endpoint", values.endpoint, None)
+        if endpoint is None:
+            endpoint = Endpoint.parse(DEFAULT_ENDPOINT)
+        preset = PRESETS.get(endpoint.host)
+
+        token_file = self.pick("token_file", values.path, None)
+        token_files = (token_file,) if token_file else default_token_files(self.environ)
+
+        role_arn = self.pick("role_arn", values.optional_text, None)
+        if self.sources["role_arn"] == DEFAULT and preset is not None and preset.role_arn:
+            role_arn = preset.role_arn
+            self.sources["role_arn"] = PRESET
+
+        duration = self.pick("duration_seconds", values.integer, DEFAULT_DURATION_SECONDS)
+        upper = preset.max_duration_seconds if preset else None
+        if not MIN_DURATION_SECONDS <= duration <= (upper or MAX_DURATION_SECONDS):
+            limit = upper or MAX_DURATION_SECONDS
+            raise ConfigurationError(
+                f"duration_seconds={duration} (from {self._origin('duration_seconds')}) is out "
+                f"of range: AssumeRoleWithWebIdentity accepts {MIN_DURATION_SECONDS} to "
+                f"{limit} seconds here"
+                + (f" ({endpoint.host} allows at most {limit})" if upper else "")
+                + "; the role's MaxSessionDuration (3600 unless raised) may be lower."
+            )
+
+        max_attempts = self.pick("max_attempts", values.integer, DEFAULT_MAX_ATTEMPTS)
+        if max_attempts < 1:
+            raise ConfigurationError(
+                f"max_attempts (from {self._origin('max_attempts')}) must be at least 1."
+            )
+
+        settings = cls(
+            endpoint=endpoint,
+            token_files=token_files,
+            role_arn=role_arn,
+            role_session_name=self.pick("role_session_name", values.session_name, None),
+            duration_seconds=duration,
+            region=self.pick("region", values.text, DEFAULT_REGION),
+            ca_bundle=self.pick("ca_bundle", values.ca_bundle, None),
+            allow_insecure_http=self.pick("allow_insecure_http", values.boolean, False),
+            timeout=self.pick("timeout", values.seconds, DEFAULT_TIMEOUT_SECONDS),
+            max_attempts=max_attempts,
+            cache=self.pick("cache", values.boolean, True),
+            cache_dir=self.pick("cache_dir", values.path, None) or default_cache_dir(self.environ),
+            preset=preset,
+            sources=self.sources,
+        )
+        settings.check_transport()
+        return settings
+
+    def _origin(self, name: str) -> str:
+        return _origin(name, self.sources[name])
+
+
+def _origin(name: str, source: str, *, command_line: bool = False) -> str:
+    setting = SETTINGS_BY_NAME[name]
+    if source == ARGUMENT:
+        return setting.flag if command_line else f"the {name} argument"
+    if source == ENVIRONMENT:
+        return setting.variable
+    if source == PRESET:
+        return "the endpoint's preset"
+    return "the default"

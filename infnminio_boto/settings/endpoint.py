@@ -1,0 +1,106 @@
+"""Object-store endpoints: parsing ``host``, ``host:port`` or a URL, and the presets.
+
+A preset is what is known about one of INFN's production endpoints: the RoleArn it
+needs, its server family (words error messages) and its longest credential lifetime.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, NamedTuple, Optional
+from urllib.parse import urlsplit
+
+from ..errors import ConfigurationError
+
+__all__ = ["Endpoint", "Preset", "PRESETS", "DEFAULT_ENDPOINT"]
+
+DEFAULT_ENDPOINT = "rgw.cloud.infn.it"
+
+
+class Preset(NamedTuple):
+    """What is known about a production endpoint.
+
+    ``server`` is ``"rgw"`` or ``"minio"`` (it words error messages).
+    """
+
+    role_arn: Optional[str]
+    server: str
+    max_duration_seconds: Optional[int] = None
+
+
+PRESETS: Dict[str, Preset] = {
+    "rgw.cloud.infn.it": Preset(
+        role_arn="arn:aws:iam:::role/IAMaccess", server="rgw", max_duration_seconds=43200
+    ),
+    # Claim-based MinIO policies: a RoleArn would be rejected by older servers.
+    "minio.cloud.infn.it": Preset(role_arn=None, server="minio"),
+}
+
+
+
+class Endpoint(NamedTuple):
+    """An object-store endpoint, normalised from ``host``, ``host:port`` or a URL."""
+
+    scheme: str
+    host: str
+    port: Optional[int]
+
+    @classmethod
+    def parse(cls, value: str) -> Endpoint:
+        text = value.strip()
+        if not text:
+            raise ConfigurationError("The endpoint is empty: set it to a host name or URL.")
+        if "://" not in text:
+            text = "https://" + text
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"The endpoint {value!r} is not a valid host, host:port or URL ({exc})."
+            ) from None
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise ConfigurationError(
+                f"The endpoint {value!r} uses the scheme {scheme!r}: use http or https."
+            )
+        if not parts.hostname:
+            raise ConfigurationError(f"The endpoint {value!r} has no host name.")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ConfigurationError(
+                f"The endpoint {value!r} has a path or query: give only the scheme, "
+                "host and port, e.g. https://rgw.cloud.infn.it."
+            )
+        if parts.username or parts.password:
+            raise ConfigurationError(
+                "The endpoint has credentials in it: give only the scheme, host and port."
+            )
+        default_port = 443 if scheme == "https" else 80
+        return cls(scheme, parts.hostname.lower(), None if port == default_port else port)
+
+    @property
+    def netloc(self) -> str:
+        """``host`` or ``host:port`` as HTTP clients want it (IPv6 in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port is None else f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost" or self.host.endswith(".localhost"):
+            return True
+        import ipaddress
+
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def __str__(self) -> str:
+        return self.url

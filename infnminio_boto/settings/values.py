@@ -1,0 +1,105 @@
+"""Reading one setting's value: each reader takes the raw value and where it came from,
+and names that place when the value is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..errors import ConfigurationError
+from .endpoint import Endpoint
+
+_SESSION_NAME_PATTERN = r"^[A-Za-z0-9_=,.@-]{2,64}$"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def endpoint(value: Any, source: str) -> Endpoint:
+    try:
+        return Endpoint.parse(str(value))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc} (from {source})") from None
+
+
+def path(value: Any, source: str) -> str:
+    try:
+        text = os.fspath(value)
+    except TypeError:
+        raise ConfigurationError(f"{source} must be a path, not {type(value).__name__}.") from None
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    return os.path.expanduser(text)
+
+
+def text(value: Any, source: str) -> str:
+    return str(value).strip()
+
+
+def optional_text(value: Any, source: str) -> Optional[str]:
+    return str(value).strip() or None
+
+
+def session_name(value: Any, source: str) -> str:
+    name = str(value)
+    if not re.match(_SESSION_NAME_PATTERN, name):
+        raise ConfigurationError(
+            f"role_session_name {name!r} (from {source}) must be 2 to 64 characters of "
+            "letters, digits and _=,.@- ."
+        )
+    return name
+
+
+def integer(value: Any, source: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{source} must be a whole number, not {value!r}.")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(f"{source} must be a whole number, not {value!r}.") from None
+
+
+def seconds(value: Any, source: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(f"{source} must be a number of seconds, not {value!r}.") from None
+    if number <= 0:
+        raise ConfigurationError(f"{source} must be positive, not {value!r}.")
+    return number
+
+
+def boolean(value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(f"{source} must be 1/0, true/false, yes/no or on/off, not {value!r}.")
+
+
+def ca_bundle(value: Any, source: str) -> str:
+    location = path(value, source)
+    if not os.path.isfile(location):
+        raise ConfigurationError(
+            f"ca_bundle {location!r} (from {source}) is not a file: point it at a PEM file with "
+            "the certificate authorities to trust."
+        )
+    try:
+        with open(location, "rb") as handle:
+            head = handle.read(1024 * 1024)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"ca_bundle {location!r} (from {source}) cannot be read ({exc.strerror}): fix its "
+            "permissions or point ca_bundle / INFNMINIO_CA_BUNDLE at a readable PEM file."
+        ) from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise ConfigurationError(
+            f"ca_bundle {location!r} (from {source}) holds no PEM certificate (no "
+            "'-----BEGIN CERTIFICATE-----' line): point it at the certificate authority's "
+            "PEM file, not a key or a DER file."
+        )
+    return location

@@ -1,0 +1,84 @@
+"""Looking at the store's certificate: who issued it, until when, and whether a bundle trusts it.
+
+For ``doctor``. The handshake is done with the standard library's ``ssl``; when the
+certificate is not trusted, it is fetched again without verification only to say who
+issued it (with ``cryptography`` when installed).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from datetime import datetime, timezone
+from typing import Any, NamedTuple, Optional, Tuple
+
+from ..settings.endpoint import Endpoint
+
+__all__ = ["CertificateReport", "inspect_certificate", "default_ca_bundle"]
+
+
+class CertificateReport(NamedTuple):
+    trusted: bool
+    issuer: Optional[str]
+    not_after: Optional[datetime]
+    problem: Optional[str]  # why it is not trusted, or why nothing could be learned
+
+
+def default_ca_bundle() -> str:
+    """The bundle the library trusts when ``ca_bundle`` is not set: botocore's."""
+    from botocore.httpsession import get_cert_path
+
+    return get_cert_path(True)
+
+
+def _name(fields: Tuple[Tuple[Tuple[str, str], ...], ...]) -> str:
+    parts = [f"{key}={value}" for rdn in fields for key, value in rdn]
+    return ", ".join(parts) or "(empty)"
+
+
+def _untrusted_details(address: Tuple[str, int], timeout: float) -> Tuple[Optional[str], Any]:
+    """Issuer and expiry of a certificate no bundle vouches for (needs cryptography)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(address, timeout=timeout) as raw:
+        with context.wrap_socket(raw) as connection:
+            der = connection.getpeercert(binary_form=True)
+    if der is None:
+        return None, None
+    try:
+        from cryptography import x509
+    except ImportError:
+        return None, None
+    certificate = x509.load_der_x509_certificate(der)
+    return certificate.issuer.rfc4514_string(), certificate.not_valid_after_utc
+
+
+def inspect_certificate(
+    endpoint: Endpoint, ca_bundle: Optional[str], timeout: float = 5.0
+) -> CertificateReport:
+    """Connect to ``endpoint`` (https) and verify it against ``ca_bundle``."""
+    address = (endpoint.host, endpoint.port or 443)
+    context = ssl.create_default_context(cafile=ca_bundle or default_ca_bundle())
+    try:
+        with socket.create_connection(address, timeout=timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=endpoint.host) as connection:
+                certificate = connection.getpeercert() or {}
+    except ssl.SSLCertVerificationError as error:
+        problem = error.verify_message or str(error)
+        try:
+            issuer, not_after = _untrusted_details(address, timeout)
+        except OSError:
+            issuer, not_after = None, None
+        return CertificateReport(False, issuer, not_after, problem)
+    except (OSError, ssl.SSLError) as error:
+        return CertificateReport(False, None, None, f"no TLS handshake: {error}")
+    expiry = certificate.get("notAfter")
+    not_after = (
+        datetime.fromtimestamp(ssl.cert_time_to_seconds(expiry), tz=timezone.utc)
+        if isinstance(expiry, str)
+        else None
+    )
+    issued_by = certificate.get("issuer", ())
+    issuer = _name(issued_by) if isinstance(issued_by, tuple) else None  # type: ignore[arg-type]
+    return CertificateReport(True, issuer, not_after, None)

@@ -1,0 +1,109 @@
+"""Dask workers on "other machines": no token file, no shared cache, keys from the client.
+
+The workers are LocalCluster processes started with an environment that makes them
+another machine: INFNMINIO_TOKEN_FILE points at nothing, HOME and the cache are their
+own. Behind the expiring proxy the keys live 12 seconds, so a run of 40 seconds spans
+several lifetimes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import dask.dataframe as dd
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from distributed import Client, LocalCluster
+
+import infnminio_boto
+from infnminio_boto.dask import share_credentials
+from infnminio_boto.integrations import key_server
+
+pytestmark = pytest.mark.sandbox
+
+
+def other_machine(tmp_path) -> dict:
+    home = tmp_path / "worker-home"
+    home.mkdir()
+    return {
+        "INFNMINIO_TOKEN_FILE": str(tmp_path / "there-is-no-token-on-this-node"),
+        "INFNMINIO_CACHE_DIR": str(tmp_path / "worker-cache"),
+        "HOME": str(home),
+        "AWS_CONFIG_FILE": str(home / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
+    }
+
+
+def frame(part: int) -> pd.DataFrame:
+    return pd.DataFrame({"part": [part] * 50, "value": range(part * 50, part * 50 + 50)})
+
+
+def read_rows(path: str, filesystem) -> int:
+    return pq.read_table(path, filesystem=filesystem).num_rows
+
+
+def test_workers_keep_reading_and_writing_for_several_key_lifetimes(expiring, bucket, tmp_path):
+    proxy, settings = expiring
+    settings = dict(settings, cache=False)  # every renewal of the client is an exchange
+    with LocalCluster(
+        n_workers=3,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env=other_machine(tmp_path),
+    ) as cluster:
+        with Client(cluster) as client:
+            sharing = share_credentials(client, **settings)
+            s3fs = infnminio_boto.s3fs_filesystem(**settings)
+            arrow = infnminio_boto.s3_filesystem(environ=None, **settings)
+            options = infnminio_boto.storage_options(**settings)
+            assert "key" not in options  # while sharing, every process reads the endpoint
+            dd.from_pandas(frame(0), npartitions=2).to_parquet(
+                f"s3://{bucket}/data/", storage_options=options
+            )
+            failures, rounds, joined = [], 0, None
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline:
+                rounds += 1
+                try:
+                    total = dd.read_parquet(f"{bucket}/data/", filesystem=s3fs)["value"].sum()
+                    assert total.compute() == sum(range(50))
+                    dd.from_pandas(frame(rounds), npartitions=2).to_parquet(
+                        f"s3://{bucket}/round-{rounds}/", storage_options=options
+                    )
+                    paths = s3fs.glob(f"{bucket}/round-{rounds}/*.parquet")
+                    rows = client.gather(client.map(read_rows, paths, filesystem=arrow))
+                    assert sum(rows) == 50
+                except Exception as error:  # collected: none may fail
+                    failures.append(repr(error)[:300])
+                if joined is None and time.monotonic() > deadline - 25:
+                    joined = join_a_worker(client, cluster)
+                    # a worker that joins mid-run reads at once
+                    read = client.submit(
+                        read_rows, paths[0], filesystem=arrow, workers=[joined], pure=False
+                    )
+                    assert read.result(timeout=60) == 25
+                time.sleep(1)
+            assert failures == [] and rounds >= 10
+            assert sharing.renewals >= 3  # several lifetimes
+            # one exchange per renewal, all the client's (the workers have no token)
+            assert proxy.exchanges == sharing.renewals
+        # The client closed: nobody renews, this process stops serving the keys (its
+        # storage options carry keys again), and past the keys' expiry a worker says why.
+        sharing._thread.join(timeout=10)
+        assert not key_server.serving()
+        assert "key" in infnminio_boto.storage_options(**settings)
+        time.sleep(proxy.lifetime + 2)
+        with Client(cluster) as bystander:
+            late = bystander.submit(read_rows, paths[0], filesystem=s3fs, pure=False)
+            with pytest.raises(infnminio_boto.SharedKeysExpiredError, match="Dask client"):
+                late.result(timeout=120)
+
+
+def join_a_worker(client: Client, cluster: LocalCluster) -> str:
+    before = set(client.scheduler_info()["workers"])
+    cluster.scale(len(before) + 1)
+    client.wait_for_workers(len(before) + 1, timeout=60)
+    [joined] = set(client.scheduler_info()["workers"]) - before
+    return joined

@@ -1,0 +1,190 @@
+"""The fast credential-process: the cached answer with nothing imported, else the full one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support.cli import COMMAND, clean_environment, run_cli
+from support.jwt_helpers import make_jwt, write_in_place
+
+from infnminio_boto.keys import fastpath
+from infnminio_boto.keys.timing import SDK_FRESH_SECONDS
+from infnminio_boto.settings import SETTINGS_BY_NAME
+
+ENTRY_SCRIPT = str(Path(fastpath.__file__).with_name("fast_credential_process.py"))
+FLAGS = ["--role-session-name", "fast-test"]
+
+
+def fast(env: dict, *flags: str) -> subprocess.CompletedProcess:
+    """The command the profile runs, exactly: isolated python on the entry script."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", ENTRY_SCRIPT, *flags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def environ_of(env: dict) -> dict:
+    """What the fast path reads of an environment."""
+    return {
+        k: v
+        for k, v in env.items()
+        if k.startswith("INFNMINIO_") or k in ("HOME", "XDG_CACHE_HOME")
+    }
+
+
+def entries(env: dict) -> list:
+    return sorted(Path(env["INFNMINIO_CACHE_DIR"]).glob("fast-*"))
+
+
+def test_the_full_command_leaves_an_entry_the_fast_one_answers_from(cli_env, rgw_sts):
+    full = run_cli("credential-process", *FLAGS, env=cli_env)
+    assert full.returncode == 0, full.stderr
+    [entry] = entries(cli_env)
+    assert entry.stat().st_mode & 0o777 == 0o600
+    answered = fast(cli_env, *FLAGS)
+    assert answered.returncode == 0 and answered.stderr == ""
+    assert answered.stdout == full.stdout
+    assert rgw_sts.exchanges == 1
+    assert fastpath.answer(FLAGS, environ_of(cli_env)) == full.stdout.encode()
+
+
+def imported_by(*args: str, env: dict) -> set:
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-X", "importtime", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines()[1:]}
+
+
+def test_the_fast_answer_imports_nothing_beyond_an_interpreters_start(cli_env):
+    run_cli("credential-process", *FLAGS, env=cli_env)
+    extra = imported_by(ENTRY_SCRIPT, *FLAGS, env=cli_env) - imported_by("-c", "pass", env=cli_env)
+    assert extra <= {"fastpath", "locations", "discovery", "_sha2", "_sha256"}, extra
+
+
+def test_a_miss_hands_over_to_the_full_command(cli_env, rgw_sts):
+    handed = fast(cli_env, *FLAGS)  # empty cache
+    assert handed.returncode == 0, handed.stderr
+    assert json.loads(handed.stdout)["AccessKeyId"] in rgw_sts.issued
+    assert len(entries(cli_env)) == 1  # and the full command left the entry
+    failing = fast(dict(cli_env, INFNMINIO_DURATION_SECONDS="twice"), *FLAGS)
+    assert failing.returncode == 3 and "INFNMINIO_DURATION_SECONDS" in failing.stderr
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["other flags", "other variable", "new token", "no-cache", "verbose", "cache off"],
+)
+def test_anything_else_is_not_answered_here(cli_env, change):
+    run_cli("credential-process", *FLAGS, env=cli_env)
+    flags, environ = list(FLAGS), environ_of(cli_env)
+    assert fastpath.answer(flags, environ) is not None  # unchanged: answered
+    if change == "other flags":
+        flags += ["--region", "eu-south-1"]
+    elif change == "other variable":
+        environ["INFNMINIO_REGION"] = "eu-south-1"
+    elif change == "new token":
+        write_in_place(cli_env["INFNMINIO_TOKEN_FILE"], make_jwt() + "\n")
+    elif change == "no-cache":
+        flags.append("--no-cache")
+    elif change == "verbose":
+        flags.append("-v")
+    else:
+        environ["INFNMINIO_CACHE"] = "0"
+    assert fastpath.answer(flags, environ) is None
+
+
+def rewrite(entry: Path, expires_at: float) -> None:
+    _, payload = fastpath.decode_entry(entry.read_bytes())
+    entry.write_bytes(fastpath.encode_entry(expires_at, payload))
+
+
+def test_keys_the_sdks_would_renew_at_once_are_not_handed_out(cli_env):
+    run_cli("credential-process", *FLAGS, env=cli_env)
+    [entry] = entries(cli_env)
+    rewrite(entry, time.time() + SDK_FRESH_SECONDS - 5)
+    assert fastpath.answer(FLAGS, environ_of(cli_env)) is None
+    rewrite(entry, time.time() + SDK_FRESH_SECONDS + 60)
+    assert fastpath.answer(FLAGS, environ_of(cli_env)) is not None
+
+
+@pytest.mark.parametrize("tamper", ["world-writable", "symlink", "garbage", "directory link"])
+def test_an_entry_that_cannot_be_trusted_is_not_used(cli_env, tmp_path, tamper):
+    run_cli("credential-process", *FLAGS, env=cli_env)
+    [entry] = entries(cli_env)
+    if tamper == "world-writable":
+        entry.chmod(0o666)
+    elif tamper == "symlink":
+        planted = tmp_path / "planted"
+        planted.write_bytes(entry.read_bytes())
+        entry.unlink()
+        entry.symlink_to(planted)
+    elif tamper == "garbage":
+        entry.write_bytes(b"not an entry")
+    else:
+        real = Path(cli_env["INFNMINIO_CACHE_DIR"])
+        moved = real.with_name("moved")
+        real.rename(moved)
+        real.symlink_to(moved)
+    assert fastpath.answer(FLAGS, environ_of(cli_env)) is None
+
+
+def test_a_new_entry_removes_the_expired_ones(cli_env):
+    run_cli("credential-process", *FLAGS, env=cli_env)
+    [old] = entries(cli_env)
+    rewrite(old, time.time() - 10)
+    write_in_place(cli_env["INFNMINIO_TOKEN_FILE"], make_jwt() + "\n")  # sts-wire's next
+    run_cli("credential-process", *FLAGS, env=cli_env)
+    [new] = entries(cli_env)
+    assert new != old
+
+
+def test_the_rules_it_shares_with_the_full_command_agree():
+    assert fastpath.SDK_FRESH_SECONDS == SDK_FRESH_SECONDS
+    switches = {s.flag for s in SETTINGS_BY_NAME.values() if not s.takes_value}
+    assert switches == {fastpath.SWITCH_ON, fastpath.SWITCH_OFF}
+    assert fastpath.expand_user("~/t", {"HOME": "/h/"}) == "/h/t"
+    assert fastpath.default_cache_dir({"HOME": "/h"}) == "/h/.cache/infnminio-boto"
+    assert fastpath.default_token_files({"HOME": "/"}) == ("/.token", "/home/.token")
+
+
+def test_the_console_script_answers_from_the_same_entry(cli_env, rgw_sts):
+    first = fast(cli_env, *FLAGS)
+    second = subprocess.run(
+        [*COMMAND, "credential-process", *FLAGS],
+        env=clean_environment(**{k: v for k, v in cli_env.items()}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.stdout == first.stdout and rgw_sts.exchanges == 1
+    assert os.stat(entries(cli_env)[0]).st_size < fastpath.MAX_BYTES
+
+
+def test_the_default_token_file_and_cache_directory_as_on_the_hub(cli_env, rgw_sts, tmp_path):
+    home = tmp_path / "hub-home"
+    home.mkdir()
+    write_in_place(str(home / ".token"), make_jwt() + "\n")
+    env = {
+        k: v
+        for k, v in cli_env.items()
+        if k not in ("INFNMINIO_TOKEN_FILE", "INFNMINIO_CACHE_DIR")
+    }
+    env["HOME"] = str(home)
+    full = run_cli("credential-process", env=env)
+    assert full.returncode == 0, full.stderr
+    assert list((home / ".cache" / "infnminio-boto").glob("fast-*"))
+    assert fast(env).stdout == full.stdout and rgw_sts.exchanges == 1

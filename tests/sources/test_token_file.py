@@ -1,0 +1,160 @@
+"""Every bad token file a user can have, and the torn reads sts-wire causes."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+from support.jwt_helpers import make_jwt, write_in_place
+
+from infnminio_boto.errors import TokenExpiredError, TokenFileError
+from infnminio_boto.sources.oidc_token import read_token
+
+
+def test_reads_token_and_strips_trailing_newline(tmp_path):
+    path = tmp_path / "tok"
+    jwt = make_jwt(sub="alice")
+    path.write_text("  " + jwt + "\n\n")
+    token = read_token([str(path)])
+    assert token.value == jwt
+    assert token.subject == "alice"
+    assert token.audience == ("object",)
+    assert token.issuer == "https://iam.example.org/"
+    assert 1100 < token.seconds_left() <= 1200
+
+
+def test_repr_never_shows_the_token(tmp_path):
+    path = tmp_path / "tok"
+    jwt = make_jwt()
+    path.write_text(jwt)
+    token = read_token([str(path)])
+    assert jwt not in repr(token)
+    assert jwt.split(".")[2] not in str(token)
+
+
+def test_missing_configured_file_names_it(tmp_path):
+    missing = str(tmp_path / "nope")
+    with pytest.raises(TokenFileError, match="does not exist") as info:
+        read_token([missing], configured=True)
+    assert missing in str(info.value)
+    assert "INFNMINIO_TOKEN_FILE" in str(info.value)
+
+
+def test_missing_defaults_lists_every_path(tmp_path):
+    paths = [str(tmp_path / "a" / ".token"), str(tmp_path / "b" / ".token")]
+    with pytest.raises(TokenFileError) as info:
+        read_token(paths, configured=False)
+    for path in paths:
+        assert path in str(info.value)
+
+
+def test_first_existing_default_wins(tmp_path):
+    second = tmp_path / "second"
+    second.write_text(make_jwt(sub="bob"))
+    token = read_token([str(tmp_path / "first"), str(second)], configured=False)
+    assert token.subject == "bob"
+
+
+def test_directory(tmp_path):
+    with pytest.raises(TokenFileError, match="is a directory"):
+        read_token([str(tmp_path)])
+
+
+def test_unreadable(tmp_path, monkeypatch):
+    path = tmp_path / "tok"
+    path.write_text(make_jwt())
+    path.chmod(0)
+    if os.geteuid() == 0:
+        # root reads any file: make the open fail the way it fails for a normal user
+        def deny(*args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(path))
+
+        monkeypatch.setattr("infnminio_boto.sources.oidc_token.os.open", deny)
+    with pytest.raises(TokenFileError, match="permission denied"):
+        read_token([str(path)])
+
+
+@pytest.mark.parametrize("content", ["", "   \n\t \n"])
+def test_empty_or_whitespace(tmp_path, content):
+    path = tmp_path / "tok"
+    path.write_text(content)
+    started = time.monotonic()
+    with pytest.raises(TokenFileError, match="is empty") as info:
+        read_token([str(path)], patience=0.2)
+    assert time.monotonic() - started >= 0.2  # it waited for a writer first
+    assert "sts-wire" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("hello world", "3"),
+        ("a.b.c", "base64url"),
+        ("eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln", "payload"),
+        ("x.y.z.w.v", "JWE"),
+        ('{"refresh_token": "abc"}', "access_token"),
+        ("\u00e9t\u00e9", "ASCII"),
+    ],
+)
+def test_not_a_jwt(tmp_path, content, reason):
+    path = tmp_path / "tok"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TokenFileError, match=reason) as info:
+        read_token([str(path)], patience=0.05)
+    assert content not in str(info.value) or len(content) < 6
+
+
+def test_torn_file_cut_short_is_rejected_after_patience(tmp_path):
+    jwt = make_jwt()
+    path = tmp_path / "tok"
+    path.write_text(jwt[: len(jwt) // 2])  # cut in the payload
+    with pytest.raises(TokenFileError, match="does not hold a JWT"):
+        read_token([str(path)], patience=0.05)
+
+
+def test_torn_read_recovers_when_writer_finishes(tmp_path):
+    """sts-wire truncates then writes: a reader that sees the gap retries."""
+    path = str(tmp_path / "tok")
+    write_in_place(path, "")
+    jwt = make_jwt(sub="late")
+
+    def finish_later():
+        time.sleep(0.1)
+        write_in_place(path, jwt)
+
+    threading.Thread(target=finish_later).start()
+    token = read_token([path], patience=2)
+    assert token.subject == "late"
+
+
+def test_json_document_with_access_token(tmp_path):
+    path = tmp_path / "tok"
+    jwt = make_jwt(sub="json")
+    path.write_text('{"access_token": "' + jwt + '", "expires_in": 3600}')
+    assert read_token([str(path)]).subject == "json"
+
+
+def test_expired_token_is_never_returned(tmp_path):
+    path = tmp_path / "tok"
+    path.write_text(make_jwt(lifetime=-12 * 60))
+    with pytest.raises(TokenExpiredError) as info:
+        read_token([str(path)])
+    message = str(info.value)
+    assert "expired 12 minutes ago" in message
+    assert str(path) in message
+    assert "sts-wire" in message
+    assert "not sent" in message
+
+
+def test_token_without_exp_is_accepted(tmp_path):
+    path = tmp_path / "tok"
+    path.write_text(make_jwt(lifetime=None))
+    assert read_token([str(path)]).seconds_left() is None
+
+
+def test_list_audience(tmp_path):
+    path = tmp_path / "tok"
+    path.write_text(make_jwt(aud=["object", "other"]))
+    assert read_token([str(path)]).audience == ("object", "other")
