@@ -30,10 +30,10 @@ def _read(path: str, options: dict) -> int:
 def _run(sandbox, work: Path, share: bool) -> Dict[str, int]:
     import pandas as pd
     from distributed import Client, LocalCluster
-    from infnminio_boto.dask import share_credentials
     from support.expiring_proxy import ExpiringProxy
 
     import infnminio_boto
+    from infnminio_boto.dask import share_credentials
 
     label = "ours" if share else "static"
     node = work / f"worker-node-{label}"

@@ -13,9 +13,9 @@ import tempfile
 import dask.dataframe as dd
 import pandas as pd
 from distributed import Client, LocalCluster
-from infnminio_boto.dask import share_credentials
 
 import infnminio_boto
+from infnminio_boto.dask import share_credentials
 
 
 def main(bucket: str = "infnminio-demo") -> None:

@@ -14,6 +14,7 @@ from .errors import (
     StsError,
     TokenExpiredError,
     TokenFileError,
+    TokenSourceError,
     TransportError,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "TemporaryCredentials",
     "InfnMinioError",
     "ConfigurationError",
+    "TokenSourceError",
     "TokenFileError",
     "TokenExpiredError",
     "StsError",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InfnMinioError",
     "ConfigurationError",
+    "TokenSourceError",
     "TokenFileError",
     "TokenExpiredError",
     "StsError",
@@ -37,11 +38,24 @@ class ConfigurationError(InfnMinioError, ValueError):
     """A setting (argument, ``INFNMINIO_*`` variable or preset) is invalid."""
 
 
-class TokenFileError(InfnMinioError):
+class TokenSourceError(InfnMinioError):
+    """No access token could be had from its source: no source found, a token command or
+    oidc-agent that failed (``status``: its exit status, when it ran), or what the source
+    gave is not a JWT access token. ``source`` describes where it was looked for."""
+
+    def __init__(
+        self, message: str, *, source: Optional[str] = None, status: Optional[int] = None
+    ) -> None:
+        super().__init__(message)
+        self.source = source
+        self.status = status
+
+
+class TokenFileError(TokenSourceError):
     """The OIDC token file is missing, unreadable, empty or does not hold a JWT."""
 
     def __init__(self, message: str, path: Optional[str] = None) -> None:
-        super().__init__(message)
+        super().__init__(message, source=path)
         self.path = path
 
 

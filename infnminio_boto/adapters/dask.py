@@ -31,7 +31,7 @@ from typing import Any, MutableMapping, Optional
 from ..errors import MissingDependencyError
 from ..integrations import key_server
 from ..keys import shared as shared_keys
-from ..keys.fetch import fetch_credentials
+from ..keys.fetch import fetch_credentials, read_settings_token
 from ..keys.refresh import RefreshingCredentials
 from ..settings import Settings
 from ..sts.temporary_credentials import TemporaryCredentials
@@ -45,9 +45,10 @@ __all__ = ["share_credentials", "CredentialSharing", "SharedKeysPlugin", "PLUGIN
 
 PLUGIN_NAME = "infnminio-boto-keys"
 class SharedKeysPlugin(WorkerPlugin):
-    """What the client sends: the temporary keys and the settings they belong to."""
+    """What the client sends: the temporary keys, and the settings and token identity
+    (a hash of the identity claims, no secret) they belong to."""
 
-    def __init__(self, owner: shared_keys.Identity, keys: TemporaryCredentials) -> None:
+    def __init__(self, owner: shared_keys.Owner, keys: TemporaryCredentials) -> None:
         self.owner = owner
         self.keys = keys
 
@@ -81,13 +82,16 @@ class CredentialSharing:
         )
         self.renewals = 0
         self._sent: Optional[TemporaryCredentials] = None
+        self.owner: shared_keys.Owner = (shared_keys.identity(settings), None)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="infnminio-boto share_credentials", daemon=True
         )
 
     def start(self) -> CredentialSharing:
-        shared_keys.provide(shared_keys.identity(self.settings), self.refresher.get)
+        token = read_settings_token(self.settings)  # whose keys these are (no secret kept)
+        self.owner = shared_keys.owner(self.settings, token.identity_digest())
+        shared_keys.provide(self.owner, self.refresher.get)
         key_server.serve(self.refresher.get, self.environ)
         try:
             self._send_if_renewed()  # the workers have keys before this returns
@@ -115,7 +119,7 @@ class CredentialSharing:
     def _send_if_renewed(self) -> None:
         keys = self.refresher.get()
         if keys != self._sent:
-            plugin = SharedKeysPlugin(shared_keys.identity(self.settings), keys)
+            plugin = SharedKeysPlugin(self.owner, keys)
             self.client.register_plugin(plugin, name=PLUGIN_NAME)
             self._sent = keys
             self.renewals += 1

@@ -25,14 +25,14 @@ def exit_code_for(error: BaseException) -> int:
         MissingDependencyError,
         SandboxError,
         StsError,
-        TokenFileError,
+        TokenSourceError,
         TransportError,
     )
 
     for kind, code in (
         (ConfigurationError, EXIT_CONFIGURATION),
         (MissingDependencyError, EXIT_CONFIGURATION),
-        (TokenFileError, EXIT_TOKEN_FILE),
+        (TokenSourceError, EXIT_TOKEN_FILE),
         (StsError, EXIT_STS),
         (TransportError, EXIT_TRANSPORT),
         (SandboxError, EXIT_SANDBOX),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
@@ -69,42 +70,76 @@ def run(args: argparse.Namespace) -> int:
     quiet = args.verbose <= 0 and not sys.stderr.isatty()
     configure_logging(-1 if quiet else args.verbose)
     from ..keys.fetch import fetch_credentials, read_settings_token
-    from ..keys.timing import SDK_ADVISORY_SECONDS, fresh_for_sdk
+    from ..keys.timing import fresh_for_sdk, fresh_until
     from ..settings import Settings
-    from ..sources.oidc_token import describe_age
 
     settings = Settings.resolve(**settings_from_flags(args))
     token = read_settings_token(settings)
     credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk, token=token)
     payload = (json.dumps(credentials.to_credential_process()) + "\n").encode()
     argv = getattr(args, "argv", None)
-    if argv is not None and settings.cache and fresh_for_sdk(credentials):
-        _leave_fast_entry(settings, argv, token.digest, credentials.expires_at, payload)
-    left = credentials.seconds_left()
-    if left <= SDK_ADVISORY_SECONDS and not quiet:
-        print(
-            f"infnminio-boto: warning: these credentials expire {describe_age(left)}, inside "
-            "the SDKs' 15-minute refresh window, so they will ask again at once: raise "
-            "duration_seconds (INFNMINIO_DURATION_SECONDS) to 3600.",
-            file=sys.stderr,
-        )
+    until = fresh_until(credentials)
+    if argv is not None and settings.cache and until > time.time():
+        _leave_fast_entry(settings, argv, token, until, credentials.expires_at, payload)
+    if not quiet:
+        _warn_if_short(settings, token, credentials)
     sys.stdout.buffer.write(payload)
     sys.stdout.flush()
     return 0
 
 
+def _warn_if_short(settings: Any, token: Any, credentials: Any) -> None:
+    """Say what limits the keys' lifetime when they live less than was asked."""
+    from ..sources.oidc_token import describe_age
+
+    lifetime = credentials.lifetime or credentials.seconds_left()
+    if lifetime >= settings.duration_seconds - 60 or lifetime >= 16 * 60:
+        return
+    token_left = token.seconds_left()
+    limit = (
+        f"the token expires {describe_age(token_left)}, and MinIO caps the keys' lifetime "
+        "at the token's expiry"
+        if token_left is not None and token_left < settings.duration_seconds
+        else "the role allows less than asked (Ceph RGW: its MaxSessionDuration)"
+    )
+    print(
+        f"infnminio-boto: note: the STS gave keys for {describe_age(lifetime)[3:]} though "
+        f"duration_seconds asks {settings.duration_seconds} s: {limit}. They are handed out "
+        "and renewed once per lifetime; the AWS SDKs will run credential_process on every "
+        "request meanwhile (answered from the cache).",
+        file=sys.stderr,
+    )
+
+
 def _leave_fast_entry(
-    settings: Any, argv: List[str], digest: str, expires_at: float, payload: bytes
+    settings: Any,
+    argv: List[str],
+    token: Any,
+    fresh_until: float,
+    expires_at: float,
+    payload: bytes,
 ) -> None:
-    """Let the next identical call be answered by :mod:`..fastpath`."""
+    """Let the next identical call be answered by :mod:`..keys.fastpath`.
+
+    The entry is named as the fast path will name it: from the same flags and variables
+    and the same source (for a file or ``BEARER_TOKEN``, the content just exchanged).
+    """
     import os
 
+    from ..keys import fastpath
     from ..keys.cache import CacheUnavailable, CredentialCache
-    from ..keys.fastpath import fast_key
 
+    located = fastpath.locate(argv, os.environ)
+    if located is None or located[0] != token.kind:
+        return  # the fast path would not find this source: it hands over every time
+    kind, where, _ = located
+    if kind == "file" and os.path.abspath(where) != os.path.abspath(token.origin):
+        return
+    digest = token.digest if kind in ("file", "variable") else None
+    identity = digest or fastpath.identity(kind, where, os.environ)
     try:
         CredentialCache(settings.cache_dir).write_fast(
-            fast_key(argv, os.environ, digest), expires_at, payload
+            fastpath.fast_key(argv, os.environ, identity), fresh_until, expires_at, payload
         )
     except (CacheUnavailable, OSError):
         pass  # the regular cache entry was written, or the warning about it given

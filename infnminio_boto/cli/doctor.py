@@ -1,9 +1,9 @@
 """``infnminio-boto doctor``: check the whole chain and say what to do where it breaks.
 
-settings -> TLS -> token file -> token claims -> STS exchange -> credential lifetime ->
-one S3 call -> cache (``--json``: the same checks as one JSON array). Each line is OK,
-WARN or FAIL; the exit code is that of the first failure (see ``infnminio_boto.cli``),
-0 when nothing failed. The exchange always goes to the
+settings -> TLS -> token source (which, why, what was skipped) -> token claims -> STS
+exchange -> credential lifetime -> one S3 call -> cache (``--json``: the same checks as
+one JSON array). Each line is OK, WARN or FAIL; the exit code is that of the first
+failure (see ``infnminio_boto.cli``), 0 when nothing failed. The exchange always goes to the
 server directly (not through the cache, which is neither read nor written), and no
 secret is printed.
 """
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, List, Optional
 
 from .common import EXIT_S3, EXIT_TRANSPORT, add_settings_flags, exit_code_for
-from .report import Report, add_report_arguments, start
+from .report import Report, add_report_arguments, report_token, start
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -36,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> Report:
     from ..errors import InfnMinioError
-    from ..sources.oidc_token import describe_age, read_token
+    from ..sources.oidc_token import describe_age
 
     report, settings = start(args)
     if settings is None:
@@ -58,48 +57,10 @@ def run(args: argparse.Namespace) -> Report:
     if not _check_tls(report, settings):
         return report
 
-    # --- token file
-    if settings.token_file_configured:
-        why = f"set by {settings.origin('token_file', command_line=True)}"
-    else:
-        why = "first existing default location of " + ", ".join(settings.token_files)
-    try:
-        token = read_token(
-            settings.token_files, configured=settings.token_file_configured, check_expiry=False
-        )
-    except InfnMinioError as error:
-        report.fail("token file", str(error), exit_code_for(error))
+    # --- token source and token
+    token = report_token(report, settings, strict=True)
+    if token is None:
         return report
-    age = time.time() - token.modified
-    report.ok("token file", f"{token.path} ({why}); written {describe_age(-age)}")
-    if age > 30 * 60:
-        report.warn(
-            "token file",
-            "not rewritten for over 30 minutes: sts-wire refreshes it "
-            "every ~15 minutes, so it may not be running",
-        )
-
-    claims = (
-        f"subject {token.subject or '-'}, issuer {token.issuer or '-'}, audience "
-        f"{', '.join(token.audience) or '-'}"
-    )
-    left = token.seconds_left()
-    if left is not None and left <= 5:
-        report.fail(
-            "token",
-            f"{claims}: expired {describe_age(left)}. Restart sts-wire (or "
-            "write a fresh token with oidc-token), then retry.",
-            4,
-        )
-        return report
-    expiry = "no exp claim" if left is None else f"expires {describe_age(left)}"
-    report.ok("token", f"{claims}; {expiry}")
-    if settings.server_kind == "rgw" and "object" not in token.audience:
-        report.warn(
-            "token",
-            "INFN's Ceph RGW accepts tokens with audience 'object': get "
-            "them with `oidc-token --aud object` or sts-wire's default settings",
-        )
 
     # --- exchange
     from ..sts import exchange

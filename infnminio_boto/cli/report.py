@@ -1,4 +1,4 @@
-"""The lines of ``doctor``: OK, WARN or FAIL per check, as text or as JSON objects."""
+"""The lines of ``doctor`` and ``status``: OK, WARN or FAIL per check, as text or JSON objects."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import json
 import sys
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
-from .common import EXIT_OK, configure_logging, exit_code_for, settings_from_flags
+from .common import EXIT_OK, EXIT_TOKEN_FILE, configure_logging, exit_code_for, settings_from_flags
 
 if TYPE_CHECKING:
     from ..settings import Settings
+    from ..sources.oidc_token import OidcToken
 
 
 class Report:
@@ -69,3 +70,80 @@ def start(args: argparse.Namespace) -> Tuple[Report, Optional[Settings]]:
     except InfnMinioError as error:
         report.fail("settings", str(error), exit_code_for(error))
         return report, None
+
+
+def report_token(report: Report, settings: Settings, *, strict: bool) -> Optional[OidcToken]:
+    """The token's source (which one, and why; the places skipped before it) and the
+    token's claims, age and fit; None, with the failure reported, when there is none.
+
+    ``strict`` (``doctor``) makes an expired token a failure; ``status`` only warns.
+    """
+    import time
+
+    from ..errors import InfnMinioError
+    from ..sources import select
+    from ..sources.oidc_token import EXPIRY_LEEWAY_SECONDS, describe_age
+
+    try:
+        selection = select(settings)
+    except InfnMinioError as error:
+        report.fail("token source", str(error), exit_code_for(error))
+        return None
+    for place, found in selection.tried:
+        if found.startswith("skipped"):
+            report.warn("token source", f"{place} {found}")
+    source = selection.source
+    if source is None:
+        tried = "; ".join(f"{place} ({found})" for place, found in selection.tried)
+        report.fail(
+            "token source",
+            f"no access token found; tried, in order: {tried}. Start sts-wire, or set "
+            "token_file, token_command or oidc_agent_account.",
+            EXIT_TOKEN_FILE,
+        )
+        return None
+    try:
+        token = source.read()
+    except InfnMinioError as error:
+        report.fail("token source", str(error), exit_code_for(error))
+        return None
+    detail = source.describe()
+    if token.kind == "file" and token.modified:
+        age = time.time() - token.modified
+        detail += f"; written {describe_age(-age)}"
+    report.ok("token source", detail)
+    if token.kind == "file" and token.modified and time.time() - token.modified > 30 * 60:
+        report.warn(
+            "token source",
+            "not rewritten for over 30 minutes: sts-wire rewrites its file every ~15 minutes, "
+            "so whatever refreshes this one may not be running",
+        )
+    claims = (
+        f"subject {token.subject or '-'}, issuer {token.issuer or '-'}, audience "
+        f"{', '.join(token.audience) or '-'}"
+    )
+    left = token.seconds_left()
+    if left is not None and left <= EXPIRY_LEEWAY_SECONDS:
+        text = f"{claims}: expired {describe_age(left)}. Restart what refreshes it, then retry."
+        if strict:
+            report.fail("token", text, EXIT_TOKEN_FILE)
+            return None
+        report.warn("token", text)
+    else:
+        expiry = "no exp claim" if left is None else f"expires {describe_age(left)}"
+        report.ok("token", f"{claims}; {expiry}")
+    wanted = settings.preset.audience if settings.preset else None
+    if wanted and wanted not in token.audience:
+        report.warn(
+            "token",
+            f"{settings.endpoint.host} accepts tokens with audience '{wanted}' and this one has "
+            f"{', '.join(token.audience) or 'none'}: get them with `oidc-token --aud {wanted}` "
+            f"(oidc_agent_account asks for it), or sts-wire's default settings",
+        )
+    if token.identity_digest() is None:
+        report.warn(
+            "token",
+            "it has no iss or sub claim: its keys cannot be told apart from another token's, "
+            "so they are never shared through the cache (every process exchanges it)",
+        )
+    return token

@@ -1,18 +1,17 @@
 """``infnminio-boto status``: what is here, without sending anything.
 
-The settings in use, the token file and its claims and age, and the cached keys for
-that identity with their expiry. Offline: no exchange, no S3 call (``doctor`` makes
-those). ``--json`` gives the same lines as one JSON array.
+The settings in use, the token's source (which one and why, and what was skipped), its
+claims and age, and the cached keys for that identity with their expiry. Offline: no
+exchange, no S3 call (``doctor`` makes those). ``--json`` gives the same lines as one JSON array.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
 
-from .common import add_settings_flags, exit_code_for
-from .report import Report, add_report_arguments, start
+from .common import add_settings_flags
+from .report import Report, add_report_arguments, report_token, start
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,9 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    from ..errors import InfnMinioError
     from ..keys.cache import CacheUnavailable, CredentialCache, entry_key
-    from ..keys.fetch import read_settings_token
     from ..keys.timing import fresh_for_sdk
     from ..sources.oidc_token import describe_age
 
@@ -42,29 +39,18 @@ def run(args: argparse.Namespace) -> Report:
         f"; RoleArn {settings.role_arn or 'none'}; cache "
         f"{settings.cache_dir if settings.cache else 'off'}",
     )
-    try:
-        token = read_settings_token(settings)
-    except InfnMinioError as error:
-        report.fail("token file", str(error), exit_code_for(error))
+    token = report_token(report, settings, strict=False)
+    if token is None:
         return report
-    report.ok("token file", f"{token.path}, written {describe_age(token.modified - time.time())}")
-    left = token.seconds_left()
-    claims = (
-        f"subject {token.subject or '-'}, issuer {token.issuer or '-'}, audience "
-        f"{', '.join(token.audience) or '-'}"
-    )
-    if left is None:
-        report.ok("token", f"{claims}; no exp claim")
-    elif left <= 0:
-        report.warn("token", f"{claims}; expired {describe_age(left)}: is sts-wire running?")
-    else:
-        report.ok("token", f"{claims}; expires {describe_age(left)}")
 
     if not settings.cache:
         report.ok("cache", "off: every process exchanges the token")
         return report
     cache = CredentialCache(settings.cache_dir)
-    key = entry_key(settings.endpoint.url, settings.role_arn, token.issuer, token.subject)
+    key = entry_key(settings, token)
+    if key is None:
+        report.ok("cache", "this token's keys are not shared through the cache")
+        return report
     try:
         keys = cache.read(key)
         names = os.listdir(settings.cache_dir)

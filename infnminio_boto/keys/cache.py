@@ -1,6 +1,7 @@
 """Cross-process credential cache: one user's notebooks, CLI calls and workers share keys.
 
-One JSON file per (endpoint, role, token issuer and subject) in a private directory:
+One JSON file per (endpoint, role, RoleSessionName and the token's identity claims) in a
+private directory:
 ``$INFNMINIO_CACHE_DIR``, else ``$XDG_CACHE_HOME/infnminio-boto``, else
 ``~/.cache/infnminio-boto``. The directory is 0700 and files 0600; entries are written
 to a temporary file and renamed into place, so readers never see half an entry and a
@@ -23,9 +24,10 @@ import json
 import os
 import stat
 import time
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .._log import warn
+from ..errors import TokenExpiredError
 from ..sources.discovery import sha256  # the builtin SHA-256: hashlib would load OpenSSL
 
 try:
@@ -33,6 +35,11 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no shared cache (said on first use)
     fcntl = None  # type: ignore[assignment]
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, parse_timestamp
+from .timing import still_usable
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from ..sources.oidc_token import OidcToken
 
 __all__ = ["CredentialCache", "CacheUnavailable", "entry_key", "cached_fetch"]
 
@@ -46,10 +53,23 @@ class CacheUnavailable(Exception):  # noqa: N818 - a condition, not an error to 
     """The cache directory cannot be trusted or created; callers go without a cache."""
 
 
-def entry_key(
-    endpoint: str, role_arn: Optional[str], issuer: Optional[str], subject: Optional[str]
-) -> str:
-    material = json.dumps([endpoint, role_arn or "", issuer or "", subject or ""])
+def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
+    """The cache entry of the keys ``token`` gets under ``settings``, or None.
+
+    Everything that decides the keys: the endpoint, the role, the RoleSessionName sent,
+    and the token's identity claims (:meth:`OidcToken.identity_claims`: issuer, subject,
+    audience, client, scopes, groups), so that a token the STS would refuse never gets
+    another token's keys. None (no sharing) for a token without ``iss`` or ``sub``.
+    """
+    identity = token.identity_digest()
+    if identity is None:
+        return None
+    from ..sts import role_session_name_for
+
+    session_name = settings.role_session_name or role_session_name_for(token)
+    material = json.dumps(
+        [ENTRY_VERSION, settings.endpoint.url, settings.role_arn or "", session_name, identity]
+    )
     return sha256(material.encode()).hexdigest()[:32]
 
 
@@ -142,24 +162,30 @@ class CredentialCache:
             document["IssuedAt"] = format_timestamp(credentials.issued_at)
         self._replace(f"{key}.json", json.dumps(document).encode())
 
-    def write_fast(self, name: str, expires_at: float, payload: bytes) -> None:
-        """Store what the fast credential-process prints (see :mod:`.fastpath`).
+    def write_fast(self, name: str, fresh_until: float, expires_at: float, payload: bytes) -> None:
+        """Store what the fast credential-process prints (see :mod:`.fastpath`), handed
+        out until ``fresh_until`` (epoch seconds).
 
-        Entries of other token contents whose keys have expired are removed on the way.
+        Entries of other tokens whose keys have expired are removed on the way.
         """
         from .fastpath import ENTRY_PREFIX, decode_entry, encode_entry
 
         self.check_directory()
-        self._replace(name, encode_entry(expires_at, payload))
+        self._replace(name, encode_entry(fresh_until, expires_at, payload))
         now = time.time()
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         for other in os.listdir(self.directory):
             if not other.startswith(ENTRY_PREFIX) or other == name:
                 continue
             path = os.path.join(self.directory, other)
             try:
-                with open(path, "rb") as handle:
-                    entry = decode_entry(handle.read(MAX_ENTRY_BYTES))
-                if entry is None or entry[0] <= now:
+                fd = os.open(path, flags)
+                try:
+                    regular = stat.S_ISREG(os.fstat(fd).st_mode)
+                    entry = decode_entry(os.read(fd, MAX_ENTRY_BYTES)) if regular else None
+                finally:
+                    os.close(fd)
+                if entry is None or entry[1] <= now:
                     os.unlink(path)
             except OSError:
                 continue
@@ -231,7 +257,19 @@ class CredentialCache:
             cached = self.read(key)  # someone may have refreshed while we waited
             if cached is not None and fresh_enough(cached):
                 return cached
-            fresh = fetch()
+            try:
+                fresh = fetch()
+            except TokenExpiredError:
+                # Nothing was sent. Keys that still work are better than an error while
+                # the token's refresher catches up (the README promises it).
+                if cached is not None and still_usable(cached):
+                    warn(
+                        __name__,
+                        "The token has expired; handing out the cached keys, which expire %s",
+                        format_timestamp(cached.expiration),
+                    )
+                    return cached
+                raise
             try:
                 self.write(key, fresh)
             except OSError as exc:

@@ -2,7 +2,7 @@
 
 A script is compiled anew at every run, a module is read from its cached bytecode: so
 this stays a few lines. It imports :mod:`fastpath` and the builtin-only rule modules it
-uses (``settings/locations.py``, ``sources/discovery.py``) as top-level modules, by path
+uses (``settings/hot_path.py``, ``sources/discovery.py``) as top-level modules, by path
 from the installed package, so that nothing else of the package (not even its
 ``__init__``) is loaded.
 The folders go to the *end* of ``sys.path``: under ``-I`` neither the caller's

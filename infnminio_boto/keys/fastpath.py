@@ -2,47 +2,54 @@
 
 The AWS SDKs may run ``credential_process`` for every new client, and DuckDB, pyarrow
 and the AWS CLI run it in every process, so the profile ``configure`` writes runs this
-module isolated from site-packages, through a three-line script beside it (a script is
+module isolated from site-packages, through a few-line script beside it (a script is
 compiled at every run, this module's bytecode is cached)::
 
-    credential_process = /venv/bin/python -I -S .../infnminio_boto/fast_credential_process.py FLAGS
+    credential_process = /venv/bin/python -I -S .../keys/fast_credential_process.py FLAGS
 
-It imports only builtin modules (no ``re``, ``json``, ``datetime``,
-``base64``, no package of ours). It answers when the *fast entry* that the full command
-left in the cache directory is a private file of this user's, belongs to this very
-command (the same flags, ``INFNMINIO_*`` variables and token file content) and holds
-keys with more than 16 minutes left: it prints the JSON stored there. Anything else (no
-entry, an expired or untrusted one, another token, ``--no-cache`` or an unusual flag,
-any error) hands over to the full command (``python -m infnminio_boto
-credential-process`` with the same flags), so behaviour and errors stay the full
-command's. Nothing is ever sent from here, so neither is an expired token.
+It imports only builtin modules (no ``re``, ``json``, ``datetime``, ``base64``, no
+package of ours except the builtin-only rule modules ``settings/hot_path.py`` and
+``sources/discovery.py``). It finds the token's source by the same rules as the full
+command (the explicit settings, else the discovery order) and answers when the *fast
+entry* that the full command left in the cache directory is a private file of this
+user's, belongs to this very command (the same flags, ``INFNMINIO_*`` and discovery
+variables, and the same token: the file's or variable's content, or for a token command
+or oidc-agent the source itself, which is not run) and is still fresh (the moment until
+which the full command judged its keys worth handing out is stored in the entry): it
+prints the JSON stored there. Anything else (no entry, a stale or untrusted one, another
+token, ``--no-cache`` or an unusual flag, any error) hands over to the full command
+(``python -I -m infnminio_boto credential-process`` with the same flags: isolated, so
+nothing from the caller's directory or ``PYTHONPATH`` is imported), so behaviour and
+errors stay the full command's. Nothing is ever sent from here, so neither is an expired
+token.
 
-The full command imports the functions below to write the entries, and the defaults
-of the token file and cache directory come from here too: one copy of each rule.
+The full command imports the functions below to name and write the entries.
 """
 
 import sys
 import time
 
 try:  # inside the package
-    from ..settings.locations import default_cache_dir, default_token_files, expand_user, join
-    from ..sources.discovery import sha256, token_digest
+    from ..settings.hot_path import CONFLICT, default_cache_dir, expand_user, explicit, join
+    from ..sources.discovery import VARIABLES as DISCOVERY_VARIABLES
+    from ..sources.discovery import locate as discover
+    from ..sources.discovery import sha256, source_identity, token_digest
 except ImportError:  # run by path by fast_credential_process.py, outside the package
-    from discovery import sha256, token_digest  # type: ignore[import-not-found,no-redef]
-    from locations import (  # type: ignore[import-not-found,no-redef]
+    from discovery import VARIABLES as DISCOVERY_VARIABLES  # type: ignore[import-not-found,no-redef]
+    from discovery import locate as discover  # type: ignore[import-not-found,no-redef]
+    from discovery import sha256, source_identity, token_digest  # type: ignore[import-not-found,no-redef]
+    from hot_path import (  # type: ignore[import-not-found,no-redef]
+        CONFLICT,
         default_cache_dir,
-        default_token_files,
         expand_user,
+        explicit,
         join,
     )
 
 
-ENTRY_FORMAT = b"1"
+ENTRY_FORMAT = b"2"
 ENTRY_PREFIX = "fast-"
 MAX_BYTES = 64 * 1024
-# The AWS SDKs renew 15 minutes before expiry; keys handed out must outlast that by a
-# minute (refresh_timing.SDK_FRESH_SECONDS, which a test keeps equal to this).
-SDK_FRESH_SECONDS = 16 * 60
 # The switches of credential-process: every other flag takes a value (the settings
 # table has exactly these two; a test keeps them in step).
 SWITCH_ON = "--allow-insecure-http"
@@ -52,14 +59,30 @@ try:  # what os wraps, already loaded: importing os would cost most of the rest
     import posix
 except ImportError:  # pragma: no cover - not POSIX: the full command answers every time
     posix = None  # type: ignore[assignment]
-# The variables that can change what credential-process answers.
-_KEY_VARIABLES = ("HOME", "XDG_CACHE_HOME")
-_O_RDONLY = getattr(posix, "O_RDONLY", 0) | getattr(posix, "O_CLOEXEC", 0)
+# The variables that can change what credential-process answers, besides INFNMINIO_*
+# (BEARER_TOKEN, a secret, counts through its content's digest only).
+_KEY_VARIABLES = (
+    "XDG_CACHE_HOME",
+    "OIDC_SOCK",
+    *(name for name in DISCOVERY_VARIABLES if name != "BEARER_TOKEN"),
+)
+READ_VARIABLES = (*_KEY_VARIABLES, "BEARER_TOKEN")
+_O_RDONLY = (
+    getattr(posix, "O_RDONLY", 0)
+    | getattr(posix, "O_CLOEXEC", 0)
+    | getattr(posix, "O_NONBLOCK", 0)  # a FIFO must not block the open
+)
 _S_IFMT, _S_IFREG, _S_IFDIR = 0o170000, 0o100000, 0o040000
+# The flags that say where the token comes from, and their settings' names.
+_TOKEN_FLAGS = {
+    "--token-file": "token_file",
+    "--token-command": "token_command",
+    "--oidc-agent-account": "oidc_agent_account",
+}
 
 
 def fast_key(argv, environ, digest):
-    """The entry name for these flags, ``INFNMINIO_*`` variables and token content."""
+    """The entry name for these flags, variables and token (``digest``: see :func:`identity`)."""
     hashed = sha256()
     for word in argv:
         hashed.update(word.encode("utf-8", "surrogateescape") + b"\0")
@@ -71,41 +94,48 @@ def fast_key(argv, environ, digest):
     return ENTRY_PREFIX + hashed.hexdigest()[:32]
 
 
-def encode_entry(expires_at, payload):
-    """An entry: the format, the expiry in epoch seconds, the bytes to print."""
-    return ENTRY_FORMAT + b"\n" + str(int(expires_at)).encode() + b"\n" + payload
+def encode_entry(fresh_until, expires_at, payload):
+    """An entry: the format, until when to hand it out and when the keys expire (epoch
+    seconds), and the bytes to print."""
+    return (
+        ENTRY_FORMAT
+        + b"\n"
+        + str(int(fresh_until)).encode()
+        + b"\n"
+        + str(int(expires_at)).encode()
+        + b"\n"
+        + payload
+    )
 
 
 def decode_entry(data):
-    """``(expires_at, payload)``, or None when ``data`` is not an entry."""
-    parts = data.split(b"\n", 2)
-    if len(parts) != 3 or parts[0] != ENTRY_FORMAT or not parts[1].isdigit():
+    """``(fresh_until, expires_at, payload)``, or None when ``data`` is not an entry."""
+    parts = data.split(b"\n", 3)
+    if len(parts) != 4 or parts[0] != ENTRY_FORMAT:
         return None
-    return int(parts[1]), parts[2]
+    if not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    return int(parts[1]), int(parts[2]), parts[3]
 
 
 def _process_environment():
-    """The variables a fast key reads, decoded as os.environ decodes them."""
+    """The variables the fast path reads, decoded as os.environ decodes them."""
     wanted = {}
     for name, value in posix.environ.items():
-        if name.startswith(b"INFNMINIO_") or name in (b"HOME", b"XDG_CACHE_HOME"):
-            wanted[name.decode("utf-8", "surrogateescape")] = value.decode(
-                "utf-8", "surrogateescape"
-            )
+        text = name.decode("utf-8", "surrogateescape")
+        if text.startswith("INFNMINIO_") or text in READ_VARIABLES:
+            wanted[text] = value.decode("utf-8", "surrogateescape")
     return wanted
 
 
-def _exists(path):
-    try:
-        posix.lstat(path)
-    except OSError:
-        return False
-    return True
+def locate(argv, environ):
+    """``(kind, where, cache directory)`` for these flags and variables, or None to hand over.
 
-
-def _locations(argv, environ):
-    """``(token file, cache directory)`` from the flags and variables, or None to hand over."""
-    token_file = cache_dir = None
+    ``kind`` is ``file`` (``where``: the path), ``variable`` (its name), ``command`` or
+    ``oidc-agent`` (the setting's text): the same choice as the full command's.
+    """
+    given = {}
+    cache_dir = None
     index = 0
     while index < len(argv):
         word = argv[index]
@@ -118,24 +148,38 @@ def _locations(argv, environ):
                     return None
                 index += 1
                 value = argv[index]
-            if flag == "--token-file":
-                token_file = value
+            if flag in _TOKEN_FLAGS:
+                given[_TOKEN_FLAGS[flag]] = value
             elif flag == "--cache-dir":
                 cache_dir = value
         index += 1
     if (environ.get("INFNMINIO_CACHE") or "").strip().lower() in _FALSE:
         return None
-    if token_file is None:
-        token_file = (environ.get("INFNMINIO_TOKEN_FILE") or "").strip() or None
-    if token_file is None:
-        token_file = next((p for p in default_token_files(environ) if _exists(p)), None)
-        if token_file is None:
+    chosen = explicit(given, environ)
+    if chosen is not None:
+        kind, where = chosen[0], chosen[1]
+        if kind == CONFLICT:
+            return None  # the full command says which two
+        if kind == "file":
+            where = expand_user(where, environ)
+    else:
+        found, _ = discover(environ)
+        if found is None or found[0] not in ("file", "variable"):
             return None
+        kind, where = found[0], found[1]
     if cache_dir is None:
         cache_dir = (environ.get("INFNMINIO_CACHE_DIR") or "").strip() or None
     if cache_dir is None:
         cache_dir = default_cache_dir(environ)
-    return expand_user(token_file, environ), expand_user(cache_dir, environ)
+    return kind, where, expand_user(cache_dir, environ)
+
+
+def identity(kind, where, environ, content=None):
+    """What names the token in a fast key: the digest of its content for a file or a
+    variable (``content``: the bytes read), the source itself for a command or the agent."""
+    if kind in ("file", "variable"):
+        return token_digest(content)
+    return source_identity(kind, where, environ)
 
 
 def _read(path, *, private):
@@ -154,30 +198,36 @@ def _read(path, *, private):
         posix.close(fd)
 
 
-def answer(argv, environ=None):
+def answer(argv, environ=None, now=None):
     """The bytes to print for ``credential-process ARGV``, or None to hand over."""
     if posix is None:
         return None
     environ = _process_environment() if environ is None else environ
     try:
-        located = _locations(argv, environ)
+        located = locate(argv, environ)
         if located is None:
             return None
-        token_file, cache_dir = located
-        content = _read(token_file, private=False)
-        if not content or not content.strip() or len(content) > MAX_BYTES:
+        kind, where, cache_dir = located
+        content = None
+        if kind == "file":
+            content = _read(where, private=False)
+        elif kind == "variable":
+            content = environ.get(where, "").encode("utf-8", "surrogateescape")
+        if kind in ("file", "variable") and (
+            not content or not content.strip() or len(content) > MAX_BYTES
+        ):
             return None
         directory = posix.lstat(cache_dir)
         if directory.st_mode & _S_IFMT != _S_IFDIR or directory.st_uid != posix.getuid():
             return None  # a symlink, or another user's: the full command says why
-        name = fast_key(argv, environ, token_digest(content))
+        name = fast_key(argv, environ, identity(kind, where, environ, content))
         data = _read(join(cache_dir, name), private=True)
         entry = decode_entry(data) if data and len(data) <= MAX_BYTES else None
     except (OSError, ValueError):
         return None
-    if entry is None or entry[0] - time.time() <= SDK_FRESH_SECONDS:
+    if entry is None or entry[0] <= (time.time() if now is None else now):
         return None
-    return entry[1]
+    return entry[2]
 
 
 def main():
@@ -185,8 +235,9 @@ def main():
     payload = answer(argv)
     if payload is None:
         python = sys.executable or "python3"
-        # The same flags to the full command, as an argument list (no shell).
-        posix.execv(python, [python, "-m", "infnminio_boto", "credential-process", *argv])
+        # The same flags to the full command, as an argument list (no shell), isolated:
+        # -I keeps the caller's directory and PYTHONPATH off sys.path.
+        posix.execv(python, [python, "-I", "-m", "infnminio_boto", "credential-process", *argv])
     view = memoryview(payload)
     while view:
         view = view[posix.write(1, view) :]

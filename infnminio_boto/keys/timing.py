@@ -11,6 +11,7 @@ Every decision about freshness is made here, for the refreshing credentials
 
 from __future__ import annotations
 
+import time
 from typing import Optional, Tuple
 
 from ..sts.temporary_credentials import TemporaryCredentials
@@ -18,8 +19,9 @@ from ..sts.temporary_credentials import TemporaryCredentials
 __all__ = [
     "SDK_ADVISORY_SECONDS",
     "SDK_MANDATORY_SECONDS",
-    "SDK_FRESH_SECONDS",
     "refresh_windows",
+    "fresh_until",
+    "still_usable",
     "keep_margin",
     "backoff_cap",
     "fresh_for_sdk",
@@ -31,8 +33,6 @@ SDK_ADVISORY_SECONDS = 15 * 60
 SDK_MANDATORY_SECONDS = 10 * 60
 # A process handed keys right at a window's edge would call back at once.
 SLACK_SECONDS = 60
-# What credential_process hands out: keys the SDKs will not want to renew at once.
-SDK_FRESH_SECONDS = SDK_ADVISORY_SECONDS + SLACK_SECONDS
 
 
 def refresh_windows(lifetime_seconds: float) -> Tuple[float, float]:
@@ -58,16 +58,39 @@ def backoff_cap(lifetime_seconds: float) -> float:
     return max(1.0, min(60.0, lifetime_seconds / 20))
 
 
-def fresh_for_sdk(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
-    """Worth handing to an SDK with botocore's fixed windows (credential_process)."""
-    return credentials.seconds_left(now) > SDK_FRESH_SECONDS
+# Keys closer than this to their expiry could expire in flight: never handed out.
+USABLE_MARGIN_SECONDS = 30
+
+
+def still_usable(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
+    """Not fresh, perhaps, but still worth using when nothing better can be had."""
+    return credentials.seconds_left(now) > USABLE_MARGIN_SECONDS
+
+
+def fresh_until(credentials: TemporaryCredentials, default_lifetime: float = 3600.0) -> float:
+    """Until when (epoch seconds) keys are worth handing out: the start of their advisory
+    window, sized to their lifetime, less a little slack.
+
+    For keys of an hour that is 16 minutes before expiry: an SDK with botocore's fixed
+    15-minute window will not ask again at once. Shorter keys (MinIO caps them at the
+    token's expiry; a role may allow less than asked) are handed out for the first two
+    thirds of their life or so: they are the freshest the server gives, and renewing
+    them earlier would only mean one exchange per call. ``default_lifetime`` stands in
+    when the issue time is unknown.
+    """
+    lifetime = credentials.lifetime or default_lifetime
+    advisory, _ = refresh_windows(lifetime)
+    slack = min(SLACK_SECONDS, lifetime / 20)
+    return credentials.expires_at - advisory - slack
 
 
 def fresh_for_library(
     credentials: TemporaryCredentials, default_lifetime: float, now: Optional[float] = None
 ) -> bool:
-    """Worth handing to our own refreshing credentials: outside their advisory window."""
-    lifetime = credentials.lifetime or default_lifetime
-    advisory, _ = refresh_windows(lifetime)
-    slack = min(SLACK_SECONDS, lifetime / 20)
-    return credentials.seconds_left(now) > advisory + slack
+    """Worth handing to our own refreshing credentials: before :func:`fresh_until`."""
+    return (time.time() if now is None else now) < fresh_until(credentials, default_lifetime)
+
+
+def fresh_for_sdk(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
+    """Worth handing to an SDK (credential_process, env, exec): the same rule."""
+    return fresh_for_library(credentials, 3600.0, now)

@@ -20,10 +20,10 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Tuple
 
 from ..keys import fastpath
-from ..settings import SETTINGS_BY_NAME, Settings
+from ..settings import SETTINGS_BY_NAME, TOKEN_SETTINGS, Settings
 from ..settings.upload_checksums import CONFIG_KEYS, WHEN_REQUIRED
 from .ini_file import set_section, split_sections, update_file
 
@@ -78,17 +78,23 @@ def setting_flags(settings: Settings) -> List[str]:
     for name, setting in SETTINGS_BY_NAME.items():
         if name not in given:
             continue
-        value = getattr(settings, name if name != "token_file" else "token_files")
+        value: Any
+        if name in TOKEN_SETTINGS:  # the one that chose the token's source
+            value = settings.token.value if settings.token.setting == name else None
+            if value is None:
+                continue
+        else:
+            value = getattr(settings, name)
         if setting.kind == "switch":
             if value == setting.flag_value:
                 flags.append(setting.flag)
             continue
         if name == "endpoint":
             text = value.url
-        elif name == "token_file":
-            text = os.path.abspath(value[0])
-        elif name in ("ca_bundle", "cache_dir"):
+        elif setting.kind == "path":
             text = os.path.abspath(value)
+        elif setting.kind == "command":
+            text = shlex.join(value)
         else:
             text = "" if value is None else str(value)  # role_arn "" sends none
         flags += [setting.flag, text]

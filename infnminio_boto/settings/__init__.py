@@ -3,21 +3,27 @@
 Precedence, highest first: explicit keyword argument (or command-line flag),
 ``INFNMINIO_*`` environment variable, the preset of the endpoint's host, the built-in
 default. An explicit empty ``role_arn=""`` means "send no RoleArn" even where the preset
-has one. Which settings exist, their variables, flags and words come from
-:mod:`.setting_table`; :class:`Settings` records where each value came from, for
-``doctor`` and for the profile ``configure`` writes.
+has one. Which settings exist, their variables, flags, defaults and words come from
+:mod:`.table`; :class:`Settings` records where each value came from, for ``doctor`` and
+for the profile ``configure`` writes.
+
+Where the token comes from is one choice among ``token_file``, ``token_command`` and
+``oidc_agent_account``: the highest level that names one wins (an argument or flag over
+the variables), two at the same level are a :class:`~infnminio_boto.ConfigurationError`,
+and none means the discovery order of :mod:`infnminio_boto.sources`, applied when the
+token is read, in the process that reads it (so a Dask worker looks on its own machine).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Union
 
 from ..errors import ConfigurationError
 from . import values
 from .endpoint import DEFAULT_ENDPOINT, PRESETS, Endpoint, Preset
-from .locations import default_cache_dir, default_token_files
-from .table import SETTINGS, flag, variable
+from .hot_path import CONFLICT, EXPLICIT, default_cache_dir, explicit
+from .table import SETTINGS, Default, default_of, default_text, flag, variable
 
 __all__ = [
     "Endpoint",
@@ -28,14 +34,12 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "SETTING_NAMES",
     "SETTINGS_BY_NAME",
-    "default_token_files",
+    "TOKEN_SETTINGS",
+    "TokenChoice",
     "default_cache_dir",
 ]
 
-DEFAULT_DURATION_SECONDS = 3600
-DEFAULT_REGION = "us-east-1"
-DEFAULT_TIMEOUT_SECONDS = 15.0
-DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_DURATION_SECONDS = int(default_of("duration_seconds"))  # type: ignore[arg-type]
 # AssumeRoleWithWebIdentity accepts 900 s at the least everywhere; MinIO allows a year,
 # RGW the role's MaxSessionDuration (at most 43200 s). The server has the last word.
 MIN_DURATION_SECONDS = 900
@@ -49,10 +53,11 @@ DEFAULT = "default"
 
 
 class Setting(NamedTuple):
-    """One row of the settings table, with its variable and flag spelled out."""
+    """One row of the settings table, with its variable, flag and default words spelled out."""
 
     name: str
     kind: str
+    default: Default
     default_text: str
     description: str
     variable: str
@@ -70,23 +75,53 @@ class Setting(NamedTuple):
 
 
 SETTINGS_BY_NAME: Dict[str, Setting] = {
-    row[0]: Setting(*row, variable=variable(row[0]), flag=flag(row[0])) for row in SETTINGS
+    row.name: Setting(
+        row.name,
+        row.kind,
+        row.default,
+        default_text(row),
+        row.description,
+        variable=variable(row.name),
+        flag=flag(row.name),
+    )
+    for row in SETTINGS
 }
 # keyword -> environment variable
 SETTING_NAMES: Dict[str, str] = {name: s.variable for name, s in SETTINGS_BY_NAME.items()}
 
 
+class TokenChoice(NamedTuple):
+    """Where the token comes from, as the settings say.
+
+    ``kind`` is ``"file"`` (``value``: the path), ``"command"`` (``value``: the argument
+    list), ``"oidc-agent"`` (``value``: the account) or ``"discover"`` (``value`` None:
+    the discovery order, see :mod:`infnminio_boto.sources`). ``setting`` names the
+    setting that chose it (None for discovery). Holds no secret: it travels with the
+    settings to Dask workers.
+    """
+
+    kind: str
+    value: Union[str, Tuple[str, ...], None] = None
+    setting: Optional[str] = None
+
+
+DISCOVER = TokenChoice("discover")
+_TOKEN_KINDS = dict(EXPLICIT)
+# The settings that say where the token comes from (see :func:`.hot_path.explicit`).
+TOKEN_SETTINGS = tuple(_TOKEN_KINDS)
+
+
 class Settings(NamedTuple):
     """The resolved configuration. Build it with :meth:`Settings.resolve`.
 
-    ``token_files`` is the one configured path, or the default locations in order;
+    ``token`` says where the token comes from (:class:`TokenChoice`);
     ``role_session_name`` None means "derived from the token's subject"; ``sources``
     maps every setting's name to where its value came from (``"argument"``,
     ``"environment"``, ``"preset"`` or ``"default"``).
     """
 
     endpoint: Endpoint
-    token_files: Tuple[str, ...]
+    token: TokenChoice
     role_arn: Optional[str]
     role_session_name: Optional[str]
     duration_seconds: int
@@ -116,9 +151,9 @@ class Settings(NamedTuple):
         return _Resolution(overrides, env).settings(cls)
 
     @property
-    def token_file_configured(self) -> bool:
-        """Whether the token file was set (rather than searched in default places)."""
-        return self.sources["token_file"] != DEFAULT
+    def token_configured(self) -> bool:
+        """Whether a setting names the token's source (rather than the discovery order)."""
+        return self.token.kind != "discover"
 
     @property
     def server_kind(self) -> Optional[str]:
@@ -182,8 +217,7 @@ class _Resolution:
             endpoint = Endpoint.parse(DEFAULT_ENDPOINT)
         preset = PRESETS.get(endpoint.host)
 
-        token_file = self.pick("token_file", values.path, None)
-        token_files = (token_file,) if token_file else default_token_files(self.environ)
+        token = self.token_choice()
 
         role_arn = self.pick("role_arn", values.optional_text, None)
         if self.sources["role_arn"] == DEFAULT and preset is not None and preset.role_arn:
@@ -202,7 +236,7 @@ class _Resolution:
                 + "; the role's MaxSessionDuration (3600 unless raised) may be lower."
             )
 
-        max_attempts = self.pick("max_attempts", values.integer, DEFAULT_MAX_ATTEMPTS)
+        max_attempts = self.pick("max_attempts", values.integer, default_of("max_attempts"))
         if max_attempts < 1:
             raise ConfigurationError(
                 f"max_attempts (from {self._origin('max_attempts')}) must be at least 1."
@@ -210,22 +244,51 @@ class _Resolution:
 
         settings = cls(
             endpoint=endpoint,
-            token_files=token_files,
+            token=token,
             role_arn=role_arn,
             role_session_name=self.pick("role_session_name", values.session_name, None),
             duration_seconds=duration,
-            region=self.pick("region", values.text, DEFAULT_REGION),
+            region=self.pick("region", values.text, default_of("region")),
             ca_bundle=self.pick("ca_bundle", values.ca_bundle, None),
-            allow_insecure_http=self.pick("allow_insecure_http", values.boolean, False),
-            timeout=self.pick("timeout", values.seconds, DEFAULT_TIMEOUT_SECONDS),
+            allow_insecure_http=self.pick(
+                "allow_insecure_http", values.boolean, default_of("allow_insecure_http")
+            ),
+            timeout=self.pick("timeout", values.seconds, default_of("timeout")),
             max_attempts=max_attempts,
-            cache=self.pick("cache", values.boolean, True),
+            cache=self.pick("cache", values.boolean, default_of("cache")),
             cache_dir=self.pick("cache_dir", values.path, None) or default_cache_dir(self.environ),
             preset=preset,
             sources=self.sources,
         )
         settings.check_transport()
         return settings
+
+    def token_choice(self) -> TokenChoice:
+        """The token setting of the highest level that names one (the rule of
+        :func:`.hot_path.explicit`); two there are an error."""
+        given = {name: self.overrides[name] for name in TOKEN_SETTINGS if self.overrides.get(name)}
+        chosen = explicit(given, self.environ)
+        for name in TOKEN_SETTINGS:
+            self.sources[name] = DEFAULT
+        if chosen is None:
+            return DISCOVER
+        kind, value, name, level = chosen
+        names = value if kind == CONFLICT else (name,)
+        for each in names:
+            self.sources[each] = ARGUMENT if level == "argument" else ENVIRONMENT
+        if kind == CONFLICT:
+            named = " and ".join(self._origin(each) for each in names)
+            raise ConfigurationError(
+                f"{named} both say where the token comes from: set only one of "
+                "token_file, token_command and oidc_agent_account."
+            )
+        source = self._origin(name)
+        reader: Dict[str, Callable[[Any, str], Any]] = {
+            "token_file": values.path,
+            "token_command": values.command,
+        }
+        parsed = reader.get(name, values.text)(value, source)
+        return TokenChoice(_TOKEN_KINDS[name], parsed, name)
 
     def _origin(self, name: str) -> str:
         return _origin(name, self.sources[name])

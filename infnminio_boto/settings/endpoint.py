@@ -13,23 +13,30 @@ from ..errors import ConfigurationError
 
 __all__ = ["Endpoint", "Preset", "PRESETS", "DEFAULT_ENDPOINT"]
 
-DEFAULT_ENDPOINT = "rgw.cloud.infn.it"
+from .table import default_of
+
+DEFAULT_ENDPOINT = str(default_of("endpoint"))
 
 
 class Preset(NamedTuple):
     """What is known about a production endpoint.
 
-    ``server`` is ``"rgw"`` or ``"minio"`` (it words error messages).
+    ``server`` is ``"rgw"`` or ``"minio"`` (it words error messages); ``audience`` is
+    the token audience the store accepts, asked of oidc-agent and checked by ``doctor``.
     """
 
     role_arn: Optional[str]
     server: str
     max_duration_seconds: Optional[int] = None
+    audience: Optional[str] = None
 
 
 PRESETS: Dict[str, Preset] = {
     "rgw.cloud.infn.it": Preset(
-        role_arn="arn:aws:iam:::role/IAMaccess", server="rgw", max_duration_seconds=43200
+        role_arn="arn:aws:iam:::role/IAMaccess",
+        server="rgw",
+        max_duration_seconds=43200,
+        audience="object",  # INFN's object-storage guide: oidc-token --aud object
     ),
     # Claim-based MinIO policies: a RoleArn would be rejected by older servers.
     "minio.cloud.infn.it": Preset(role_arn=None, server="minio"),

@@ -1,93 +1,149 @@
-"""The one table of settings: every entry point, flag, variable and document derives from it.
+"""The one table of settings: entry points, flags, variables, defaults and docs derive from it.
 
-Each row is ``(name, kind, default, description)``: ``name`` is the keyword argument;
-the environment variable is ``INFNMINIO_`` + the name in capitals; the command-line flag
-is ``--`` + the name with dashes, except for the switches, whose flag sets the value
-that is not the default (``--no-cache``, ``--allow-insecure-http``). ``kind`` says how
-a value is read (``endpoint``, ``path``, ``text``, ``int``, ``seconds``, ``switch``);
-``default`` and ``description`` are the words of the README's settings table and of
-``--help``.
+Each row gives a setting's keyword (``name``), how a value is read (``kind``: ``endpoint``,
+``path``, ``text``, ``command``, ``int``, ``seconds``, ``switch``), its typed default (the
+value resolution uses when nothing is given; None for "none"), the words for a default
+that is worked out rather than fixed (``default_words``; empty when the typed value says
+it), and the description used by the README's settings table and by ``--help``. The
+environment variable is ``INFNMINIO_`` + the name in capitals; the command-line flag is
+``--`` + the name with dashes, except for the switches that are on by default, whose flag
+turns them off (``--no-cache``).
 
-Plain data, no imports.
+Plain data, no package imports.
 """
 
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+Default = Union[str, int, float, bool, None]
+
+
+class Row(NamedTuple):
+    name: str
+    kind: str
+    default: Default
+    default_words: str
+    description: str
+
+
 SETTINGS = (
-    (
+    Row(
         "endpoint",
         "endpoint",
-        "`rgw.cloud.infn.it`",
+        "rgw.cloud.infn.it",
+        "",
         "object store: `host`, `host:port` or URL; https unless the URL says `http://`",
     ),
-    (
+    Row(
         "token_file",
         "path",
-        "`$HOME/.token`, then `/home/.token`",
+        None,
+        "found as [Where the token comes from](#where-the-token-comes-from) says",
         "file holding the access token (raw JWT, or JSON with `access_token`)",
     ),
-    (
+    Row(
+        "token_command",
+        "command",
+        None,
+        "",
+        "command printing the access token (raw, or JSON with `access_token`), split as a "
+        "shell would and run without one, once per exchange: `oidc-token --aud object infncloud`",
+    ),
+    Row(
+        "oidc_agent_account",
+        "text",
+        None,
+        "",
+        "oidc-agent account to ask for the token (the agent of `OIDC_SOCK`, through its "
+        "`oidc-token`)",
+    ),
+    Row(
         "role_arn",
         "text",
+        None,
         "from the preset",
         'RoleArn to assume; `role_arn=""` (`--role-arn ""`) sends none',
     ),
-    (
+    Row(
         "role_session_name",
         "text",
+        None,
         "derived from the token's `sub`",
         "RoleSessionName (2-64 of `[A-Za-z0-9_=,.@-]`)",
     ),
-    (
+    Row(
         "duration_seconds",
         "int",
-        "`3600`",
+        3600,
+        "",
         "lifetime asked for: 900 up to the role's MaxSessionDuration "
         "(RGW: 3600 unless raised, at most 43200)",
     ),
-    ("region", "text", "`us-east-1`", "S3 region name for signing"),
-    (
+    Row("region", "text", "us-east-1", "", "S3 region name for signing"),
+    Row(
         "ca_bundle",
         "path",
+        None,
         "botocore's CA bundle",
         "PEM file of certificate authorities to trust (for the STS and every client)",
     ),
-    (
+    Row(
         "allow_insecure_http",
         "switch",
-        "off",
+        False,
+        "",
         "allow sending the token over plain http to a host that is not this machine",
     ),
-    ("timeout", "seconds", "`15`", "STS read timeout in seconds (connect: at most 5)"),
-    ("max_attempts", "int", "`3`", "STS attempts on connection errors and 5xx"),
-    (
+    Row("timeout", "seconds", 15.0, "", "STS read timeout in seconds (connect: at most 5)"),
+    Row("max_attempts", "int", 3, "", "STS attempts on connection errors and 5xx"),
+    Row(
         "cache",
         "switch",
-        "on",
+        True,
+        "",
         "share keys with your other processes through the on-disk cache "
         "(`0`, `--no-cache`: off)",
     ),
-    (
+    Row(
         "cache_dir",
         "path",
+        None,
         "`$XDG_CACHE_HOME/infnminio-boto` or `~/.cache/infnminio-boto`",
         "where the cache lives",
     ),
 )
 
-# The switches whose flag turns them on; every other switch is on by default and its
-# flag (``--no-NAME``) turns it off.
-OFF_BY_DEFAULT = ("allow_insecure_http",)
-
-
-def variable(name):
+def variable(name: str) -> str:
     """The environment variable of a setting."""
     return "INFNMINIO_" + name.upper()
 
 
-def flag(name):
+def flag(name: str) -> str:
     """The command-line flag of a setting."""
     dashed = name.replace("_", "-")
     for row in SETTINGS:
-        if row[0] == name and row[1] == "switch" and name not in OFF_BY_DEFAULT:
+        if row.name == name and row.kind == "switch" and row.default is True:
             return "--no-" + dashed
     return "--" + dashed
 
+
+def default_text(row: Row) -> str:
+    """The README's and ``--help``'s words for the default, from the typed value."""
+    if row.default_words:
+        return row.default_words
+    if isinstance(row.default, bool):
+        return "on" if row.default else "off"
+    if row.default is None:
+        return "none"
+    if isinstance(row.default, float) and row.default.is_integer():
+        return f"`{int(row.default)}`"
+    return f"`{row.default}`"
+
+
+def default_of(name: str) -> Default:
+    """The typed default of ``name`` (what resolution uses when nothing is given)."""
+    for row in SETTINGS:
+        if row.name == name:
+            return row.default
+    raise KeyError(name)

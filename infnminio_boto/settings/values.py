@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+import shlex
+from typing import Any, Optional, Tuple
 
 from ..errors import ConfigurationError
 from .endpoint import Endpoint
@@ -49,6 +50,27 @@ def session_name(value: Any, source: str) -> str:
             "letters, digits and _=,.@- ."
         )
     return name
+
+
+def command(value: Any, source: str) -> Tuple[str, ...]:
+    """An argument list: a list or tuple as given, or text split as a POSIX shell would.
+
+    Nothing is run through a shell, so quoting only groups words; ``$VAR``, ``~``, ``|``
+    and ``>`` have no special meaning.
+    """
+    if isinstance(value, (list, tuple)):
+        words = tuple(str(word) for word in value)
+    else:
+        try:
+            words = tuple(shlex.split(str(value)))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{source} is not a command line ({exc}): quote it as a shell would, e.g. "
+                "oidc-token --aud object infncloud."
+            ) from None
+    if not words or not words[0]:
+        raise ConfigurationError(f"{source} is empty: give the command that prints the token.")
+    return words
 
 
 def integer(value: Any, source: str) -> int:

@@ -1,8 +1,8 @@
 """The shape of a JWT access token: three base64url parts, a header with ``alg``, claims.
 
-The claims are decoded *without* verifying the signature, only to word errors and to
-avoid sending a token that has already expired: the STS server does the verification.
-Nothing here ever quotes the token itself.
+The claims are decoded *without* verifying the signature, only to word errors, key the
+cache and avoid sending a token that has already expired: the STS server does the
+verification. Nothing here ever quotes the token itself.
 """
 
 from __future__ import annotations
@@ -10,19 +10,35 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any, Mapping
 
 __all__ = ["NotAJwtError", "parse_jwt_claims", "extract_jwt"]
 
 
 class NotAJwtError(Exception):
-    """Why a text is not a JWT; the message never carries the text."""
+    """Why a text is not a JWT; the message never carries the text.
+
+    ``final`` is true when reading again cannot help (a torn read, by contrast, gives
+    an empty or cut-short token that a second read may find whole).
+    """
+
+    def __init__(self, reason: str, *, final: bool = False) -> None:
+        super().__init__(reason)
+        self.final = final
+
+
+def _json(text: Any, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NotAJwtError(f"its {what} is JSON nested too deeply", final=True) from None
 
 
 def _b64url_json(segment: str, what: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
+        return _json(raw, what)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise NotAJwtError(f"its {what} is not base64url-encoded JSON") from None
 
@@ -30,11 +46,23 @@ def _b64url_json(segment: str, what: str) -> Any:
 def parse_jwt_claims(text: str) -> Mapping[str, Any]:
     """Decode a JWS compact serialisation's payload, checking its shape only.
 
-    Raises ``NotAJwtError`` (internal) with a reason that never quotes the text.
+    ``exp``, when present, must be a number (a string or a boolean would make an expired
+    token look like one without expiry). Raises ``NotAJwtError`` (internal) with a reason
+    that never quotes the text.
     """
+    words = text.split()
+    if len(words) > 1:
+        jwts = sum(1 for word in words if word.count(".") == 2)
+        if jwts > 1:
+            raise NotAJwtError(
+                f"it holds {jwts} tokens, not one (appended with >> rather than written with "
+                ">?): keep only the newest one",
+                final=True,
+            )
+        raise NotAJwtError("it holds spaces or several lines", final=True)
     parts = text.split(".")
     if len(parts) == 5:
-        raise NotAJwtError("it is an encrypted JWT (JWE), not a signed access token")
+        raise NotAJwtError("it is an encrypted JWT (JWE), not a signed access token", final=True)
     if len(parts) != 3:
         raise NotAJwtError(f"it has {len(parts)} dot-separated parts instead of 3")
     header_segment, payload_segment, signature = parts
@@ -53,19 +81,26 @@ def parse_jwt_claims(text: str) -> Mapping[str, Any]:
         base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
     except (binascii.Error, ValueError):
         raise NotAJwtError("its signature is not base64url") from None
+    exp = claims.get("exp")
+    if exp is not None and (
+        isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp)
+    ):
+        raise NotAJwtError("its exp claim is not a number of seconds", final=True)
     return claims
 
 
 def extract_jwt(content: str) -> str:
-    """The JWT in the file: raw (sts-wire), or an ``access_token`` JSON document."""
+    """The JWT in the text: raw (sts-wire), ``Bearer <jwt>``, or JSON with ``access_token``."""
     if content.startswith("{"):
         try:
-            document = json.loads(content)
+            document = _json(content, "JSON wrapper")
+        except NotAJwtError:
+            raise
         except ValueError:
             raise NotAJwtError("it starts with '{' but is not JSON") from None
         if isinstance(document, dict) and isinstance(document.get("access_token"), str):
             return document["access_token"].strip()
-        raise NotAJwtError("it is a JSON document without an 'access_token' string")
+        raise NotAJwtError("it is a JSON document without an 'access_token' string", final=True)
     if content[:7].lower() == "bearer ":
         return content[7:].strip()
     return content

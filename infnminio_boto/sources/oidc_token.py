@@ -1,53 +1,64 @@
-"""Reading the OIDC access token that sts-wire (or oidc-agent) keeps in a file.
+"""The OIDC access token a source hands over, and the checks made before it is sent.
 
-The file is re-read on every exchange and never written: refreshing the OIDC token is
-sts-wire's job alone. sts-wire rewrites the file in place (truncate, then write), so a
-read can find it empty or cut short; such reads are retried for a moment. The claims
-are decoded *without* verifying the signature, only to word errors and to avoid
-sending a token that has already expired: the STS server does the verification.
+The claims are decoded *without* verifying the signature, only to word errors, to key
+the cache and to avoid sending a token that has already expired: the STS server does the
+verification.
 
 Standard library only: the credential-process command reads tokens without boto3.
 """
 
 from __future__ import annotations
 
-import os
-import stat
+import json
 import time
 from collections import namedtuple
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ..errors import TokenExpiredError, TokenFileError
-from .discovery import token_digest
+from ..errors import TokenExpiredError, TokenSourceError
+from .discovery import sha256, token_digest
 from .jwt import NotAJwtError, extract_jwt, parse_jwt_claims
 
-__all__ = ["OidcToken", "read_token", "ensure_not_expired", "parse_jwt_claims", "describe_age"]
+__all__ = [
+    "OidcToken",
+    "ensure_not_expired",
+    "parse_jwt_claims",
+    "describe_age",
+    "token_from_text",
+    "EXPIRY_LEEWAY_SECONDS",
+]
 
-# How long a read that finds an empty or cut-short file keeps trying. sts-wire's
-# truncate-then-write leaves the file incomplete for microseconds, not seconds.
-TORN_READ_PATIENCE_SECONDS = 1.5
 # A token this close to its exp would expire in flight: treat it as expired.
 EXPIRY_LEEWAY_SECONDS = 5
-MAX_TOKEN_BYTES = 64 * 1024
 
 
 class OidcToken(
-    namedtuple("OidcToken", "path value claims modified digest", defaults=(0.0, ""))
+    namedtuple(
+        "OidcToken", "origin value claims modified digest kind", defaults=(0.0, "", "file")
+    )
 ):
-    """A JWT read from ``path``; ``repr`` shows the claims that matter, never the token.
+    """A JWT from a source; ``repr`` shows the claims that matter, never the token.
 
-    ``value`` is the token itself, ``claims`` its decoded (unverified) payload,
-    ``modified`` the file's mtime and ``digest`` a hash of the file's content (it names
-    the fast credential-process entries).
+    ``origin`` says where it came from (a path for files, else words such as "the
+    BEARER_TOKEN variable"), ``value`` is the token itself, ``claims`` its decoded
+    (unverified) payload, ``modified`` the file's mtime (0 when not a file), ``digest``
+    what names the fast credential-process entries for it (a hash of the content for
+    files and variables, of the source itself for commands and the agent) and ``kind``
+    the source's kind (``file``, ``variable``, ``command``, ``oidc-agent``, ``argument``).
     """
 
     __slots__ = ()
-    path: str
+    origin: str
     value: str
     claims: Mapping[str, Any]
     modified: float
     digest: str
+    kind: str
+
+    @property
+    def path(self) -> Optional[str]:
+        """The file it was read from (None for the other sources)."""
+        return self.origin if self.kind == "file" else None
 
     @property
     def subject(self) -> Optional[str]:
@@ -69,38 +80,90 @@ class OidcToken(
         return (str(aud),)
 
     @property
-    def expires_at(self) -> Optional[datetime]:
+    def exp(self) -> Optional[float]:
+        """The ``exp`` claim in epoch seconds (checked to be a number when read)."""
         exp = self.claims.get("exp")
-        if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-            try:
-                return datetime.fromtimestamp(exp, tz=timezone.utc)
-            except (OverflowError, OSError, ValueError):
-                return None
-        return None
+        return float(exp) if exp is not None else None
+
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """``exp`` as an aware UTC datetime (None without ``exp``, or beyond year 9999)."""
+        exp = self.exp
+        if exp is None:
+            return None
+        try:
+            return datetime.fromtimestamp(exp, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
 
     def seconds_left(self, now: Optional[float] = None) -> Optional[float]:
-        expires = self.expires_at
-        if expires is None:
+        """Seconds until ``exp`` (negative: expired; None: no ``exp``), compared as numbers."""
+        exp = self.exp
+        if exp is None:
             return None
-        return expires.timestamp() - (time.time() if now is None else now)
+        return exp - (time.time() if now is None else now)
+
+    def identity_claims(self) -> Optional[Dict[str, Any]]:
+        """The claims that decide which keys the STS gives for this token, normalised.
+
+        Issuer and subject, and what a store may check or map to permissions: audience,
+        authorised party and client (``azp``, ``client_id``: Ceph RGW accepts either in
+        place of ``aud``), scopes and groups (INDIGO IAM's ``groups``, WLCG's
+        ``wlcg.groups``). None when the token lacks ``iss`` or ``sub``: such tokens
+        cannot be told apart, so their keys are never shared through the cache.
+        """
+        if not self.issuer or not self.subject:
+            return None
+        claims = self.claims
+        return {
+            "iss": self.issuer,
+            "sub": self.subject,
+            "aud": sorted(set(self.audience)),
+            "azp": _words(claims.get("azp")),
+            "client_id": _words(claims.get("client_id")),
+            "scope": _words(claims.get("scope")),
+            "groups": _words(claims.get("groups")),
+            "wlcg.groups": _words(claims.get("wlcg.groups")),
+        }
+
+    def identity_digest(self) -> Optional[str]:
+        """A hash of :meth:`identity_claims` (None when there are none): no secret."""
+        claims = self.identity_claims()
+        if claims is None:
+            return None
+        canonical = json.dumps(claims, sort_keys=True, separators=(",", ":"))
+        return sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
 
     def describe(self, now: Optional[float] = None) -> str:
         """``subject=... issuer=... audience=... expires ...``: safe to log."""
-        left = self.seconds_left(now)
-        expiry = (
-            "no exp claim"
-            if left is None
-            else (
-                f"expires {_iso(self.expires_at)} ({describe_age(left)})"  # type: ignore[arg-type]
-            )
-        )
         return (
             f"subject={self.subject or '-'} issuer={self.issuer or '-'} "
-            f"audience={','.join(self.audience) or '-'} {expiry}"
+            f"audience={','.join(self.audience) or '-'} {_expiry(self, now)}"
         )
 
     def __repr__(self) -> str:
-        return f"OidcToken(path={self.path!r}, {self.describe()})"
+        return f"OidcToken(origin={self.origin!r}, {self.describe()})"
+
+
+def _words(value: Any) -> List[str]:
+    """A claim that may be a string of space-separated words or a list, as sorted words."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return sorted({json.dumps(item) if isinstance(item, (dict, list)) else str(item)
+                       for item in value})
+    if isinstance(value, str):
+        return sorted(set(value.split()))
+    return [json.dumps(value, sort_keys=True)]
+
+
+def _expiry(token: OidcToken, now: Optional[float] = None) -> str:
+    left = token.seconds_left(now)
+    if left is None:
+        return "no exp claim"
+    moment = token.expires_at
+    stamp = _iso(moment) if moment is not None else f"exp={token.exp:.0f}"
+    return f"expires {stamp} ({describe_age(left)})"
 
 
 def describe_age(seconds_left: float) -> str:
@@ -112,8 +175,10 @@ def describe_age(seconds_left: float) -> str:
         text = f"{round(amount / 60)} minutes"
     elif amount < 48 * 3600:
         text = f"{amount / 3600:.1f} hours"
-    else:
+    elif amount < 1e6 * 86400:
         text = f"{amount / 86400:.1f} days"
+    else:
+        text = "ages"
     return f"in {text}" if seconds_left >= 0 else f"{text} ago"
 
 
@@ -121,153 +186,60 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _read_once(path: str) -> Tuple[str, float]:
-    """One read; raises OSError as the OS reports it."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(path)
-        chunks = []
-        remaining = MAX_TOKEN_BYTES + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_TOKEN_BYTES:
-        raise NotAJwtError(f"it is larger than {MAX_TOKEN_BYTES // 1024} KiB")
-    try:
-        return data.decode("ascii"), info.st_mtime
-    except UnicodeDecodeError:
-        raise NotAJwtError("it holds bytes that are not ASCII (a JWT is plain ASCII)") from None
-
-
-def _locate(paths: Sequence[str], configured: bool) -> str:
-    for path in paths:
-        if os.path.lexists(path):
-            return path
-    if configured:
-        raise TokenFileError(
-            f"The token file {paths[0]} does not exist. Start sts-wire (or write a token "
-            "there with oidc-token), or point token_file / INFNMINIO_TOKEN_FILE at the "
-            "file that holds your access token.",
-            path=paths[0],
-        )
-    raise TokenFileError(
-        "No token file found; tried " + ", ".join(paths) + ". Start sts-wire (it writes "
-        ".token in its working directory) or set INFNMINIO_TOKEN_FILE / token_file to "
-        "the file that holds your access token.",
-        path=None,
-    )
-
-
-def read_token(
-    paths: Sequence[str],
-    *,
-    configured: bool = True,
-    patience: float = TORN_READ_PATIENCE_SECONDS,
-    check_expiry: bool = True,
-) -> OidcToken:
-    """Read and check the token in the first existing file of ``paths``.
-
-    ``configured`` says whether the path was set by the user (the error then names only
-    that file) or is the list of defaults. Raises :class:`TokenFileError` or
-    :class:`TokenExpiredError`; never returns an expired token unless ``check_expiry``
-    is false (the cache may still hold valid keys obtained with it).
-    """
-    path = _locate(paths, configured)
-    deadline = time.monotonic() + patience
-    delay = 0.005
-    while True:
-        try:
-            content, modified = _read_once(path)
-            content = content.strip()
-            if not content:
-                raise NotAJwtError("it is empty")
-            token_text = extract_jwt(content)
-            claims = parse_jwt_claims(token_text)
-            break
-        except FileNotFoundError:
-            raise TokenFileError(
-                f"The token file {path} disappeared while it was being read. Check that "
-                "only sts-wire writes it, then retry.",
-                path=path,
-            ) from None
-        except IsADirectoryError:
-            raise TokenFileError(
-                f"The token file {path} is a directory, not a file. Point token_file / "
-                "INFNMINIO_TOKEN_FILE at the file sts-wire writes (usually .token in "
-                "sts-wire's working directory).",
-                path=path,
-            ) from None
-        except PermissionError:
-            raise TokenFileError(
-                f"The token file {path} cannot be read by this user (permission denied). "
-                "Fix its permissions or run as the user that owns it.",
-                path=path,
-            ) from None
-        except OSError as exc:
-            raise TokenFileError(
-                f"The token file {path} cannot be read: {exc.strerror or exc}.", path=path
-            ) from None
-        except NotAJwtError as reason:
-            # Empty or cut short: sts-wire may be rewriting it right now.
-            if time.monotonic() < deadline:
-                time.sleep(delay)
-                delay = min(delay * 2, 0.2)
-                continue
-            if str(reason) in ("it is empty",):
-                raise TokenFileError(
-                    f"The token file {path} is empty. sts-wire writes it when it has a "
-                    "token: check that sts-wire is running and logged in.",
-                    path=path,
-                ) from None
-            raise TokenFileError(
-                f"The token file {path} does not hold a JWT access token: {reason}. It "
-                "must contain only the access token that sts-wire or oidc-token writes.",
-                path=path,
-            ) from None
-
-    token = OidcToken(
-        path=path,
-        value=token_text,
-        claims=claims,
-        modified=modified,
-        digest=token_digest(content.encode("ascii")),
-    )
-    if check_expiry:
-        ensure_not_expired(token)
-    return token
-
-
 def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
-    """Raise :class:`TokenExpiredError` if ``token`` is expired or about to be."""
+    """Raise :class:`TokenExpiredError` if ``token`` is expired or about to be.
+
+    Nothing is sent after this raises: an expired token is never sent.
+    """
     left = token.seconds_left(now)
     if left is None or left > EXPIRY_LEEWAY_SECONDS:
         return
-    age = time.time() - token.modified if token.modified else None
-    written = f" The file was last written {describe_age(-age)}." if age is not None else ""
     state = f"expired {describe_age(left)}" if left < 0 else f"expires {describe_age(left)}"
+    moment = token.expires_at
+    stamp = f" (exp {_iso(moment)})" if moment is not None else ""
+    if token.kind == "file":
+        age = time.time() - token.modified if token.modified else None
+        written = f" The file was last written {describe_age(-age)}." if age is not None else ""
+        advice = (
+            f"{written} Whatever refreshes this file (sts-wire, oidc-agent, HTCondor) may not "
+            "be running: restart it (or write a fresh token with oidc-token), then retry."
+        )
+        where = f"in {token.origin}"
+    elif token.kind in ("command", "oidc-agent"):
+        advice = (
+            " The command must print a token valid for a while: oidc-token asks the agent "
+            "for a fresh one; check the account with oidc-token there."
+        )
+        where = f"from {token.origin}"
+    else:
+        advice = " Give a fresh token."
+        where = f"in {token.origin}"
     raise TokenExpiredError(
-        f"The token in {token.path} {state} (exp {_iso(token.expires_at)})."  # type: ignore[arg-type]
-        f"{written} sts-wire refreshes this file and may not be running: restart it (or "
-        "write a fresh token with oidc-token), then retry. The expired token was not sent.",
+        f"The token {where} {state}{stamp}.{advice} The expired token was not sent.",
         path=token.path,
     )
 
 
-def token_from_text(text: str, source: str = "the token argument") -> OidcToken:
-    """An :class:`OidcToken` from a JWT given as a string rather than a file."""
+def token_from_text(
+    text: str, origin: str = "the token argument", kind: str = "argument"
+) -> OidcToken:
+    """An :class:`OidcToken` from a JWT given as text rather than read from a file.
+
+    Raises :class:`TokenSourceError` (never quoting the text) when it is not a JWT.
+    """
     try:
         value = extract_jwt(text.strip())
         claims = parse_jwt_claims(value)
     except NotAJwtError as reason:
-        raise TokenFileError(f"{source} is not a JWT access token: {reason}.", path=None) from None
+        raise TokenSourceError(
+            f"{origin[:1].upper()}{origin[1:]} is not a JWT access token: {reason}.",
+            source=origin,
+        ) from None
     return OidcToken(
-        path=source, value=value, claims=claims, modified=0.0, digest=token_digest(text.encode())
+        origin=origin,
+        value=value,
+        claims=claims,
+        modified=0.0,
+        digest=token_digest(text.encode("utf-8", "surrogateescape")),
+        kind=kind,
     )

@@ -74,7 +74,7 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
     if "expired" in lower or code in ("ExpiredTokenException", "ExpiredToken"):
         return (
             f"it says the token expired (token: {token_facts(token)}). sts-wire refreshes "
-            f"{token.path} and may not be running or may be stuck: restart it, then retry. "
+            f"{token.origin} and may not be running or may be stuck: restart it, then retry. "
             "Also check this machine's clock."
         )
     if code in ("InvalidArgument", "InvalidParameterValue", "ValidationError") and (

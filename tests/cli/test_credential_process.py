@@ -110,12 +110,35 @@ def test_only_json_on_stdout_even_with_warnings(cli_env, rgw_sts, tmp_path):
     for entry in cache_dir.glob("*.json"):
         entry.write_text("{not json")
     rgw_sts.script(Fault(503, b""))
-    done = run_cli("credential-process", "-v", env=dict(cli_env, INFNMINIO_DURATION_SECONDS="900"))
+    done = run_cli("credential-process", "-v", env=cli_env)
     assert done.returncode == 0, done.stderr
     parse_stdout(done)
     assert "Ignoring cache entry" in done.stderr
     assert "HTTP 503" in done.stderr
-    assert "refresh window" in done.stderr  # 900 s credentials are too short for SDKs
+
+
+def test_keys_shorter_than_asked_are_handed_out_once_per_lifetime(tmp_path, token_file):
+    """MinIO caps the keys at the token's expiry: 10-minute keys, though an hour was asked.
+
+    They are the freshest the server gives: three calls in a row make one exchange, and
+    the note names what limits the lifetime rather than a setting that is already right.
+    """
+    from support.cli import clean_environment
+    from support.fake_sts import FakeSts
+
+    with FakeSts("minio", credential_lifetime=600) as sts:
+        env = clean_environment(
+            HOME=str(tmp_path / "home"),
+            INFNMINIO_ENDPOINT=sts.url,
+            INFNMINIO_TOKEN_FILE=token_file,
+            INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
+        )
+        answers = [parse_stdout(run_cli("credential-process", "-v", env=env)) for _ in range(3)]
+        noted = run_cli("credential-process", "-v", env=env).stderr
+    assert sts.exchanges == 1
+    assert len({answer["AccessKeyId"] for answer in answers}) == 1
+    assert "keys for 10 minutes though duration_seconds asks 3600 s" in noted
+    assert "MinIO caps" in noted and "raise duration_seconds" not in noted
 
 
 def test_cached_answer_imports_no_boto3_botocore_or_urllib3(cli_env):

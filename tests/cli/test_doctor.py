@@ -28,7 +28,7 @@ def test_missing_token_file(cli_env, tmp_path):
     cli_env["INFNMINIO_TOKEN_FILE"] = str(tmp_path / "missing")
     done = run_cli("doctor", env=cli_env)
     assert done.returncode == 4
-    assert "FAIL  token file" in done.stdout and "does not exist" in done.stdout
+    assert "FAIL  token source" in done.stdout and "does not exist" in done.stdout
 
 
 def test_expired_token(cli_env):

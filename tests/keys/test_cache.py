@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from support.jwt_helpers import make_jwt
 
 from infnminio_boto.keys.cache import (
     CacheUnavailable,
@@ -18,9 +19,11 @@ from infnminio_boto.keys.cache import (
     cached_fetch,
     entry_key,
 )
+from infnminio_boto.settings import Settings
+from infnminio_boto.sources.oidc_token import token_from_text
 from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
 
-KEY = entry_key("https://s3.example.org", "arn:aws:iam:::role/R", "https://iss", "alice")
+KEY = "a" * 32  # an entry's name; which keys get which name is tested below
 
 
 def make(lifetime: float = 3600, name: str = "AK") -> TemporaryCredentials:
@@ -54,15 +57,41 @@ def cache(tmp_path) -> CredentialCache:
     return CredentialCache(str(tmp_path / "cache"))
 
 
-def test_keys_differ_by_endpoint_role_issuer_and_subject():
-    keys = {
-        entry_key("https://a", "r", "i", "s"),
-        entry_key("https://b", "r", "i", "s"),
-        entry_key("https://a", None, "i", "s"),
-        entry_key("https://a", "r", "j", "s"),
-        entry_key("https://a", "r", "i", "t"),
-    }
-    assert len(keys) == 5
+def _key(endpoint="https://a", role_arn="arn:r", session=None, **claims):
+    settings = Settings.resolve(
+        endpoint=endpoint, role_arn=role_arn, role_session_name=session, environ={}
+    )
+    fixed = {"sub": "alice", "iss": "https://iss", "aud": "object", "lifetime": 600}
+    token = token_from_text(make_jwt(**{**fixed, **claims}))
+    return entry_key(settings, token)
+
+
+def test_entries_differ_by_every_claim_and_setting_that_decides_the_keys():
+    variants = [
+        {},
+        {"endpoint": "https://b"},
+        {"role_arn": ""},
+        {"session": "other-session"},
+        {"iss": "https://other-iss"},
+        {"sub": "bob"},
+        {"aud": "not-object"},  # Ceph RGW refuses it: it must never get object's keys
+        {"aud": ["object", "extra"]},
+        {"azp": "another-client"},
+        {"client_id": "another-client"},
+        {"scope": "openid storage.read:/"},
+        {"groups": ["/cms"]},
+        {"wlcg.groups": ["/atlas"]},
+    ]
+    keys = [_key(**variant) for variant in variants]
+    assert None not in keys and len(set(keys)) == len(variants)
+    # What does not decide the keys does not split the cache: the token's lifetime, jti
+    assert _key(lifetime=1200, jti="another") == _key()
+    assert _key(scope="b a") == _key(scope="a b")  # scopes are a set
+
+
+def test_a_token_without_issuer_or_subject_is_never_shared_through_the_cache():
+    assert _key(sub=None) is None
+    assert _key(iss=None) is None
 
 
 def test_round_trip_with_private_permissions(cache):

@@ -14,7 +14,6 @@ from support.cli import COMMAND, clean_environment, run_cli
 from support.jwt_helpers import make_jwt, write_in_place
 
 from infnminio_boto.keys import fastpath
-from infnminio_boto.keys.timing import SDK_FRESH_SECONDS
 from infnminio_boto.settings import SETTINGS_BY_NAME
 
 ENTRY_SCRIPT = str(Path(fastpath.__file__).with_name("fast_credential_process.py"))
@@ -37,7 +36,7 @@ def environ_of(env: dict) -> dict:
     return {
         k: v
         for k, v in env.items()
-        if k.startswith("INFNMINIO_") or k in ("HOME", "XDG_CACHE_HOME")
+        if k.startswith("INFNMINIO_") or k in fastpath.READ_VARIABLES
     }
 
 
@@ -72,7 +71,7 @@ def imported_by(*args: str, env: dict) -> set:
 def test_the_fast_answer_imports_nothing_beyond_an_interpreters_start(cli_env):
     run_cli("credential-process", *FLAGS, env=cli_env)
     extra = imported_by(ENTRY_SCRIPT, *FLAGS, env=cli_env) - imported_by("-c", "pass", env=cli_env)
-    assert extra <= {"fastpath", "locations", "discovery", "_sha2", "_sha256"}, extra
+    assert extra <= {"fastpath", "hot_path", "discovery", "_sha2", "_sha256"}, extra
 
 
 def test_a_miss_hands_over_to_the_full_command(cli_env, rgw_sts):
@@ -107,17 +106,19 @@ def test_anything_else_is_not_answered_here(cli_env, change):
     assert fastpath.answer(flags, environ) is None
 
 
-def rewrite(entry: Path, expires_at: float) -> None:
-    _, payload = fastpath.decode_entry(entry.read_bytes())
-    entry.write_bytes(fastpath.encode_entry(expires_at, payload))
+def rewrite(entry: Path, fresh_until: float, expires_at=None) -> None:
+    _, expiry, payload = fastpath.decode_entry(entry.read_bytes())
+    entry.write_bytes(fastpath.encode_entry(fresh_until, expires_at or expiry, payload))
 
 
-def test_keys_the_sdks_would_renew_at_once_are_not_handed_out(cli_env):
+def test_an_entry_is_handed_out_until_the_moment_the_full_command_chose(cli_env):
     run_cli("credential-process", *FLAGS, env=cli_env)
     [entry] = entries(cli_env)
-    rewrite(entry, time.time() + SDK_FRESH_SECONDS - 5)
+    fresh_until, expires_at, _ = fastpath.decode_entry(entry.read_bytes())
+    assert expires_at - fresh_until == 16 * 60  # hour-long keys: the SDKs' window and a minute
+    rewrite(entry, time.time() - 5)
     assert fastpath.answer(FLAGS, environ_of(cli_env)) is None
-    rewrite(entry, time.time() + SDK_FRESH_SECONDS + 60)
+    rewrite(entry, time.time() + 60)
     assert fastpath.answer(FLAGS, environ_of(cli_env)) is not None
 
 
@@ -145,7 +146,7 @@ def test_an_entry_that_cannot_be_trusted_is_not_used(cli_env, tmp_path, tamper):
 def test_a_new_entry_removes_the_expired_ones(cli_env):
     run_cli("credential-process", *FLAGS, env=cli_env)
     [old] = entries(cli_env)
-    rewrite(old, time.time() - 10)
+    rewrite(old, time.time() - 20, time.time() - 10)
     write_in_place(cli_env["INFNMINIO_TOKEN_FILE"], make_jwt() + "\n")  # sts-wire's next
     run_cli("credential-process", *FLAGS, env=cli_env)
     [new] = entries(cli_env)
@@ -153,12 +154,10 @@ def test_a_new_entry_removes_the_expired_ones(cli_env):
 
 
 def test_the_rules_it_shares_with_the_full_command_agree():
-    assert fastpath.SDK_FRESH_SECONDS == SDK_FRESH_SECONDS
     switches = {s.flag for s in SETTINGS_BY_NAME.values() if not s.takes_value}
     assert switches == {fastpath.SWITCH_ON, fastpath.SWITCH_OFF}
     assert fastpath.expand_user("~/t", {"HOME": "/h/"}) == "/h/t"
     assert fastpath.default_cache_dir({"HOME": "/h"}) == "/h/.cache/infnminio-boto"
-    assert fastpath.default_token_files({"HOME": "/"}) == ("/.token", "/home/.token")
 
 
 def test_the_console_script_answers_from_the_same_entry(cli_env, rgw_sts):
@@ -188,3 +187,67 @@ def test_the_default_token_file_and_cache_directory_as_on_the_hub(cli_env, rgw_s
     assert full.returncode == 0, full.stderr
     assert list((home / ".cache" / "infnminio-boto").glob("fast-*"))
     assert fast(env).stdout == full.stdout and rgw_sts.exchanges == 1
+
+
+def test_the_warm_path_never_runs_the_token_command(cli_env, rgw_sts, tmp_path):
+    """A command or oidc-agent source: the warm path keys on the source, not the token."""
+    log = tmp_path / "runs.log"
+    printer = tmp_path / "print-token"
+    printer.write_text(
+        f"#!{sys.executable} -I\nopen({str(log)!r}, 'a').write('run\\n')\n"
+        f"print({make_jwt()!r})\n"
+    )
+    printer.chmod(0o700)
+    env = {k: v for k, v in cli_env.items() if k != "INFNMINIO_TOKEN_FILE"}
+    env["INFNMINIO_TOKEN_COMMAND"] = str(printer)
+    first = fast(env, *FLAGS)  # a miss: the full command runs it once
+    assert first.returncode == 0, first.stderr
+    for _ in range(3):
+        assert fast(env, *FLAGS).stdout == first.stdout
+    assert log.read_text().count("run") == 1 and rgw_sts.exchanges == 1
+
+
+def test_bearer_token_is_found_by_both_paths(cli_env, rgw_sts):
+    env = {k: v for k, v in cli_env.items() if k != "INFNMINIO_TOKEN_FILE"}
+    env["BEARER_TOKEN"] = make_jwt(sub="from-the-variable")
+    first = fast(env, *FLAGS)
+    assert first.returncode == 0, first.stderr
+    assert fast(env, *FLAGS).stdout == first.stdout and rgw_sts.exchanges == 1
+    env["BEARER_TOKEN"] = make_jwt(sub="someone-else")  # another token: another entry
+    assert fast(env, *FLAGS).stdout != first.stdout and rgw_sts.exchanges == 2
+
+
+def test_the_handover_imports_nothing_from_the_callers_directory(cli_env, tmp_path):
+    """aws, pyarrow or DuckDB run credential_process in the user's working directory:
+    a json.py or an infnminio_boto/ there, or on PYTHONPATH, must never run."""
+    marker = tmp_path / "pwned"
+    hostile = tmp_path / "project"
+    (hostile / "infnminio_boto").mkdir(parents=True)
+    planted = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    for name in ("json.py", "argparse.py", "infnminio_boto/__init__.py", "urllib3.py"):
+        (hostile / name).write_text(planted)
+    env = dict(cli_env, PYTHONPATH=str(hostile))
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", ENTRY_SCRIPT, *FLAGS],  # a miss: the handover runs
+        cwd=hostile,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)
+    assert not marker.exists(), marker.read_text()
+
+
+def test_a_fifo_as_the_token_file_is_refused_at_once(cli_env, tmp_path):
+    fifo = tmp_path / "fifo-token"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", ENTRY_SCRIPT, *FLAGS],
+        env=dict(cli_env, INFNMINIO_TOKEN_FILE=str(fifo)),
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang fails here
+    )
+    assert done.returncode == 4 and "FIFO" in done.stderr

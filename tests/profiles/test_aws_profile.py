@@ -5,9 +5,11 @@ from __future__ import annotations
 import configparser
 import shlex
 
+import pytest
+
 from infnminio_boto.cli.credential_process import fast_parse
 from infnminio_boto.profiles.aws import CHECKSUM_SETTINGS, profile_values, update_config
-from infnminio_boto.settings import Settings
+from infnminio_boto.settings import TOKEN_SETTINGS, Settings
 
 VALUES = {
     "credential_process": "/opt/bin/infnminio-boto credential-process --endpoint https://x",
@@ -126,10 +128,24 @@ def test_every_given_setting_survives_a_clean_shell(tmp_path):
     written = profile_values(settings)
     again = _command_settings(written["credential_process"], {"HOME": "/elsewhere"})
     for name in settings.given():
-        field = "token_files" if name == "token_file" else name
+        field = "token" if name in TOKEN_SETTINGS else name
         assert getattr(again, field) == getattr(settings, field), name
     assert set(settings.given()) == set(again.given())
     assert written["ca_bundle"] == str(ca)
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("token_command", "oidc-token --aud object 'my account'"),
+        ("oidc_agent_account", "infncloud"),
+    ],
+)
+def test_the_chosen_token_source_is_written_into_the_profile(tmp_path, setting, value):
+    settings = Settings.resolve(environ={"HOME": str(tmp_path)}, **{setting: value})
+    command = profile_values(settings)["credential_process"]
+    again = _command_settings(command, {"HOME": "/elsewhere"})
+    assert again.token == settings.token and again.token.setting == setting
 
 
 def test_defaults_are_left_to_the_shell_that_runs_the_profile(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from infnminio_boto.sandbox import Sandbox, SandboxStartError
 from infnminio_boto.sandbox.ceph import CephCluster
 from infnminio_boto.sandbox.processes import alive, pid_command_line
-from infnminio_boto.sources.oidc_token import read_token
+from infnminio_boto.sources.file import FileSource
 
 pytestmark = pytest.mark.sandbox
 
@@ -30,7 +30,7 @@ def test_issuer_publishes_discovery_and_jwks_with_x5c(infnminio_sandbox):
 
 
 def test_token_file_holds_a_fresh_token_of_the_sandbox(infnminio_sandbox):
-    token = read_token([infnminio_sandbox.token_file])
+    token = FileSource(infnminio_sandbox.token_file).read()
     assert token.issuer == infnminio_sandbox.issuer_url
     assert token.audience == ("object",)
     assert token.seconds_left() > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infnminio_boto.errors import ConfigurationError
-from infnminio_boto.settings import Endpoint, Settings
+from infnminio_boto.settings import Endpoint, Settings, TokenChoice
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_defaults_are_the_rgw_preset():
     assert settings.endpoint.url == "https://rgw.cloud.infn.it"
     assert settings.role_arn == "arn:aws:iam:::role/IAMaccess"
     assert settings.duration_seconds == 3600
-    assert settings.token_files == ("/h/.token", "/home/.token")
+    assert settings.token == TokenChoice("discover")  # the order runs where the token is read
     assert settings.server_kind == "rgw"
 
 
@@ -74,8 +74,8 @@ def test_environment_beats_preset_and_argument_beats_environment(tmp_path):
     }
     from_env = Settings.resolve(environ=env)
     assert from_env.endpoint.host == "minio.cloud.infn.it"
-    assert from_env.token_files == ("/env/token",)
-    assert from_env.token_file_configured
+    assert from_env.token == TokenChoice("file", "/env/token", "token_file")
+    assert from_env.token_configured
     assert from_env.role_arn == "arn:aws:iam:::role/FromEnv"  # beats the preset's none
     assert from_env.role_session_name == "env-session"
     assert from_env.duration_seconds == 1800
@@ -92,7 +92,7 @@ def test_environment_beats_preset_and_argument_beats_environment(tmp_path):
         region="us-east-1",
     )
     assert explicit.endpoint.host == "rgw.cloud.infn.it"
-    assert explicit.token_files == ("/arg/token",)
+    assert explicit.token == TokenChoice("file", "/arg/token", "token_file")
     assert explicit.role_arn == "arn:aws:iam:::role/FromArg"
     assert explicit.role_session_name == "arg-session"
     assert explicit.duration_seconds == 900
@@ -162,7 +162,7 @@ def test_sources_record_where_each_value_came_from(tmp_path):
     assert set(settings.given()) == {"duration_seconds", "region"}
     assert settings.origin("duration_seconds", command_line=True) == "--duration-seconds"
     assert settings.origin("region") == "INFNMINIO_REGION"
-    assert not settings.token_file_configured
+    assert not settings.token_configured
 
 
 def test_an_empty_role_arn_argument_is_a_choice_not_a_default():

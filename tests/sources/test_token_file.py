@@ -10,7 +10,16 @@ import pytest
 from support.jwt_helpers import make_jwt, write_in_place
 
 from infnminio_boto.errors import TokenExpiredError, TokenFileError
-from infnminio_boto.sources.oidc_token import read_token
+from infnminio_boto.sources.file import TORN_READ_PATIENCE_SECONDS, FileSource
+from infnminio_boto.sources.oidc_token import ensure_not_expired
+
+
+def read_token(paths, *, patience=TORN_READ_PATIENCE_SECONDS, check_expiry=True):
+    """What the exchange gets from a named file: the token, never an expired one."""
+    token = FileSource(str(paths[0]), patience=patience).read()
+    if check_expiry:
+        ensure_not_expired(token)
+    return token
 
 
 def test_reads_token_and_strips_trailing_newline(tmp_path):
@@ -37,24 +46,9 @@ def test_repr_never_shows_the_token(tmp_path):
 def test_missing_configured_file_names_it(tmp_path):
     missing = str(tmp_path / "nope")
     with pytest.raises(TokenFileError, match="does not exist") as info:
-        read_token([missing], configured=True)
+        read_token([missing])
     assert missing in str(info.value)
     assert "INFNMINIO_TOKEN_FILE" in str(info.value)
-
-
-def test_missing_defaults_lists_every_path(tmp_path):
-    paths = [str(tmp_path / "a" / ".token"), str(tmp_path / "b" / ".token")]
-    with pytest.raises(TokenFileError) as info:
-        read_token(paths, configured=False)
-    for path in paths:
-        assert path in str(info.value)
-
-
-def test_first_existing_default_wins(tmp_path):
-    second = tmp_path / "second"
-    second.write_text(make_jwt(sub="bob"))
-    token = read_token([str(tmp_path / "first"), str(second)], configured=False)
-    assert token.subject == "bob"
 
 
 def test_directory(tmp_path):
@@ -71,7 +65,7 @@ def test_unreadable(tmp_path, monkeypatch):
         def deny(*args, **kwargs):
             raise PermissionError(13, "Permission denied", str(path))
 
-        monkeypatch.setattr("infnminio_boto.sources.oidc_token.os.open", deny)
+        monkeypatch.setattr("infnminio_boto.sources.file.os.open", deny)
     with pytest.raises(TokenFileError, match="permission denied"):
         read_token([str(path)])
 
@@ -146,6 +140,74 @@ def test_expired_token_is_never_returned(tmp_path):
     assert str(path) in message
     assert "sts-wire" in message
     assert "not sent" in message
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path):
+    path = tmp_path / "tok"
+    os.mkfifo(path)  # nobody will ever write to it
+    started = time.monotonic()
+    with pytest.raises(TokenFileError, match="FIFO"):
+        read_token([str(path)], patience=5)
+    assert time.monotonic() - started < 5  # not even the torn-read patience
+
+
+def _segment(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+HEADER = _segment(b'{"alg": "RS256"}')
+
+
+def _jwt_with_payload(payload: bytes) -> str:
+    return f"{HEADER}.{_segment(payload)}.{_segment(b'signature' * 8)}"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"a": ' * 3000 + '"x"' + "}" * 3000,  # the JSON wrapper (within 64 KiB)
+        _jwt_with_payload(b'{"sub": ' + b"[" * 20000 + b"]" * 20000 + b"}"),  # the claims
+    ],
+    ids=["wrapper", "claims"],
+)
+def test_deeply_nested_json_is_a_token_file_error(tmp_path, content):
+    path = tmp_path / "tok"
+    path.write_text(content)
+    with pytest.raises(TokenFileError, match="nested too deeply"):
+        read_token([str(path)], patience=0.05)
+
+
+@pytest.mark.parametrize(
+    "exp",
+    ['"1"', '"12345"', "true", "1e400", '{"n": 1}', "[1]", "NaN", "Infinity"],
+)
+def test_an_odd_exp_is_malformed_and_nothing_is_sent(tmp_path, exp):
+    """An exp that is not a plain number would make an expired token look unexpiring."""
+    payload = ('{"sub": "s", "iss": "https://i", "exp": ' + exp + "}").encode()
+    path = tmp_path / "tok"
+    path.write_text(_jwt_with_payload(payload))
+    with pytest.raises(TokenFileError, match="exp claim is not a number"):
+        read_token([str(path)], patience=0.05)
+
+
+@pytest.mark.parametrize("seconds_ago", [10, 10**10])
+def test_a_numeric_exp_far_in_the_past_is_expired_not_missing(tmp_path, seconds_ago):
+    path = tmp_path / "tok"
+    path.write_text(make_jwt(lifetime=None, exp=time.time() - seconds_ago))
+    with pytest.raises(TokenExpiredError):
+        read_token([str(path)])
+
+
+def test_two_tokens_appended_are_called_two_tokens_not_an_encrypted_jwt(tmp_path):
+    path = tmp_path / "tok"
+    path.write_text(make_jwt() + "\n")
+    with open(path, "a") as handle:  # oidc-token ... >> ~/.token
+        handle.write(make_jwt() + "\n")
+    with pytest.raises(TokenFileError, match="holds 2 tokens") as info:
+        read_token([str(path)], patience=5)
+    assert "JWE" not in str(info.value) and ">>" in str(info.value)
 
 
 def test_token_without_exp_is_accepted(tmp_path):

@@ -19,14 +19,15 @@ from support.fake_sts import (
 from support.jwt_helpers import make_jwt
 
 from infnminio_boto.errors import StsError, TransportError
+from infnminio_boto.keys.fetch import read_settings_token
 from infnminio_boto.settings import Settings
-from infnminio_boto.sources.oidc_token import read_token
+from infnminio_boto.sources.file import FileSource
 from infnminio_boto.sts import exchange, role_session_name_for
 
 
 def run(server: FakeSts, settings_for, **extra):
     settings = Settings.resolve(**settings_for(server, **extra))
-    token = read_token(settings.token_files)
+    token = read_settings_token(settings)
     return exchange(settings, token, sleep=lambda _s: None), token
 
 
@@ -60,11 +61,11 @@ def test_request_is_an_unsigned_form_post(fake_sts, settings_for):
 def test_session_name_is_derived_safely(tmp_path):
     path = tmp_path / "t"
     path.write_text(make_jwt(sub="user@example.org/with spaces and ünicode" * 3))
-    name = role_session_name_for(read_token([str(path)]))
+    name = role_session_name_for(FileSource(str(path)).read())
     assert 2 <= len(name) <= 64
     assert set(name) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_=,.@-")
     path.write_text(make_jwt(sub="x"))
-    assert role_session_name_for(read_token([str(path)])) == "infnminio-boto"
+    assert role_session_name_for(FileSource(str(path)).read()) == "infnminio-boto"
 
 
 def test_aws_dialect_success_and_errors(settings_for, token_file):
@@ -221,7 +222,7 @@ def test_5xx_then_success(rgw_sts, settings_for):
 def test_retry_backoff_has_jitter(rgw_sts, settings_for):
     rgw_sts.script(Fault(503, b""), Fault(503, b""))
     settings = Settings.resolve(**settings_for(rgw_sts))
-    token = read_token(settings.token_files)
+    token = read_settings_token(settings)
     delays = []
     exchange(settings, token, sleep=delays.append)
     assert len(delays) == 2

@@ -25,6 +25,7 @@ def make_jwt(
     **extra: Any,
 ) -> str:
     claims = {"sub": sub, "iss": iss, "aud": aud, "iat": int(time.time()), **extra}
+    claims = {name: value for name, value in claims.items() if value is not None}
     if lifetime is not None:
         claims["exp"] = int(time.time() + lifetime)
     signature = base64.urlsafe_b64encode(secrets.token_bytes(256)).rstrip(b"=").decode()

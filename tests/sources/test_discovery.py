@@ -1,0 +1,190 @@
+"""Where the token comes from: the documented order, and who may have planted a file.
+
+The order: an explicit setting (argument or flag over variable; two at one level are an
+error), BEARER_TOKEN, BEARER_TOKEN_FILE, $_CONDOR_CREDS, sts-wire's files, then WLCG's
+$XDG_RUNTIME_DIR/bt_u<euid> and /tmp/bt_u<euid>. A file nobody named is used only when
+it belongs to this user and nobody else can write it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from support.jwt_helpers import make_jwt, write_in_place
+
+from infnminio_boto.errors import ConfigurationError, TokenSourceError
+from infnminio_boto.settings import Settings
+from infnminio_boto.sources import select, token_source
+from infnminio_boto.sources.discovery import locate, unsafe_reason
+
+EUID = os.geteuid()
+
+
+@pytest.fixture
+def places(tmp_path):
+    """Every place of the order, as folders of the test's own (none holds a token yet)."""
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    condor = tmp_path / "condor"
+    for folder in (home, runtime, condor):
+        folder.mkdir(mode=0o700)
+    return {"home": home, "runtime": runtime, "condor": condor}
+
+
+def write_token(path, sub: str) -> str:
+    write_in_place(str(path), make_jwt(sub=sub) + "\n")
+    os.chmod(path, 0o600)
+    return str(path)
+
+
+def subject_found(environ: dict) -> str:
+    settings = Settings.resolve(environ=environ)
+    return token_source(settings, environ).read().subject
+
+
+def test_each_place_in_the_documented_order(places, tmp_path):
+    home, runtime, condor = places["home"], places["runtime"], places["condor"]
+    environ = {
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "_CONDOR_CREDS": str(condor),
+        "BEARER_TOKEN_FILE": write_token(tmp_path / "named", "bearer-file"),
+        "BEARER_TOKEN": make_jwt(sub="bearer-value"),
+        "INFNMINIO_TOKEN_FILE": write_token(tmp_path / "explicit", "explicit"),
+    }
+    write_token(condor / "scitokens.use", "condor")
+    write_token(home / ".token", "sts-wire")
+    write_token(runtime / f"bt_u{EUID}", "xdg")
+    # Each place in turn, taking away the one before it.
+    expected = ["explicit", "bearer-value", "bearer-file", "condor", "sts-wire", "xdg"]
+    removals = ["INFNMINIO_TOKEN_FILE", "BEARER_TOKEN", "BEARER_TOKEN_FILE", "_CONDOR_CREDS"]
+    for subject in expected[:-2]:
+        assert subject_found(environ) == subject
+        del environ[removals.pop(0)]
+    assert subject_found(environ) == "sts-wire"
+    os.unlink(home / ".token")
+    assert subject_found(environ) == "xdg"
+
+
+def test_tmp_bt_u_comes_last(monkeypatch, places):
+    """Checked with the discovery order itself, on a /tmp file of this test's user."""
+    path = f"/tmp/bt_u{EUID}"
+    if os.path.lexists(path):
+        pytest.skip(f"{path} exists on this machine: not touched by the test suite")
+    write_token(path, "tmp")
+    try:
+        found, tried = locate({"HOME": str(places["home"])})
+        assert found == ("file", path, "WLCG's file in /tmp")
+        assert (str(places["home"] / ".token"), "no such file") in tried
+    finally:
+        os.unlink(path)
+
+
+def test_two_explicit_settings_at_one_level_are_an_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="both say where the token comes from"):
+        Settings.resolve(token_file="/t", oidc_agent_account="acct", environ={})
+    with pytest.raises(ConfigurationError, match="INFNMINIO_TOKEN_COMMAND"):
+        Settings.resolve(
+            environ={"INFNMINIO_TOKEN_FILE": "/t", "INFNMINIO_TOKEN_COMMAND": "oidc-token x"}
+        )
+    # an argument beats a variable of another source: no error, the argument wins
+    settings = Settings.resolve(
+        token_command="oidc-token x", environ={"INFNMINIO_TOKEN_FILE": "/t"}
+    )
+    assert settings.token.kind == "command" and settings.token.value == ("oidc-token", "x")
+
+
+def test_several_htcondor_tokens_name_them_and_the_setting(places):
+    condor = places["condor"]
+    first = write_token(condor / "a.use", "a")
+    second = write_token(condor / "b.use", "b")
+    environ = {"HOME": str(places["home"]), "_CONDOR_CREDS": str(condor)}
+    with pytest.raises(ConfigurationError) as info:
+        select(Settings.resolve(environ=environ), environ)
+    assert first in str(info.value) and second in str(info.value)
+    assert "token_file" in str(info.value)
+
+
+def test_nothing_found_lists_every_place_tried(places):
+    environ = {"HOME": str(places["home"]), "XDG_RUNTIME_DIR": str(places["runtime"])}
+    if os.path.lexists("/home/.token") or os.path.lexists(f"/tmp/bt_u{EUID}"):
+        pytest.skip("this machine has a token in a place of the order")
+    with pytest.raises(TokenSourceError) as info:
+        token_source(Settings.resolve(environ=environ), environ)
+    message = str(info.value)
+    for place in (
+        "BEARER_TOKEN",
+        "BEARER_TOKEN_FILE",
+        "$_CONDOR_CREDS",
+        str(places["home"] / ".token"),
+        "/home/.token",
+        str(places["runtime"] / f"bt_u{EUID}"),
+        f"/tmp/bt_u{EUID}",
+    ):
+        assert place in message, place
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda p: os.chmod(p, 0o622), "others can write it"),
+        (lambda p: os.chmod(p, 0o660), "others can write it"),
+        (lambda p: (os.unlink(p), os.mkdir(p)), "not a regular file"),
+        (lambda p: (os.unlink(p), os.mkfifo(p)), "not a regular file"),
+    ],
+)
+def test_a_file_nobody_named_must_be_private(places, damage, reason):
+    path = write_token(places["home"] / ".token", "mine")
+    damage(path)
+    assert reason in unsafe_reason(path)
+
+
+def test_a_file_in_a_folder_others_can_write_is_skipped(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o777)  # no sticky bit: anyone may replace the file
+    path = write_token(folder / ".token", "mine")
+    assert "others can replace it" in unsafe_reason(path)
+    os.chmod(folder, 0o1777)  # like /tmp
+    assert unsafe_reason(path) is None
+
+
+SECOND_USER = 65534  # nobody
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to plant a file as another user")
+def test_a_bt_u_file_planted_by_another_account_is_never_sent(places):
+    """Another account plants $XDG_RUNTIME_DIR/bt_u<uid> (here: a sticky folder all may
+    write, as /tmp); discovery skips it and says why."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    runtime = Path(tempfile.mkdtemp(prefix="imb-runtime-", dir="/tmp"))
+    os.chmod(runtime, 0o1777)
+    planted = runtime / f"bt_u{EUID}"
+    token = make_jwt(sub="attacker")
+    subprocess.run(
+        ["setpriv", f"--reuid={SECOND_USER}", f"--regid={SECOND_USER}", "--clear-groups",
+         sys.executable, "-I", "-c",
+         f"open({str(planted)!r}, 'w').write({token!r})"],
+        check=True,
+    )
+    assert os.stat(planted).st_uid == SECOND_USER
+    environ = {"HOME": str(places["home"]), "XDG_RUNTIME_DIR": str(runtime)}
+    found, tried = locate(environ)
+    shutil.rmtree(runtime)
+    assert found is None or found[1] != str(planted)
+    assert (str(planted), f"skipped: it belongs to another account (uid {SECOND_USER})") in tried
+
+
+def test_a_variable_that_names_a_missing_file_is_an_error_not_a_reason_to_look_on(places):
+    """WLCG: BEARER_TOKEN_FILE, when set, is the token: its absence must not silently
+    send another identity's token found later in the order."""
+    write_token(places["home"] / ".token", "sts-wire")
+    environ = {"HOME": str(places["home"]), "BEARER_TOKEN_FILE": str(places["home"] / "gone")}
+    with pytest.raises(TokenSourceError, match="does not exist"):
+        token_source(Settings.resolve(environ=environ), environ).read()
