@@ -1,12 +1,12 @@
 # Everything runs inside a project virtualenv (.venv) that the first target creates;
-# nothing is installed into the system Python. Ceph comes from Debian's packages.
+# nothing is installed into the system Python. Ceph and fish come from Debian's packages.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install ceph test lint range demo bench constraints clean
+.PHONY: install ceph shells test lint range demo bench constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -21,6 +21,9 @@ install: $(STAMP)
 ceph:
 	@sh scripts/install-ceph.sh
 
+shells:
+	@sh scripts/install-shells.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infnminio_boto
@@ -29,7 +32,7 @@ lint: install
 range: install
 	PY=$(PY) sh scripts/check-supported-range.sh
 
-test: install ceph lint
+test: install ceph shells lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory range
 

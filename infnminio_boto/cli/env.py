@@ -6,20 +6,22 @@ and the checksum settings Ceph RGW needs included), s5cmd (``S3_ENDPOINT_URL``,
 OpenSSL and rustls tools (``SSL_CERT_FILE``, the system's authorities included) and
 MinIO's mc (``MC_HOST_<alias>``; mc reads no CA variable: it trusts the files in
 ``~/.mc/certs/CAs/``). The keys do not refresh: run it again when they expire (the
-``Expiration`` is printed too), or prefer a profile with credential_process.
+``Expiration`` is printed too), or prefer a profile with credential_process. Every
+value is quoted by the rules of the chosen format (:mod:`.shells`): settings such as the
+CA bundle's path reach the shell as they are, and never run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
 import sys
 from typing import TYPE_CHECKING, Dict
 from urllib.parse import quote
 
+from ..errors import ConfigurationError
 from .common import add_settings_flags, configure_logging, settings_from_flags
+from .shells import FORMATS, is_name, render
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -34,8 +36,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "They do not refresh; the Expiration is included.",
     )
     add_settings_flags(parser)
-    parser.add_argument("--format", choices=("sh", "fish", "json", "dotenv"), default="sh")
-    parser.add_argument("--mc-alias", default="infn", help="alias for MC_HOST_<alias> (mc)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="sh",
+        help='sh: eval "$(infnminio-boto env)"; fish: infnminio-boto env --format fish | '
+        "source; dotenv: set -a; . FILE (or python-dotenv, docker compose); json",
+    )
+    parser.add_argument(
+        "--mc-alias",
+        default="infn",
+        help="alias for MC_HOST_<alias> (mc): letters, digits and underscores",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -81,7 +93,7 @@ def key_variables(
         "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
         "AWS_SESSION_TOKEN": credentials.token,
         "AWS_CREDENTIAL_EXPIRATION": format_timestamp(credentials.expiration),
-        f"MC_HOST_{mc_alias}": f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
+        mc_host_name(mc_alias): f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
     }
 
 
@@ -91,14 +103,16 @@ def variables(
     return {**key_variables(settings, credentials, mc_alias), **endpoint_variables(settings)}
 
 
-def render(values: Dict[str, str], style: str) -> str:
-    if style == "json":
-        return json.dumps(values, indent=2)
-    if style == "fish":
-        return "\n".join(f"set -gx {k} {shlex.quote(v)};" for k, v in values.items())
-    if style == "dotenv":
-        return "\n".join(f"{k}={json.dumps(v)}" for k, v in values.items())
-    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in values.items())
+def mc_host_name(alias: str) -> str:
+    """``MC_HOST_<alias>``; :class:`ConfigurationError` when that is no variable name."""
+    name = f"MC_HOST_{alias}"
+    if not alias or not is_name(name):
+        raise ConfigurationError(
+            f"--mc-alias {alias!r} cannot be part of the variable name MC_HOST_<alias>: "
+            "use letters, digits and underscores only (mc reads MC_HOST_infn for "
+            "--mc-alias infn)."
+        )
+    return name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from ..keys.timing import fresh_for_sdk
     from ..settings import Settings
 
+    mc_host_name(args.mc_alias)  # before anything is asked of the STS
     settings = Settings.resolve(**settings_from_flags(args))
     credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk)
     sys.stdout.write(render(variables(settings, credentials, args.mc_alias), args.format) + "\n")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import sys
+
+from .shells import render
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -77,11 +77,9 @@ def _note(text: str) -> None:
 
 
 def exports(environment: dict, shell: str) -> str:
-    if shell == "json":
-        return json.dumps(environment, indent=2)
-    if shell == "fish":
-        return "\n".join(f"set -gx {k} {shlex.quote(v)};" for k, v in environment.items())
-    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in environment.items())
+    """The sandbox's settings as ``shell`` reads them (sh, fish or json), each quoted by
+    that format's rules (:mod:`.shells`): the directory comes from ``--dir``."""
+    return render(environment, shell)
 
 
 def run_start(args: argparse.Namespace) -> int:

@@ -18,6 +18,23 @@ __all__ = ["Problem", "parse_response"]
 # How deep the element search goes: STS documents nest four levels at most.
 MAX_DEPTH = 8
 
+# The characters each STS issues, read from their documentation and sources:
+# AccessKeyId: AWS documents the pattern [\w]* (STS API reference, "Credentials"); Ceph
+# RGW draws it from [A-Za-z0-9] (rgw_sts.cc, gen_rand_alphanumeric_plain), MinIO from
+# [0-9A-Z] (internal/auth/credentials.go). SecretAccessKey: AWS base64 ([A-Za-z0-9+/]),
+# RGW [0-9A-Z] (gen_rand_alphanumeric_upper), MinIO base64 with "/" made "+".
+# SessionToken: AWS base64 ([A-Za-z0-9+/=]); RGW the base64 (ceph_armor, no line
+# breaks: measured on Ceph 16.2.15) of an encrypted blob; MinIO a JWT (base64url and
+# dots). base64url's "-" and "_" are let through everywhere (harmless in every format).
+# Anything else (a space, a quote, a backslash, "$", a backtick, a control character) is
+# no key: it is refused here rather than handed to shells, files and SQL.
+_LETTERS_DIGITS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ISSUED_CHARACTERS = {
+    "AccessKeyId": _LETTERS_DIGITS | frozenset("_"),
+    "SecretAccessKey": _LETTERS_DIGITS | frozenset("+/=_-"),
+    "SessionToken": _LETTERS_DIGITS | frozenset("+/=_-."),
+}
+
 
 class Problem(NamedTuple):
     """Why an answer holds no credentials.
@@ -109,7 +126,10 @@ def parse_response(
     body: bytes,
     headers: Optional[Mapping[str, str]] = None,
 ) -> Tuple[Optional[TemporaryCredentials], Optional[Problem]]:
-    """``(credentials, None)`` on success, else ``(None, problem)``. Never raises."""
+    """``(credentials, None)`` on success, else ``(None, problem)``. Never raises.
+
+    Credentials holding characters no STS issues are a ``bad-credentials`` problem.
+    """
     request_id = _header_request_id(headers)
     if _looks_like_html(body):
         return None, Problem("html", request_id=request_id)
@@ -141,6 +161,20 @@ def parse_response(
     if missing:
         return None, Problem(
             "bad-credentials", message="missing " + ", ".join(missing), request_id=request_id
+        )
+    # Never quote the values: they are (or look like) secrets.
+    odd = [
+        name
+        for name, allowed in _ISSUED_CHARACTERS.items()
+        if not set(fields[name]) <= allowed  # type: ignore[arg-type]
+    ]
+    if odd:
+        return None, Problem(
+            "bad-credentials",
+            message="the server sent credentials with characters no STS issues (in "
+            + ", ".join(odd)
+            + ")",
+            request_id=request_id,
         )
     try:
         expiration = parse_timestamp(fields["Expiration"])  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -67,3 +68,27 @@ def test_start_eval_use_status_token_stop(sandbox_dir, tmp_path):
 def test_stop_without_a_sandbox_is_harmless(tmp_path):
     done = run("sandbox", "stop", "--dir", str(tmp_path / "none"))
     assert "nothing to stop" in done.stderr
+
+
+@pytest.mark.parametrize("reader", ["bash", "fish", "json"])
+def test_start_output_gives_each_shell_the_directory_as_given(reader, tmp_path):
+    """`sandbox start --dir DIR --format sh|fish|json`: DIR is the user's and reaches the
+    shell unchanged, whatever it holds."""
+    from support.shells import source
+
+    from infnminio_boto.cli.sandbox import exports
+    from infnminio_boto.sandbox import Sandbox
+
+    marker = tmp_path / "ran"
+    directory = tmp_path / f"it's $(touch {marker}) `touch {marker}` é\nx\\"
+    sandbox = Sandbox(directory)
+    sandbox.state = {"endpoint": "https://127.0.0.1:8443", "ca_bundle": f"{directory}/ca.pem"}
+    expected = sandbox.environment()
+    text = exports(expected, "sh" if reader == "bash" else reader)
+    if reader == "json":
+        got = {k: v.encode() for k, v in json.loads(text).items()}
+    else:
+        got = source(reader, text, tmp_path, {"PATH": os.environ["PATH"]})
+    assert not marker.exists(), "the directory's name ran a command"
+    for name, value in expected.items():
+        assert got[name] == value.encode(), name

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from xml.sax.saxutils import escape
 
 import pytest
+from support import secret_registry
 from support.fake_sts import (
     STS_NS,
+    FakeSts,
+    Fault,
     Issued,
     aws_error_xml,
     minio_error_xml,
@@ -14,7 +18,10 @@ from support.fake_sts import (
     success_xml,
 )
 
-from infnminio_boto.sts import parse_response
+from infnminio_boto.errors import StsError
+from infnminio_boto.settings import Settings
+from infnminio_boto.sources.oidc_token import read_token
+from infnminio_boto.sts import exchange, parse_response
 
 
 @pytest.mark.parametrize("fraction", ["", ".1", ".179525", ".179525185"])
@@ -99,3 +106,66 @@ def test_an_entity_bomb_is_not_expanded():
     creds, problem = parse_response(400, bomb)
     assert creds is None
     assert "lol" not in (problem.code or "")  # refused (newer xmltodict) or left unexpanded
+
+
+# Shapes of what each server issues (see _ISSUED_CHARACTERS in sts/dialects.py): AWS's
+# documented examples, a Ceph RGW 16.2.15 answer's alphabet, MinIO's generator and JWT.
+_REAL_SHAPES = {
+    "aws": (
+        "ASIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "FwoGZXIvYXdzEBYaDHqa0AP1x+kN/GxQ3yKxAa8=",
+    ),
+    "rgw": ("CkVbfhjknpqrzBCFGIO", "FJ2189ADEFGJKLMNOPQRSTUVXY", "Hoh+0a/Zb3=="),
+    "minio": (
+        "Q3AM3UQ867SPQQA43P2F",
+        "zuf+tfteSlswRu7BJ86wekitnifILbZam1KYY3TG",
+        "eyJhbGciOiJIUzUxMiJ9.eyJhY2Nlc3NLZXkiOiJRM0FNIn0.a-b_c",
+    ),
+}
+
+
+@pytest.mark.parametrize("dialect", ["rgw", "minio", "aws"])
+def test_keys_shaped_as_each_server_issues_them_are_accepted(dialect):
+    access, secret, session = _REAL_SHAPES[dialect]
+    moment = datetime(2026, 11, 23, 21, 28, 43, tzinfo=timezone.utc)
+    creds, problem = parse_response(
+        200, success_xml(Issued(access, secret, session, moment), dialect)
+    )
+    assert problem is None
+    assert (creds.access_key, creds.secret_key, creds.token) == (access, secret, session)
+
+
+_NOT_ISSUED = ["'", '"', "\\", "$(id)", "`id`", " ", "\t", "a\nb", ";", "é", "<>&"]
+
+
+@pytest.mark.parametrize("dialect", ["rgw", "minio", "aws"])
+@pytest.mark.parametrize("field", ["AccessKeyId", "SecretAccessKey", "SessionToken"])
+@pytest.mark.parametrize("odd", _NOT_ISSUED)
+def test_keys_with_characters_no_sts_issues_are_refused(dialect, field, odd):
+    values = {"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "SECRET", "SessionToken": "TOK"}
+    values[field] = f"KEY{odd}END"
+    moment = datetime(2026, 11, 23, 21, 28, 43, tzinfo=timezone.utc)
+    issued = Issued(*(escape(values[name]) for name in values), moment)
+    creds, problem = parse_response(200, success_xml(issued, dialect))
+    assert creds is None
+    assert problem.kind == "bad-credentials"
+    assert "characters no STS issues" in problem.message and field in problem.message
+    assert "KEY" not in problem.message  # never the value itself
+
+
+@pytest.mark.parametrize("dialect", ["rgw", "minio", "aws"])
+@pytest.mark.parametrize("field", ["access_key", "secret_key", "session_token"])
+def test_an_exchange_answered_with_such_keys_is_an_sts_error(dialect, field, settings_for):
+    values = dict(access_key="ASIAFAKE", secret_key="SECRETFAKE", session_token="SESSIONFAKE")
+    values[field] = "KEY'$(touch /tmp/x)\\"
+    secret_registry.register(values["secret_key"], values["session_token"])
+    moment = datetime.now(timezone.utc) + timedelta(hours=1)
+    issued = Issued(**{k: escape(v) for k, v in values.items()}, expiration=moment)
+    with FakeSts(dialect) as server:
+        server.script(Fault(status=200, body=success_xml(issued, dialect)))
+        settings = Settings.resolve(**settings_for(server))
+        with pytest.raises(StsError, match="characters no STS issues") as caught:
+            exchange(settings, read_token(settings.token_files), sleep=lambda _s: None)
+    assert "touch" not in str(caught.value)
+    assert server.exchanges == 1  # not retried: the server's answer will not change
