@@ -15,7 +15,7 @@ One module per library, each importing its library only when called:
 from __future__ import annotations
 
 import os
-from typing import Any, Collection, Mapping, MutableMapping, Optional
+from typing import Any, Collection, Iterator, Mapping, MutableMapping, Optional
 
 from ..keys.fetch import fetch_credentials
 from ..keys.timing import fresh_for_sdk
@@ -33,8 +33,69 @@ def snapshot(settings: Settings) -> TemporaryCredentials:
     return fetch_credentials(settings, fresh_enough=fresh_for_sdk)
 
 
-# The default of the adapters' ``environ`` arguments: this process's environment.
-PROCESS_ENVIRONMENT: MutableMapping[str, str] = os.environ
+class ProcessEnvironment(MutableMapping):  # type: ignore[type-arg]
+    """This process's environment (``os.environ``), looked up on each use.
+
+    The default of the helpers' ``environ=`` arguments. Its repr names it without
+    showing it: ``help()`` and saved notebooks print default values, and after
+    ``eval "$(infnminio-boto env)"`` the environment holds a secret key.
+    """
+
+    def __getitem__(self, name: str) -> str:
+        return os.environ[name]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        os.environ[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del os.environ[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(os.environ)
+
+    def __len__(self) -> int:
+        return len(os.environ)
+
+    def __repr__(self) -> str:
+        return "<this process's environment>"
+
+
+PROCESS_ENVIRONMENT: MutableMapping[str, str] = ProcessEnvironment()
+
+# The keys of the helpers' keyword arguments that hold a secret, in every library's words.
+_SECRET_NAMES = frozenset(
+    {
+        "secret",
+        "token",
+        "secret_key",
+        "session_token",
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
+)
+_ACCESS_KEY_NAMES = frozenset({"key", "access_key", "aws_access_key_id"})
+
+
+class Keywords(dict):  # type: ignore[type-arg]
+    """Keyword arguments that hold keys: a plain ``dict`` (``**`` and every library take
+    it as one) whose repr masks the secret key and the session token, so that a notebook
+    cell ending in one does not print them."""
+
+    def __repr__(self) -> str:
+        shown = {}
+        for name, value in self.items():
+            if name in _SECRET_NAMES and isinstance(value, str):
+                shown[name] = "***"
+            elif name in _ACCESS_KEY_NAMES and isinstance(value, str):
+                shown[name] = value[:4] + "***"
+            else:
+                shown[name] = value
+        return f"{dict.__repr__(shown)}"
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's display
+        printer.text(repr(self))
 
 
 def set_variables(

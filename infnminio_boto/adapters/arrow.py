@@ -28,7 +28,7 @@ from typing import Any, Dict, MutableMapping, Optional
 from ..errors import ConfigurationError, MissingDependencyError
 from ..settings import Settings
 from ..settings.upload_checksums import VARIABLES
-from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
+from . import PROCESS_ENVIRONMENT, Keywords, resolve, set_variables, snapshot
 
 __all__ = [
     "pyarrow_kwargs",
@@ -65,12 +65,12 @@ def pyarrow_kwargs(
     resolved = resolve(settings)
     credentials = snapshot(resolved)
     set_variables(CHECKSUM_VARIABLES, environ, unless_set=CHECKSUM_VARIABLES)
-    return {
-        "access_key": credentials.access_key,
-        "secret_key": credentials.secret_key,
-        "session_token": credentials.token,
+    return Keywords(
+        access_key=credentials.access_key,
+        secret_key=credentials.secret_key,
+        session_token=credentials.token,
         **_endpoint_kwargs(resolved),
-    }
+    )
 
 
 def pyarrow_environment(*, profile: str = DEFAULT_PROFILE, **settings: Any) -> Dict[str, str]:

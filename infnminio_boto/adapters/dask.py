@@ -35,6 +35,7 @@ from ..keys.fetch import fetch_credentials, read_settings_token
 from ..keys.refresh import RefreshingCredentials
 from ..settings import Settings
 from ..sts.temporary_credentials import TemporaryCredentials
+from . import PROCESS_ENVIRONMENT
 
 try:
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -147,7 +148,7 @@ class CredentialSharing:
 def share_credentials(
     client: Any,
     *,
-    environ: Optional[MutableMapping[str, str]] = os.environ,
+    environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
     **settings: Any,
 ) -> CredentialSharing:
     """Keep every worker of ``client``'s cluster supplied with renewed keys.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..integrations import key_server
-from . import resolve, snapshot
+from . import Keywords, resolve, snapshot
 from .s3fs_options import endpoint_options
 
 if TYPE_CHECKING:
@@ -38,13 +38,13 @@ def storage_options(*, keys: Optional[bool] = None, **settings: Any) -> Dict[str
 
     Without keys (``keys=False``), s3fs takes them from the AWS credential chain. That
     is the default in a process that shares keys with a Dask cluster
-    (:func:`infnminio_boto.adapters.dask.share_credentials`): there, and on every worker, the
+    (:func:`infnminio_boto.dask.share_credentials`): there, and on every worker, the
     chain's credentials endpoint serves renewed keys.
     """
     resolved = resolve(settings)
     if keys is None:
         keys = not key_server.serving()
-    options = endpoint_options(resolved)
+    options = Keywords(endpoint_options(resolved))
     if keys:
         credentials = snapshot(resolved)
         options.update(

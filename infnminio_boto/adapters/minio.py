@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, MutableMapping, Optional, Tuple, Un
 from ..errors import MissingDependencyError
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
+from . import PROCESS_ENVIRONMENT, Keywords, resolve, set_variables, snapshot
 
 if TYPE_CHECKING:
     import minio
@@ -87,12 +87,12 @@ def minio_kwargs(**settings: Any) -> Dict[str, Any]:
     """Keyword arguments for ``minio.Minio`` with the current keys (they do not refresh)."""
     resolved = resolve(settings)
     credentials = snapshot(resolved)
-    return {
+    return Keywords(
         **_client_kwargs(resolved),
-        "access_key": credentials.access_key,
-        "secret_key": credentials.secret_key,
-        "session_token": credentials.token,
-    }
+        access_key=credentials.access_key,
+        secret_key=credentials.secret_key,
+        session_token=credentials.token,
+    )
 
 
 def minio_client(**settings: Any) -> minio.Minio:
@@ -182,11 +182,11 @@ class InfnMinio:
         resolved, jwt = cls._settings(token, endpoint, settings)
         credentials = fetch_credentials(resolved, fresh_enough=fresh_for_sdk, token=jwt)
         set_variables(VARIABLES, environ, unless_set=VARIABLES)
-        kwargs = {
-            "access_key": credentials.access_key,
-            "secret_key": credentials.secret_key,
-            "session_token": credentials.token,
-        }
+        kwargs = Keywords(
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            session_token=credentials.token,
+        )
         if resolved.ca_bundle:
             kwargs["tls_ca_file_path"] = resolved.ca_bundle
         return kwargs

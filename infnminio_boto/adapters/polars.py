@@ -17,7 +17,7 @@ from typing import Any, Dict, MutableMapping, Optional, Tuple
 from ..integrations.ca_trust import ssl_cert_file_variables
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import PROCESS_ENVIRONMENT, resolve, set_variables, snapshot
+from . import PROCESS_ENVIRONMENT, Keywords, resolve, set_variables, snapshot
 
 __all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
 
@@ -47,7 +47,7 @@ def polars_storage_options(
     """
     resolved = resolve(settings)
     set_variables(ssl_cert_file_variables(resolved), environ)
-    options = _endpoint_options(resolved)
+    options = Keywords(_endpoint_options(resolved))
     if keys:
         credentials = snapshot(resolved)
         options.update(

@@ -82,23 +82,48 @@ class CredentialCache:
 
     # ------------------------------------------------------------ directory
     def check_directory(self) -> None:
-        """Create the directory (0700) or check it is a private one of this user's.
+        """Create the directory (0700), or check that an existing one is a private
+        directory of this user's.
 
+        Only a directory created here is made private: one that existed and is open to
+        others (a shared project folder, /tmp) is not used, and keeps its permissions.
         Raises :class:`CacheUnavailable` when it cannot be trusted or created.
         """
         if self._checked:
             return
         try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            info = os.lstat(self.directory)
+            os.mkdir(self.directory, 0o700)
+            created = True
+        except FileExistsError:
+            created = False
+        except FileNotFoundError:
+            try:  # the parents, as usual folders (~/.cache); the cache itself private
+                os.makedirs(os.path.dirname(os.path.abspath(self.directory)), exist_ok=True)
+                os.mkdir(self.directory, 0o700)
+                created = True
+            except FileExistsError:
+                created = False
+            except OSError as exc:
+                raise CacheUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
         except OSError as exc:
             raise CacheUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
+        try:
+            info = os.lstat(self.directory)
+        except OSError as exc:
+            raise CacheUnavailable(f"cannot use {self.directory}: {exc.strerror}") from None
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
             raise CacheUnavailable(f"{self.directory} is not a plain directory")
         if info.st_uid != os.getuid():
             raise CacheUnavailable(f"{self.directory} belongs to another user")
         if info.st_mode & 0o077:
-            try:
+            if not created:
+                raise CacheUnavailable(
+                    f"{self.directory} is open to other users (mode "
+                    f"{stat.S_IMODE(info.st_mode):o}): it is not used and left as it is; "
+                    "point cache_dir / INFNMINIO_CACHE_DIR at a folder of your own, or make "
+                    "this one private (chmod 700) if it is yours alone"
+                )
+            try:  # a umask can loosen what mkdir asked for
                 os.chmod(self.directory, 0o700)
             except OSError:
                 raise CacheUnavailable(f"cannot make {self.directory} private") from None
@@ -217,17 +242,7 @@ class CredentialCache:
                 "token itself"
             )
         path = os.path.join(self.directory, f"{key}.lock")
-        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-        try:
-            try:
-                fd = os.open(path, flags, 0o600)
-            except OSError as exc:
-                if exc.errno != errno.ELOOP:
-                    raise
-                os.unlink(path)  # a planted symlink: drop it, never follow it
-                fd = os.open(path, flags, 0o600)
-        except OSError as exc:
-            raise CacheUnavailable(f"cannot open {path}: {exc.strerror}") from None
+        fd = self._open_lock(path)
         deadline = time.monotonic() + timeout
         delay = 0.005
         while True:
@@ -240,6 +255,35 @@ class CredentialCache:
                     raise CacheUnavailable(f"{path} stayed locked for {timeout:.0f} s") from None
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.1)
+
+    @staticmethod
+    def _open_lock(path: str) -> int:
+        """The lock file, as a regular file of this user's that others cannot write.
+
+        Anything else (a symlink, another account's file, one others can write: planted
+        while the directory was open, and flock()ed to stall every call) is removed and
+        replaced, never followed or waited on.
+        """
+        flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        for _ in range(3):  # bounded: another of our processes may replace it meanwhile
+            try:
+                fd = os.open(path, flags | os.O_CREAT, 0o600)
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+                    raise CacheUnavailable(f"cannot open {path}: {exc.strerror}") from None
+                _discard(path)
+                continue
+            info = os.fstat(fd)
+            if (
+                stat.S_ISREG(info.st_mode)
+                and info.st_uid == os.getuid()
+                and not info.st_mode & 0o022
+            ):
+                return fd
+            os.close(fd)
+            warn(__name__, "Replacing lock file %s: it was not a private file of this user", path)
+            _discard(path)
+        raise CacheUnavailable(f"{path} keeps being replaced by something else")
 
     # ------------------------------------------------------------- combined
     def get_or_fetch(
@@ -282,6 +326,19 @@ class CredentialCache:
             return fresh
         finally:
             os.close(fd)  # releases the flock
+
+
+def _discard(path: str) -> None:
+    """Remove what is at ``path`` (a planted file, link or folder), or say why not."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise CacheUnavailable(f"cannot remove the untrusted {path}: {exc.strerror}") from None
 
 
 def _text(document: dict, name: str) -> str:

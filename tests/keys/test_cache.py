@@ -105,12 +105,66 @@ def test_round_trip_with_private_permissions(cache):
     assert leftovers == []
 
 
-def test_too_open_directory_is_made_private(tmp_path):
-    directory = tmp_path / "cache"
-    directory.mkdir(mode=0o777)
-    os.chmod(directory, 0o777)
-    CredentialCache(str(directory)).write(KEY, make())
-    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+def test_a_folder_it_creates_is_private_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        CredentialCache(str(tmp_path / "new" / "cache")).write(KEY, make())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "new" / "cache").st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o2775, 0o777, 0o1777, 0o755])
+def test_an_existing_folder_open_to_others_is_neither_used_nor_changed(tmp_path, mode, caplog):
+    """A group project folder named as the cache by mistake keeps its group access (as
+    root, INFNMINIO_CACHE_DIR=/tmp would otherwise lock /tmp)."""
+    directory = tmp_path / "project"
+    directory.mkdir()
+    os.chmod(directory, mode)
+    cache = CredentialCache(str(directory))
+    with pytest.raises(CacheUnavailable, match="open to other users") as info:
+        cache.check_directory()
+    assert str(directory) in str(info.value)
+    assert stat.S_IMODE(os.stat(directory).st_mode) == mode
+    fetched = cached_fetch(cache, KEY, Counter(), lambda c: True)  # works, without a cache
+    assert fetched.access_key == "AK1" and os.listdir(directory) == []
+    assert "not used" in caplog.text and stat.S_IMODE(os.stat(directory).st_mode) == mode
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as a second account")
+def test_another_accounts_lock_file_does_not_stall_every_call(tmp_path, monkeypatch):
+    """Another account planted the lock file while the folder was open, and holds an
+    flock on it: the lock is replaced by one of ours, never waited on."""
+    import tempfile
+
+    monkeypatch.setattr("infnminio_boto.keys.cache.LOCK_TIMEOUT_SECONDS", 3)
+    directory = tempfile.mkdtemp(prefix="imb-cache-", dir="/tmp")
+    os.chmod(directory, 0o777)  # open, for the planting
+    lock = os.path.join(directory, f"{KEY}.lock")
+    holder = subprocess.Popen(
+        [
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            sys.executable, "-I", "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({lock!r}, os.O_RDWR | os.O_CREAT, 0o644)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        os.chmod(directory, 0o700)  # private again, the planted lock inside
+        fetch = Counter()
+        keys = CredentialCache(directory).get_or_fetch(KEY, fetch, lambda c: True)
+        assert keys.access_key == "AK1" and fetch.calls == 1
+        assert os.stat(lock).st_uid == os.getuid()  # replaced by ours
+    finally:
+        holder.kill()
+        holder.wait()
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_fetch_once_then_serve_from_cache(cache):

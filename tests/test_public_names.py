@@ -1,0 +1,75 @@
+"""What help() and a notebook show of the public API never holds a secret.
+
+help() renders every default argument; a notebook cell ending in a helper's result
+shows its repr. After ``eval "$(infnminio-boto env)"`` the environment holds a secret
+key and a session token, and a job may hold BEARER_TOKEN: none may appear.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PLANTED = {
+    "AWS_SECRET_ACCESS_KEY": "plantedsecretkey0123456789abcdefXYZ",
+    "AWS_SESSION_TOKEN": "plantedsessiontoken0123456789abcdefXYZ",
+    "BEARER_TOKEN": "eyJhbGciOiJSUzI1NiJ9.plantedbearertoken0123456789.c2lnbmF0dXJl",
+}
+
+RENDER_ALL = """
+import pydoc
+import infnminio_boto
+import infnminio_boto.dask
+import infnminio_boto.sandbox
+
+names = [getattr(infnminio_boto, name) for name in infnminio_boto.__all__]
+modules = [infnminio_boto, infnminio_boto.dask, infnminio_boto.sandbox]
+for subject in names + modules:
+    print(pydoc.render_doc(subject, renderer=pydoc.plaintext))
+"""
+
+
+def test_pydoc_of_every_public_name_shows_no_secret_of_the_environment(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER_ALL],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **PLANTED},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "= <this process's environment>" in done.stdout  # it is documented...
+    for name, value in PLANTED.items():
+        assert value not in done.stdout, f"{name} shown by pydoc"  # ...not displayed
+
+
+@pytest.mark.parametrize(
+    "helper",
+    ["storage_options", "pyarrow_kwargs", "polars_storage_options", "minio_kwargs"],
+)
+def test_a_helpers_keywords_show_masked_and_still_work_with_two_stars(
+    helper, rgw_sts, settings_for
+):
+    import infnminio_boto
+
+    call = getattr(infnminio_boto, helper)
+    extra = {} if helper in ("storage_options", "minio_kwargs") else {"environ": None}
+    keywords = call(**settings_for(rgw_sts), **extra)
+    issued = next(iter(rgw_sts.issued.values()))
+    shown = repr(keywords) + str(keywords)
+    assert issued.secret_key not in shown and issued.session_token not in shown
+    assert issued.access_key not in shown and issued.access_key[:4] + "***" in shown
+    assert issued.secret_key in dict(**keywords).values()  # ** gives the real values
+
+
+def test_a_notebook_shows_the_keywords_masked(rgw_sts, settings_for):
+    """IPython displays a dict subclass through its own printer unless told otherwise."""
+    pretty = pytest.importorskip("IPython.lib.pretty").pretty
+    import infnminio_boto
+
+    keywords = infnminio_boto.storage_options(**settings_for(rgw_sts))
+    issued = next(iter(rgw_sts.issued.values()))
+    assert issued.secret_key not in pretty(keywords) and "***" in pretty(keywords)
