@@ -310,19 +310,22 @@ def _named(path: Path, real: Path) -> str:
 class _Lock:
     """``flock`` on ``<real file>.lock``, waited for at most ``wait`` seconds."""
 
-    def __init__(self, real: Path, shown: str, wait: float) -> None:
+    def __init__(self, real: Path, shown: str, wait: float, mode: int = 0o600) -> None:
         self.path = Path(f"{real}.lock")
         self.shown = shown
         self.wait = wait
+        self.mode = mode
         self.fd = -1
 
     def __enter__(self) -> _Lock:
         import fcntl
 
         try:
-            # O_NOFOLLOW: a lock file swapped for a symlink is not followed.
+            # O_NOFOLLOW: a lock file swapped for a symlink is not followed. Read-only
+            # and as readable as the file it guards: flock needs no write access, so
+            # whoever may write a group's shared config may also lock it.
             self.fd = os.open(
-                self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+                self.path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, self.mode
             )
         except OSError as error:
             raise _failed(f"create the lock file {self.path} for", self.shown, error) from None
@@ -450,12 +453,13 @@ def update_file(
         old = read_text(path)
         return old, edit(old)
     real = real_path(path)
-    _existing(path, real)  # before a lock file is made beside something that is no file
+    before = _existing(path, real)  # before a lock file is made beside something that is no file
     try:
         real.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
         raise _failed("create the folder of", _named(path, real), error) from None
-    with _Lock(real, _named(path, real), lock_wait):
+    mode = stat.S_IMODE(before.st_mode) & 0o666 if before else 0o600
+    with _Lock(real, _named(path, real), lock_wait, mode):
         old = read_text(path)
         new = edit(old)
         if new != old:
