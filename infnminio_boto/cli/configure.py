@@ -3,7 +3,9 @@
 What the profile holds and how the file is edited is :mod:`infnminio_boto.profiles.aws`;
 ``--rclone NAME`` adds an rclone remote that uses the profile
 (:mod:`infnminio_boto.profiles.rclone`); ``--print`` shows what would be written and
-writes nothing.
+writes nothing. Names and values are all checked before either file is touched; each
+file is written under a lock, through symlinks, atomically
+(:mod:`infnminio_boto.profiles.ini_file`).
 """
 
 from __future__ import annotations
@@ -52,13 +54,20 @@ def _section(text: str, name: str) -> str:
 
 
 def _show(label: str, path: Path, section: str, old: str, new: str) -> None:
+    from ..profiles.ini_file import ENCODING, ERRORS
+
     print(f"# {label}: {path}{'' if new != old else ' (already up to date)'}")
-    print(_section(new, section))
+    # As bytes: the section is shown as the file will hold it, a Latin-1 comment too
+    # (printing its undecodable bytes as text would fail).
+    sys.stdout.flush()
+    sys.stdout.buffer.write((_section(new, section) + "\n").encode(ENCODING, ERRORS))
+    sys.stdout.buffer.flush()
 
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     from ..profiles.aws import (
+        check_profile_name,
         config_path,
         credentials_file_has,
         profile_values,
@@ -68,8 +77,23 @@ def run(args: argparse.Namespace) -> int:
     from ..profiles.ini_file import set_section, update_file
     from ..settings import Settings
 
-    settings = Settings.resolve(**settings_from_flags(args))  # validates before writing
+    # Every name and value is checked before either file is touched.
+    check_profile_name(args.profile)
+    if args.rclone is not None:
+        from ..profiles.rclone import check_remote_name
+
+        check_remote_name(args.rclone)
+    settings = Settings.resolve(**settings_from_flags(args))
     values = profile_values(settings)
+    remote: Dict[str, str] = {}
+    if args.rclone is not None:
+        from ..profiles.ini_file import check_value
+        from ..profiles.rclone import config_path as rclone_path
+        from ..profiles.rclone import remote_values
+
+        remote = remote_values(settings, args.profile)
+        for key, value in remote.items():
+            check_value(key, value)
     write = not args.print_only
     path = config_path()
     old, new = update_file(
@@ -77,12 +101,11 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.print_only:
         _show("AWS profile", path, section_name(args.profile), old, new)
-    remote: Dict[str, str] = {}
-    if args.rclone:
-        from ..profiles.rclone import config_path as rclone_path
-        from ..profiles.rclone import remote_values
-
-        remote = remote_values(settings, args.profile)
+    else:
+        # Said before the rclone file is written: should that fail, this one is done.
+        state = "written to" if new != old else "already up to date in"
+        print(f"Profile '{args.profile}' {state} {path}.", flush=True)
+    if remote:
         rclone_file = rclone_path()
         rclone_old, rclone_new = update_file(
             rclone_file, lambda text: set_section(text, args.rclone, remote), write=write
@@ -91,8 +114,6 @@ def run(args: argparse.Namespace) -> int:
             _show("rclone remote", rclone_file, args.rclone, rclone_old, rclone_new)
     if args.print_only:
         return 0
-    state = "written to" if new != old else "already up to date in"
-    print(f"Profile '{args.profile}' {state} {path}.")
     if remote:
         state = "written to" if rclone_new != rclone_old else "already up to date in"
         print(f"rclone remote '{args.rclone}' {state} {rclone_file}.")

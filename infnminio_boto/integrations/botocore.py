@@ -226,22 +226,36 @@ def _profile_config(core: botocore.session.Session) -> Dict[str, Any]:
         return {}
 
 
-def s3_client_kwargs(**settings: Any) -> Dict[str, Any]:
-    """Keyword arguments for ``boto3.Session.client("s3", ...)`` of a session of yours.
+def s3_client_kwargs(
+    session: Optional[Union[boto3.Session, botocore.session.Session]] = None,
+    profile: Optional[str] = None,
+    **settings: Any,
+) -> Dict[str, Any]:
+    """Keyword arguments for ``session.client("s3", ...)`` of a session of yours.
 
     ``endpoint_url``, ``region_name``, ``verify`` (the CA bundle, when set) and a
     ``config`` with path-style addressing and the upload settings :func:`session` uses.
-    Pair it with :func:`install` for the credentials.
+    Pair it with :func:`install` for the credentials. The checksum settings are added
+    only where the AWS profile of ``session`` (a ``boto3.Session`` or botocore session)
+    or the one named ``profile`` has none: a ``Config`` passed to ``client()`` beats the
+    profile, so the profile's choice must be read here. Without either, the profile
+    ``AWS_PROFILE`` names (or ``default``) is read. Raises ``TypeError`` when both are
+    given.
     """
     from botocore.config import Config
 
+    if session is not None and profile is not None:
+        raise TypeError("s3_client_kwargs() takes a session or a profile, not both")
+    core = (
+        _botocore_session(session)
+        if session is not None
+        else botocore.session.Session(profile=profile)
+    )
     resolved = Settings.resolve(**settings)
     kwargs: Dict[str, Any] = {
         "endpoint_url": resolved.endpoint.url,
         "region_name": resolved.region,
-        "config": Config(
-            s3=_s3_options(resolved), **config_defaults(_profile_config(botocore.session.Session()))
-        ),
+        "config": Config(s3=_s3_options(resolved), **config_defaults(_profile_config(core))),
     }
     if resolved.ca_bundle:
         kwargs["verify"] = resolved.ca_bundle

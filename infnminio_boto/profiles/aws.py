@@ -11,25 +11,30 @@ unless the profile already chooses its own.
 The file is edited line by line rather than with configparser, which would drop the
 comments and reorder the file: only the managed keys of that one profile change, every
 other profile, key and comment is kept, running it twice changes nothing, and the file
-is replaced atomically.
+is written under a lock, through symlinks, atomically (:mod:`.ini_file`). A profile name
+outside the AWS SDKs' rule and a value holding a control character are refused before
+the file is touched.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
 
+from ..errors import ConfigurationError
 from ..keys import fastpath
 from ..settings import SETTINGS_BY_NAME, TOKEN_SETTINGS, Settings
 from ..settings.upload_checksums import CONFIG_KEYS, WHEN_REQUIRED
-from .ini_file import set_section, split_sections, update_file
+from .ini_file import check_name, check_value, read_text, set_section, split_sections, update_file
 
 __all__ = [
     "DEFAULT_PROFILE",
     "CHECKSUM_SETTINGS",
+    "check_profile_name",
     "config_path",
     "credential_process_command",
     "profile_values",
@@ -43,6 +48,22 @@ DEFAULT_PROFILE = "infn"
 # Added only where the profile has no such key: see upload_checksums.
 CHECKSUM_SETTINGS = {key: WHEN_REQUIRED for key in CONFIG_KEYS}
 S3_NESTED = ("s3", "addressing_style", "path")
+# The AWS SDKs' rule for profile names in the shared config file: the Rust SDK
+# (aws-runtime env_config/normalize.rs, `validate_identifier`, "codified in the tests &
+# the reference Java implementation") ignores any profile whose name has another
+# character. botocore splits "profile NAME" at whitespace (a space makes the profile
+# unreachable), and a bracket or newline would end the section header.
+_PROFILE_CHARACTER = re.compile(r"[A-Za-z0-9_\-/.%@:+]")
+_PROFILE_RULE = (
+    "an AWS profile name may hold only ASCII letters, digits and _ - / . % @ : + "
+    "(the AWS SDKs ignore a profile named otherwise)"
+)
+
+
+def check_profile_name(name: str) -> None:
+    """Raise :class:`~infnminio_boto.errors.ConfigurationError` unless every AWS SDK can
+    read a profile called ``name`` (see ``_PROFILE_CHARACTER``)."""
+    check_name("AWS profile name", name, _PROFILE_CHARACTER, _PROFILE_RULE)
 
 
 def config_path() -> Path:
@@ -72,6 +93,9 @@ def setting_flags(settings: Settings) -> List[str]:
     """Command-line flags reproducing every setting given by argument or variable.
 
     The endpoint is always written, so the profile and the endpoint_url beside it agree.
+    Every value is checked (:func:`.ini_file.check_value`): the line goes into the AWS
+    config file, where a newline would start a line of its own. Raises
+    :class:`~infnminio_boto.errors.ConfigurationError` naming the setting.
     """
     flags: List[str] = []
     given = set(settings.given()) | {"endpoint"}
@@ -97,6 +121,7 @@ def setting_flags(settings: Settings) -> List[str]:
             text = shlex.join(value)
         else:
             text = "" if value is None else str(value)  # role_arn "" sends none
+        check_value(name, text)
         flags += [setting.flag, text]
     return flags
 
@@ -108,7 +133,11 @@ def credential_process_command(settings: Settings) -> str:
 
 
 def profile_values(settings: Settings) -> Dict[str, str]:
-    """The top-level keys the profile must hold (written whatever was there)."""
+    """The top-level keys the profile must hold (written whatever was there).
+
+    Raises :class:`~infnminio_boto.errors.ConfigurationError` naming the setting whose
+    value holds a control character.
+    """
     values = {
         "credential_process": credential_process_command(settings),
         "endpoint_url": settings.endpoint.url,
@@ -116,6 +145,10 @@ def profile_values(settings: Settings) -> Dict[str, str]:
     }
     if settings.ca_bundle:
         values["ca_bundle"] = os.path.abspath(settings.ca_bundle)
+    for key, value in values.items():
+        # credential_process: the interpreter's and entry file's paths (the flags are
+        # checked one by one above, by their setting's name).
+        check_value(key, value)
     return values
 
 
@@ -133,22 +166,35 @@ def update_config(
 
     ``values`` replace what the profile had; ``defaults`` are added only where the
     profile has no such key, so a user's own choice wins; the ``s3`` block gets
-    path-style addressing and keeps its other keys.
+    path-style addressing and keeps its other keys. Raises
+    :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value.
     """
+    check_profile_name(profile)
     wanted = section_name(profile)
     aliases = {wanted, f"profile {profile}"} if profile == "default" else {wanted}
     return set_section(text, wanted, values, defaults, aliases=aliases, nested=S3_NESTED)
 
 
 def write_profile(profile: str, values: Mapping[str, str]) -> Tuple[Path, bool]:
-    """Set the profile in the AWS config file; returns (path, whether it changed)."""
+    """Set the profile in the AWS config file; returns (path, whether it changed).
+
+    Raises :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value
+    (before the file is touched) and for any I/O problem (the file left as it was).
+    """
+    check_profile_name(profile)
+    for key, value in values.items():
+        check_value(key, value)
     path = config_path()
     old, new = update_file(path, lambda text: update_config(text, profile, values))
     return path, new != old
 
 
 def ensure_profile(profile: str, settings: Settings) -> Path:
-    """Make ``profile`` run our credential_process for ``settings``; returns the file."""
+    """Make ``profile`` run our credential_process for ``settings``; returns the file.
+
+    Raises :class:`~infnminio_boto.errors.ConfigurationError` as :func:`write_profile`.
+    """
+    check_profile_name(profile)
     path, _ = write_profile(profile, profile_values(settings))
     return path
 
@@ -156,7 +202,7 @@ def ensure_profile(profile: str, settings: Settings) -> Path:
 def credentials_file_has(profile: str) -> bool:
     """Whether the shared credentials file has a section for ``profile`` (it would win)."""
     try:
-        text = credentials_path().read_text()
-    except OSError:
-        return False
+        text = read_text(credentials_path())
+    except ConfigurationError:
+        return False  # only a warning depends on it
     return any(name == profile for name, _ in split_sections(text.splitlines(keepends=True)))

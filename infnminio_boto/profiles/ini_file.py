@@ -1,21 +1,145 @@
-"""Editing one section of an INI file (the AWS config, rclone's config) line by line.
+"""Editing one section of a user's INI file (the AWS config, rclone's config) safely.
 
 configparser would drop the comments and reorder the file; here only the keys asked
-for change, in that one section, and the file is replaced in one rename.
+for change, in that one section. Every write into the user's file:
+
+- is locked against our other writers: ``fcntl.flock`` on ``<real file>.lock`` beside
+  the file, waited for at most :data:`LOCK_WAIT_SECONDS`. Eight ``configure`` runs
+  started together each read, edit and rename; without the lock each one loses the
+  profiles the others wrote. The other writers of these files take no lock that could
+  be shared: the AWS CLI's ``aws configure set`` reads the file, then truncates and
+  rewrites it in place (awscli ``customizations/configure/writer.py``, ``open(path,
+  "w")``), and rclone saves through a temporary file and a rename guarded by an
+  in-process mutex only (``fs/config/configfile/configfile.go``). So the lock orders
+  our own runs (``configure``, the pyarrow and DuckDB helpers, in any number of
+  processes); against those other tools the rename still keeps any reader from seeing
+  half a file. The lock is a file of its own because the config file is replaced by the
+  rename: a lock held on it would be on an inode that is no longer the file. The empty
+  ``.lock`` file stays, as every ``flock`` lock file does (removing it would let two
+  writers lock two different files);
+- goes through symlinks: the final target is resolved and written, the temporary file
+  is made in the target's folder and renamed over the target, so a ``~/.aws/config``
+  that links into a dotfiles repository stays a link;
+- keeps the file's mode and, where the process may, its owner and group; a new file
+  is private (0600) in a folder made 0700;
+- is atomic: temporary file, ``fsync``, ``rename``, then ``fsync`` of the folder;
+- keeps bytes that are not UTF-8 (a Latin-1 comment) byte for byte: the file is read
+  as UTF-8 with ``surrogateescape`` and written back the same way, whatever the locale;
+- refuses to replace anything but a regular file (``AWS_CONFIG_FILE=/dev/null``).
+
+Any I/O problem is a :class:`~infnminio_boto.errors.ConfigurationError` that names the
+file and says what to do; the file is then left as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, List, Mapping, Optional, Set, Tuple
 
-__all__ = ["split_sections", "set_section", "write_atomically", "update_file"]
+from ..errors import ConfigurationError, scrub
+
+__all__ = [
+    "LOCK_WAIT_SECONDS",
+    "split_sections",
+    "set_section",
+    "check_name",
+    "check_value",
+    "read_text",
+    "write_atomically",
+    "update_file",
+    "real_path",
+]
+
+# Our own writers hold the lock for milliseconds; a minute would mean a hung process.
+LOCK_WAIT_SECONDS = 30.0
+_LOCK_POLL_SECONDS = 0.05
+ENCODING = "utf-8"
+ERRORS = "surrogateescape"  # bytes that are not UTF-8 come back as they were
 
 _HEADER = re.compile(r"^\s*\[\s*(?P<name>[^\]]+?)\s*\]\s*(?:[#;].*)?$")
 _KEY = re.compile(r"^(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*)$")
+# C0 controls (newline, CR, NUL, tab...), DEL, C1 controls, the Unicode line and
+# paragraph separators (Python's str.splitlines breaks lines there), and lone
+# surrogates: bytes that were not UTF-8 (os.fsdecode keeps them so), which would make
+# the whole file undecodable for the AWS CLI under a UTF-8 locale.
+_BAD_IN_VALUE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _lines(text: str) -> List[str]:
+    """``text`` cut after each ``\\n`` only (str.splitlines also cuts at \\x1c, \\x85...)."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
+
+
+def _shown(character: str) -> str:
+    """A character as a message can show it: ``"\\n"``, ``"\\x00"``, ``"]"``."""
+    if 0xDC80 <= ord(character) <= 0xDCFF:  # an undecodable byte, as surrogateescape kept it
+        return f"the byte \\x{ord(character) - 0xDC00:02x} (not UTF-8)"
+    return f'"{repr(character)[1:-1]}"'
+
+
+def _quoted(text: str) -> str:
+    """``text`` with every control character escaped, and anything shaped like a JWT masked."""
+    return scrub(repr(text))
+
+
+def check_name(
+    kind: str,
+    name: str,
+    character: re.Pattern[str],
+    rule: str,
+    *,
+    first: Optional[re.Pattern[str]] = None,
+) -> None:
+    """Raise :class:`ConfigurationError` unless every character of ``name`` is allowed.
+
+    ``character`` matches one allowed character, ``first`` (when given) one allowed
+    first character; ``kind`` says what the name is ("AWS profile name") and ``rule``
+    which characters are allowed, in words. The message shows the first bad character
+    escaped, so that a newline or a tab can be seen.
+    """
+    problem = "is empty" if not name else ""
+    for index, char in enumerate(name):
+        pattern = first if index == 0 and first is not None else character
+        if not pattern.fullmatch(char):
+            problem = f"has {_shown(char)} at position {index + 1}"
+            break
+    if not problem:
+        return
+    raise ConfigurationError(
+        f"{kind} {_quoted(name)} {problem}: {rule}. Choose another name; nothing was written."
+    )
+
+
+def check_value(setting: str, value: str) -> None:
+    """Raise :class:`ConfigurationError` if ``value`` holds a control character.
+
+    A newline or carriage return would end the line and let the rest of the value
+    become lines of its own (other keys, other sections, or a line no reader can
+    parse, after which every profile fails to load). ``setting`` names what the value
+    is for (``region``, ``token_file``...); the message shows the character escaped.
+    """
+    match = _BAD_IN_VALUE.search(value)
+    if match is None:
+        return
+    shown = _quoted(value) if len(value) <= 200 else "the value"
+    character = match.group()
+    if "\ud800" <= character <= "\udfff":  # not text: a byte that was not UTF-8
+        what = _shown(character)
+    else:
+        what = f"the control character {_shown(character)}"
+    raise ConfigurationError(
+        f"{setting} {shown} has {what} at position "
+        f"{match.start() + 1}, which cannot go into a config file (it would end the line "
+        f"or make the file unreadable). Give {setting} without it; nothing was written."
+    )
 
 
 def split_sections(lines: List[str]) -> List[Tuple[Optional[str], List[str]]]:
@@ -85,9 +209,15 @@ def set_section(
     ``values`` replace what the section had; ``defaults`` are added only where it has no
     such key; ``nested`` = (key, subkey, value) sets one key of an indented block.
     Every other section, key and comment is kept; the section is created at the end
-    when missing.
+    when missing. Raises :class:`ConfigurationError` if a section name or value holds a
+    character that would end its line (the callers check names against the reading
+    tool's own rule first).
     """
-    lines = text.splitlines(keepends=True)
+    for value_name, value in [("section name", section), *values.items(), *defaults.items()]:
+        check_value(value_name, value)
+    if "]" in section or "[" in section:
+        raise ConfigurationError(f"section name {section!r} holds a bracket; nothing was written.")
+    lines = _lines(text)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     sections = split_sections(lines)
@@ -114,26 +244,224 @@ def set_section(
     return "".join(output) + "\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename, keeping its mode (0600 when new)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    fd, temporary = tempfile.mkstemp(prefix=".config.", dir=path.parent)
+def real_path(path: Path) -> Path:
+    """The file ``path`` finally names: every symlink on the way followed.
+
+    A link to a file not yet there resolves to where that file will be.
+    """
+    return Path(os.path.realpath(os.path.expanduser(str(path))))
+
+
+def _failed(action: str, shown: str, error: OSError) -> ConfigurationError:
+    """Our error for ``error`` met while doing ``action`` to the file ``shown``."""
+    reason = error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "free some space (or ask for more quota) and run it again"
+    elif error.errno == errno.EROFS:
+        advice = "the file system is read-only: point the tool at a writable file"
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        advice = "check the permissions of the file and of its folder"
+    elif error.errno == errno.ELOOP:
+        advice = "a symlink on the way loops or a lock file is a symlink: fix it"
+    else:
+        advice = "fix the path or the file and run it again"
+    return ConfigurationError(
+        f"cannot {action} {shown}: {reason}; {advice}. It was left as it was."
+    )
+
+
+def read_text(path: Path) -> str:
+    """The text of ``path`` (``""`` when missing); bytes that are not UTF-8 kept.
+
+    Raises :class:`ConfigurationError` naming the file when it cannot be read or is
+    not a regular file.
+    """
+    real = real_path(path)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return ""
+    except OSError as error:
+        raise _failed("read", _named(path, real), error) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigurationError(
+                f"{_named(path, real)} is not a regular file; point the setting at a "
+                "file (or remove what is there). Nothing was written."
+            )
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError as error:
+        raise _failed("read", _named(path, real), error) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode(ENCODING, ERRORS)
 
 
-def update_file(path: Path, edit: Callable[[str], str], *, write: bool = True) -> Tuple[str, str]:
-    """``(old, new)`` text of ``path`` under ``edit``; written when it changed and ``write``."""
-    old = path.read_text() if path.exists() else ""
-    new = edit(old)
-    if write and new != old:
-        write_atomically(path, new)
+def _named(path: Path, real: Path) -> str:
+    """How a message names the file: the path given, and where its links lead."""
+    return str(path) if Path(os.path.abspath(path)) == real else f"{path} (-> {real})"
+
+
+class _Lock:
+    """``flock`` on ``<real file>.lock``, waited for at most ``wait`` seconds."""
+
+    def __init__(self, real: Path, shown: str, wait: float, mode: int = 0o600) -> None:
+        self.path = Path(f"{real}.lock")
+        self.shown = shown
+        self.wait = wait
+        self.mode = mode
+        self.fd = -1
+
+    def __enter__(self) -> _Lock:
+        import fcntl
+
+        try:
+            # O_NOFOLLOW: a lock file swapped for a symlink is not followed. Read-only
+            # and as readable as the file it guards: flock needs no write access, so
+            # whoever may write a group's shared config may also lock it.
+            self.fd = os.open(
+                self.path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, self.mode
+            )
+        except OSError as error:
+            raise _failed(f"create the lock file {self.path} for", self.shown, error) from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    raise ConfigurationError(
+                        f"another process has been writing {self.shown} for more than "
+                        f"{self.wait:g} s (it holds the lock {self.path}). Wait for it to "
+                        "finish, or stop it, and run this again. Nothing was written."
+                    ) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the flock
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file ``path`` finally names with ``text``; see the module docstring.
+
+    The caller holds the lock. Raises :class:`ConfigurationError` naming the file when
+    it cannot be written; the file is then as it was.
+    """
+    real = real_path(path)
+    shown = _named(path, real)
+    data = text.encode(ENCODING, ERRORS)
+    folder = real.parent
+    before = _existing(path, real)
+    temporary: Optional[str] = None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder)
+        try:
+            os.fchmod(fd, stat.S_IMODE(before.st_mode) if before else 0o600)
+            if before is not None and (before.st_uid, before.st_gid) != (
+                os.geteuid(),
+                os.getegid(),
+            ):
+                try:
+                    os.fchown(fd, before.st_uid, before.st_gid)
+                except PermissionError:
+                    # Only root may give a file away; a group of one's own is allowed.
+                    try:
+                        os.fchown(fd, -1, before.st_gid)
+                    except PermissionError:
+                        pass
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, real)
+        temporary = None
+        _sync_folder(folder)
+    except OSError as error:
+        raise _failed("write", shown, error) from None
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _existing(path: Path, real: Path) -> Optional[os.stat_result]:
+    """The status of the file ``real`` (``None`` when missing), which must be a regular file.
+
+    Raises :class:`ConfigurationError` for anything else: a device such as
+    ``/dev/null`` (which a rename, as root, would replace for the whole system), a
+    folder, a symlink loop.
+    """
+    try:
+        status = os.stat(real)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise _failed("write", _named(path, real), error) from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ConfigurationError(
+            f"{_named(path, real)} is not a regular file; point the setting at a file (or "
+            "remove what is there). Nothing was written."
+        )
+    return status
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (a crash could otherwise undo it).
+
+    Best effort: the file is already in place, and some file systems refuse ``fsync``
+    on a folder.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def update_file(
+    path: Path,
+    edit: Callable[[str], str],
+    *,
+    write: bool = True,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+) -> Tuple[str, str]:
+    """``(old, new)`` text of ``path`` under ``edit``; written when it changed and ``write``.
+
+    With ``write`` the read, the edit and the write happen under the lock (see the
+    module docstring), waited for at most ``lock_wait`` seconds. Raises
+    :class:`ConfigurationError` naming the file for every I/O problem, with the file
+    left untouched; errors raised by ``edit`` pass through, with nothing written.
+    """
+    if not write:
+        old = read_text(path)
+        return old, edit(old)
+    real = real_path(path)
+    before = _existing(path, real)  # before a lock file is made beside something that is no file
+    try:
+        real.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise _failed("create the folder of", _named(path, real), error) from None
+    mode = stat.S_IMODE(before.st_mode) & 0o666 if before else 0o600
+    with _Lock(real, _named(path, real), lock_wait, mode):
+        old = read_text(path)
+        new = edit(old)
+        if new != old:
+            write_atomically(path, new)
     return old, new

@@ -6,21 +6,44 @@ its own. The remote is written into rclone's config file (``$RCLONE_CONFIG``, el
 ``$XDG_CONFIG_HOME/rclone/rclone.conf``, else ``~/.config/rclone/rclone.conf``); every
 other remote is kept. rclone reads no CA bundle from the profile: for a private
 authority it takes ``--ca-cert`` or ``RCLONE_CA_CERT`` (``infnminio-boto env`` sets it).
+The file is written as the AWS config is (:mod:`.ini_file`: locked, through symlinks,
+atomically), and a remote name rclone cannot use is refused before it is touched.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Dict, Tuple
 
 from ..settings import Settings
-from .ini_file import set_section, update_file
+from .ini_file import check_name, check_value, set_section, update_file
 
-__all__ = ["config_path", "remote_values", "write_remote"]
+__all__ = ["check_remote_name", "config_path", "remote_values", "write_remote"]
+
+# rclone's rule (docs/content/docs.md, "Valid remote names"): numbers, letters, _ - . + @
+# and space; not starting with - or space, not ending with space; letters beyond ASCII
+# only since rclone 1.61. Kept here: ASCII letters and digits and _ - . + @, not
+# starting with - (no space: a name with one must be quoted in every command line, and
+# older rclone releases refuse any character beyond ASCII).
+_REMOTE_CHARACTER = re.compile(r"[A-Za-z0-9_.+@-]")
+_REMOTE_FIRST = re.compile(r"[A-Za-z0-9_.+@]")
+_REMOTE_RULE = (
+    "an rclone remote name may hold only ASCII letters, digits and _ - . + @, "
+    "and may not start with -"
+)
+
+
+def check_remote_name(name: str) -> None:
+    """Raise :class:`~infnminio_boto.errors.ConfigurationError` unless rclone (any
+    release) can use a remote called ``name``."""
+    check_name("rclone remote name", name, _REMOTE_CHARACTER, _REMOTE_RULE, first=_REMOTE_FIRST)
 
 
 def config_path() -> Path:
+    """``$RCLONE_CONFIG``, else ``$XDG_CONFIG_HOME/rclone/rclone.conf``, else
+    ``~/.config/rclone/rclone.conf``."""
     if os.environ.get("RCLONE_CONFIG"):
         return Path(os.environ["RCLONE_CONFIG"]).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -41,7 +64,14 @@ def remote_values(settings: Settings, profile: str) -> Dict[str, str]:
 
 
 def write_remote(name: str, values: Dict[str, str]) -> Tuple[Path, bool]:
-    """Set the remote ``[name]``; returns (path, whether the file changed)."""
+    """Set the remote ``[name]``; returns (path, whether the file changed).
+
+    Raises :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value
+    (before the file is touched) and for any I/O problem (the file left as it was).
+    """
+    check_remote_name(name)
+    for key, value in values.items():
+        check_value(key, value)
     path = config_path()
     old, new = update_file(path, lambda text: set_section(text, name, values))
     return path, new != old
