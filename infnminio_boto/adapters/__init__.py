@@ -15,7 +15,7 @@ One module per library, each importing its library only when called:
 from __future__ import annotations
 
 import os
-from typing import Any, Collection, Iterator, Mapping, MutableMapping, Optional
+from typing import Any, Collection, Iterator, Mapping, MutableMapping, Optional, Tuple
 
 from ..keys.fetch import fetch_credentials
 from ..keys.timing import fresh_for_sdk
@@ -96,6 +96,35 @@ class Keywords(dict):  # type: ignore[type-arg]
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's display
         printer.text(repr(self))
+
+
+class RefreshingProvider:
+    """The base of the refreshing providers handed to minio, polars and obstore.
+
+    Each holds its resolved settings and one refreshing-credentials object. Pickled (to a
+    Dask worker, a process pool) it travels as its settings, and a new refresher is made
+    on the other side; a provider made from a token given in code refuses to travel: the
+    token must not leave this process.
+    """
+
+    def __init__(self, settings: Settings, token: Optional[str] = None) -> None:
+        from ..keys.refresh import refreshing_credentials
+
+        self.settings = settings
+        self._token_given = token is not None
+        self.refresher = refreshing_credentials(settings, token=token)
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        if self._token_given:
+            raise TypeError(
+                f"{type(self).__name__} made from a token given in code cannot be pickled: the "
+                "token must not travel. Use a token file or source on the other machine, or "
+                "infnminio_boto.dask.share_credentials, which sends only temporary keys."
+            )
+        return (type(self), (self.settings,))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings.describe()})"
 
 
 def set_variables(

@@ -28,7 +28,7 @@ import os
 import threading
 from typing import Any, MutableMapping, Optional
 
-from ..errors import MissingDependencyError
+from ..errors import ConfigurationError, MissingDependencyError
 from ..integrations import key_server
 from ..keys import shared as shared_keys
 from ..keys.fetch import fetch_credentials, read_settings_token
@@ -149,17 +149,66 @@ def share_credentials(
     client: Any,
     *,
     environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
+    allow_insecure_comm: bool = False,
     **settings: Any,
 ) -> CredentialSharing:
     """Keep every worker of ``client``'s cluster supplied with renewed keys.
 
-    Call it on the machine with the token file, once per client. Only temporary keys
-    leave this machine. ``environ`` (default: this process's environment) gets the
-    local credentials endpoint (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token)
-    and the checksum settings, and loses static ``AWS_*`` keys, so that keyless
-    ``storage_options()`` and pyarrow work here as on the workers; ``None`` leaves it
-    alone. Returns the running :class:`CredentialSharing`; its ``stop()`` (or the end
-    of a ``with`` block, or the client closing) takes all of that back.
+    Call it on the machine with the token, once per client. Only temporary keys leave
+    this machine, and only over TLS: when the scheduler is reached over a plain comm
+    (``tcp://``, ``ws://``) on an address that is not this machine's loopback, it raises
+    :class:`~infnminio_boto.ConfigurationError` saying how to set up Dask's TLS, unless
+    ``allow_insecure_comm=True`` (a network you trust). ``environ`` (default: this
+    process's environment) gets the local credentials endpoint
+    (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token) and the checksum settings,
+    and loses static ``AWS_*`` keys, so that keyless ``storage_options()`` and pyarrow
+    work here as on the workers; ``None`` leaves it alone. Returns the running
+    :class:`CredentialSharing`; its ``stop()`` (or the end of a ``with`` block, or the
+    client closing) takes all of that back.
     """
     resolved = Settings.resolve(**settings)
+    if not allow_insecure_comm:
+        check_comm(client)
     return CredentialSharing(client, resolved, environ).start()
+
+
+# Comms that never leave this process or this machine, and the encrypted one.
+_SAFE_SCHEMES = ("tls", "wss", "inproc")
+
+
+def check_comm(client: Any) -> None:
+    """Refuse a plain comm to a scheduler that is not on this machine's loopback.
+
+    The keys go to the scheduler and from it to every worker; a scheduler on loopback
+    has its workers on this machine too (they reach it there), so only TLS makes a
+    remote one safe. Dask's TLS: https://distributed.dask.org/en/stable/tls.html
+    """
+    from distributed.comm import parse_address, parse_host_port
+
+    address = client.scheduler.address
+    scheme, location = parse_address(address)
+    if scheme in _SAFE_SCHEMES:
+        return
+    host = parse_host_port(location)[0] if location else ""
+    if _is_loopback(host):
+        return
+    raise ConfigurationError(
+        f"The Dask scheduler is reached at {address}, a plain {scheme} comm to another "
+        "address than this machine's loopback: the temporary keys would cross the network "
+        "unencrypted (the OIDC token is never sent like that either). Give the cluster "
+        "TLS: security=Security.temporary() (from distributed.security) for a cluster "
+        "started here, e.g. HTCondorCluster(..., security=Security.temporary()), or "
+        "certificates as https://distributed.dask.org/en/stable/tls.html says; or pass "
+        "allow_insecure_comm=True to share_credentials on a network you trust."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":  # RFC 6761: always this machine's loopback
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: the resolver may send it anywhere

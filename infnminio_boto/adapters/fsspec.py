@@ -54,9 +54,9 @@ def storage_options(*, keys: Optional[bool] = None, **settings: Any) -> Dict[str
 
 
 def s3fs_filesystem(**settings: Any) -> InfnS3FileSystem:
-    """An :class:`InfnS3FileSystem` for ``settings``."""
-    resolve(settings)  # a bad setting fails here, not in a worker
+    """An :class:`InfnS3FileSystem` for ``settings``, resolved here (a bad setting fails
+    here, not in a worker; the resolved values travel with the filesystem)."""
+    resolved = resolve(settings)
     from .s3fs_classes import InfnS3FileSystem
 
-    clean = {name: value for name, value in settings.items() if value is not None}
-    return InfnS3FileSystem(infnminio=clean)
+    return InfnS3FileSystem(infnminio=resolved)

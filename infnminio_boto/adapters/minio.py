@@ -20,9 +20,8 @@ import os
 from typing import TYPE_CHECKING, Any, Dict, MutableMapping, Optional, Tuple, Union
 
 from ..errors import MissingDependencyError
-from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import PROCESS_ENVIRONMENT, Keywords, resolve, set_variables, snapshot
+from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, resolve, set_variables, snapshot
 
 if TYPE_CHECKING:
     import minio
@@ -42,18 +41,17 @@ def _minio() -> Any:
     return minio
 
 
-class StsWireMinioProvider:
-    """A minio credentials provider whose keys refresh themselves from the token file.
+class StsWireMinioProvider(RefreshingProvider):
+    """A minio credentials provider whose keys refresh themselves from the token.
 
     minio calls ``retrieve()`` before every request. ``token`` (a JWT) replaces the
-    token file.
+    settings' token source.
     """
 
     def __init__(
         self, settings: Optional[Settings] = None, *, token: Optional[str] = None, **overrides: Any
     ) -> None:
-        self.settings = settings if settings is not None else resolve(overrides)
-        self.refresher = refreshing_credentials(self.settings, token=token)
+        super().__init__(settings if settings is not None else resolve(overrides), token)
 
     def retrieve(self) -> Any:
         keys = self.refresher.get()
@@ -63,9 +61,6 @@ class StsWireMinioProvider:
             session_token=keys.token,
             expiration=keys.expiration,
         )
-
-    def __repr__(self) -> str:
-        return f"StsWireMinioProvider({self.settings.describe()})"
 
 
 def _client_kwargs(settings: Settings) -> Dict[str, Any]:

@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
-from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import resolve
+from . import RefreshingProvider, resolve
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, S3Credential
@@ -23,12 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["obstore_store", "obstore_credential_provider", "ObstoreCredentialProvider"]
 
 
-class ObstoreCredentialProvider:
-    """An obstore ``credential_provider``: the current keys and their expiry."""
-
-    def __init__(self, settings: Settings, token: Optional[str] = None) -> None:
-        self.settings = settings
-        self.refresher = refreshing_credentials(settings, token=token)
+class ObstoreCredentialProvider(RefreshingProvider):
+    """An obstore ``credential_provider``: the current keys, and when to ask again."""
 
     def __call__(self) -> S3Credential:
         keys = self.refresher.get()
@@ -36,11 +31,9 @@ class ObstoreCredentialProvider:
             "access_key_id": keys.access_key,
             "secret_access_key": keys.secret_key,
             "token": keys.token,
-            "expires_at": keys.expiration,
+            # When to ask again (the start of the refresh window), as polars is told.
+            "expires_at": self.refresher.next_refresh or keys.expiration,
         }
-
-    def __repr__(self) -> str:
-        return f"ObstoreCredentialProvider({self.settings.describe()})"
 
 
 def obstore_credential_provider(**settings: Any) -> ObstoreCredentialProvider:
@@ -62,6 +55,7 @@ def obstore_store(bucket: str, *, prefix: Optional[str] = None, **settings: Any)
         from obstore.store import S3Store
     except ImportError:
         raise MissingDependencyError("obstore", "obstore") from None
+    _check_version()
     resolved = resolve(settings)
     try:
         return S3Store(
@@ -73,8 +67,25 @@ def obstore_store(bucket: str, *, prefix: Optional[str] = None, **settings: Any)
             client_options=_client_options(resolved),
             credential_provider=ObstoreCredentialProvider(resolved),
         )
-    except (ValueError, TypeError) as error:  # obstore's words for an option it lacks
+    except (ValueError, TypeError) as error:  # a bad bucket or prefix, in obstore's words
         raise ConfigurationError(
-            f"obstore refused the store's options ({error}); root_certificate needs "
-            "obstore 0.12 or newer: pip install -U 'infnminio-boto[obstore]'."
-        ) from None
+            f"obstore refused the store for bucket {bucket!r}"
+            + (f" and prefix {prefix!r}" if prefix is not None else "")
+            + f": {error}"
+        ) from error
+
+
+# credential_provider and client_options' root_certificate came with obstore 0.12.
+OLDEST_OBSTORE = (0, 12)
+
+
+def _check_version() -> None:
+    from importlib.metadata import version
+
+    found = version("obstore")
+    numbers = tuple(int(part) for part in found.split(".")[:2] if part.isdigit())
+    if numbers < OLDEST_OBSTORE:
+        raise ConfigurationError(
+            f"obstore {found} is installed; a refreshing store needs obstore 0.12 or newer "
+            "(credential_provider, root_certificate): pip install -U 'infnminio-boto[obstore]'."
+        )

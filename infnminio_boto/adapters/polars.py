@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import Any, Dict, MutableMapping, Optional, Tuple
 
 from ..integrations.ca_trust import ssl_cert_file_variables
-from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import PROCESS_ENVIRONMENT, Keywords, resolve, set_variables, snapshot
+from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, resolve, set_variables, snapshot
 
 __all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
 
@@ -58,16 +57,12 @@ def polars_storage_options(
     return options
 
 
-class PolarsCredentialProvider:
+class PolarsCredentialProvider(RefreshingProvider):
     """A polars credential provider: returns ``(keys, expiry)`` and is called on expiry.
 
     The expiry given to polars is the start of our advisory refresh window, so polars
-    asks again while the keys it has are still good.
+    asks again while the keys it has are still good (obstore is told the same).
     """
-
-    def __init__(self, settings: Settings, token: Optional[str] = None) -> None:
-        self.settings = settings
-        self.refresher = refreshing_credentials(settings, token=token)
 
     def __call__(self) -> Tuple[Dict[str, str], Optional[int]]:
         keys = self.refresher.get()
@@ -80,9 +75,6 @@ class PolarsCredentialProvider:
             },
             int(ask_again.timestamp()) if ask_again is not None else None,
         )
-
-    def __repr__(self) -> str:
-        return f"PolarsCredentialProvider({self.settings.describe()})"
 
 
 def polars_credential_provider(**settings: Any) -> PolarsCredentialProvider:

@@ -7,7 +7,7 @@ the adapter does not.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from ..errors import MissingDependencyError
 from ..integrations.botocore import RefresherKeys, frozen
@@ -56,18 +56,27 @@ class _AioStsWireProvider(CredentialProvider):
 class InfnS3FileSystem(s3fs.S3FileSystem):
     """``s3fs.S3FileSystem`` on the object store with keys that refresh themselves.
 
-    ``infnminio`` holds the settings keywords (picklable); other arguments go to s3fs.
+    ``infnminio`` is the resolved :class:`~infnminio_boto.settings.Settings` (or settings
+    keywords, resolved here); other arguments go to s3fs. It pickles with the resolved
+    settings (so a Dask worker on another machine reaches the same store, whatever its
+    environment says), never with a key.
     """
 
     def __init__(
-        self, *args: Any, infnminio: Optional[Dict[str, Any]] = None, **kwargs: Any
+        self,
+        *args: Any,
+        infnminio: Union[Settings, Dict[str, Any], None] = None,
+        **kwargs: Any,
     ) -> None:
-        settings = resolve(dict(infnminio or {}))
+        if isinstance(infnminio, Settings):
+            settings = infnminio
+        else:
+            settings = resolve(dict(infnminio or {}))
         for name, value in endpoint_options(settings).items():
             merged = dict(value)
             merged.update(kwargs.get(name) or {})
             kwargs[name] = merged
-        super().__init__(*args, infnminio=infnminio, **kwargs)
+        super().__init__(*args, infnminio=settings, **kwargs)
         self.infnminio_settings = settings
 
     async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:

@@ -181,12 +181,31 @@ class Settings(NamedTuple):
             "network you trust."
         )
 
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        """Pickled (for a Dask worker, a process pool), the settings travel resolved: the
+        endpoint, role and every other value as this process resolved them, whatever the
+        other process's ``INFNMINIO_*`` variables say. What belongs to the machine is
+        worked out again there: a default cache folder (that machine's home), and the
+        token found by the discovery order (in that machine's environment). Nothing
+        secret is in the settings to travel."""
+        local_cache = self.sources["cache_dir"] == DEFAULT
+        travelling = self._replace(cache_dir=None) if local_cache else self  # type: ignore[arg-type]
+        return (_arrive, (tuple(travelling),))
+
     def describe(self) -> str:
         """One line for logs and messages; holds no secret."""
         return (
             f"endpoint={self.endpoint.url} role_arn={self.role_arn or '-'} "
             f"duration={self.duration_seconds}s region={self.region}"
         )
+
+
+def _arrive(fields: Tuple[Any, ...]) -> Settings:
+    """Settings unpickled in another process (see :meth:`Settings.__reduce__`)."""
+    settings = Settings(*fields)
+    if settings.cache_dir is None:
+        settings = settings._replace(cache_dir=default_cache_dir(os.environ))
+    return settings
 
 
 class _Resolution:

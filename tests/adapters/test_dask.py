@@ -107,3 +107,57 @@ def join_a_worker(client: Client, cluster: LocalCluster) -> str:
     client.wait_for_workers(len(before) + 1, timeout=60)
     [joined] = set(client.scheduler_info()["workers"]) - before
     return joined
+
+
+def outward_address() -> str:
+    """This machine's address on its network (no packet is sent by a UDP connect)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.123", 9))
+        except OSError:
+            return "127.0.0.1"
+        return probe.getsockname()[0]
+
+
+@pytest.fixture
+def network_address() -> str:
+    address = outward_address()
+    if address.startswith("127."):
+        pytest.skip("this machine has no network address to run a scheduler on")
+    return address
+
+
+def test_keys_never_go_to_a_remote_scheduler_over_plain_tcp(
+    sandbox_settings, network_address, tmp_path
+):
+    with LocalCluster(
+        n_workers=1, processes=True, host=network_address, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        assert client.scheduler.address.startswith(f"tcp://{network_address}:")
+        with pytest.raises(infnminio_boto.ConfigurationError, match="Security.temporary"):
+            share_credentials(client, environ=None, **sandbox_settings)
+        assert not key_server.serving()  # nothing was set up, nothing sent
+
+
+def test_over_tls_the_keys_reach_a_remote_schedulers_workers(
+    sandbox_settings, network_address, bucket
+):
+    from distributed.security import Security
+
+    security = Security.temporary()
+    with LocalCluster(
+        n_workers=1,
+        processes=True,
+        host=network_address,
+        protocol="tls",
+        security=security,
+        dashboard_address=None,
+    ) as cluster, Client(cluster, security=security) as client:
+        assert client.scheduler.address.startswith("tls://")
+        with share_credentials(client, environ=None, **sandbox_settings):
+            fs = infnminio_boto.s3fs_filesystem(**sandbox_settings)
+            fs.pipe(f"{bucket}/tls.txt", b"over tls")
+            got = client.submit(lambda: fs.cat(f"{bucket}/tls.txt"), pure=False).result(60)
+            assert got == b"over tls"
