@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import random
 import threading
 import time
 from datetime import datetime, timezone
@@ -33,7 +32,13 @@ from typing import Callable, Optional
 from ..errors import InfnMinioError, StsError
 from ..settings import Settings
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, mask
-from .timing import backoff_cap, keep_margin, refresh_windows
+from .timing import (
+    MAX_COUNTED_FAILURES,
+    backoff_delay,
+    keep_margin,
+    refresh_windows,
+    still_usable,
+)
 
 __all__ = ["RefreshingCredentials", "refreshing_credentials"]
 
@@ -128,9 +133,10 @@ class RefreshingCredentials:
             return current  # type: ignore[return-value]  # renewed while we waited
         now = self._clock()
         if not force and now < self._retry_at:
-            if current is not None and current.seconds_left(now) > self._keep:
+            if current is not None and still_usable(current, now):
                 return current  # backing off after a failure while the keys still work
-            if current is None and self._last_error is not None:
+            if self._last_error is not None:
+                # Backing off with no keys worth using: the same error, nothing fetched.
                 raise self._last_error
         try:
             fresh = self._fetch()
@@ -163,10 +169,9 @@ class RefreshingCredentials:
         self, error: InfnMinioError, current: Optional[TemporaryCredentials]
     ) -> TemporaryCredentials:
         now = self._clock()
-        self._failures += 1
+        self._failures = min(self._failures + 1, MAX_COUNTED_FAILURES)
         self._last_error = error
-        cap = backoff_cap(self._lifetime or 3600.0)
-        delay = min(cap, 2.0 ** (self._failures - 1)) * random.uniform(0.5, 1.0)
+        delay = backoff_delay(self._failures, self._lifetime or 3600.0)
         self._retry_at = now + delay
         if current is not None:
             left = current.seconds_left(now)

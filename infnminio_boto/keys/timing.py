@@ -24,6 +24,7 @@ __all__ = [
     "still_usable",
     "keep_margin",
     "backoff_cap",
+    "backoff_delay",
     "fresh_for_sdk",
     "fresh_for_library",
 ]
@@ -56,6 +57,21 @@ def keep_margin(lifetime_seconds: float) -> float:
 def backoff_cap(lifetime_seconds: float) -> float:
     """The longest wait between two failed refreshes: a twentieth of the lifetime, 1-60 s."""
     return max(1.0, min(60.0, lifetime_seconds / 20))
+
+
+# Failures are counted up to here: 2 ** 30 s is far beyond any cap, and a counter that
+# grows without bound would overflow the float power after 1024 failures.
+MAX_COUNTED_FAILURES = 30
+
+
+def backoff_delay(failures: int, lifetime_seconds: float) -> float:
+    """Seconds to wait after ``failures`` failed refreshes in a row: exponential from 1 s,
+    capped by :func:`backoff_cap`, with jitter (half to all of it) so that processes
+    sharing a cache do not retry in step."""
+    import random
+
+    exponent = min(max(failures, 1), MAX_COUNTED_FAILURES) - 1
+    return min(backoff_cap(lifetime_seconds), 2.0**exponent) * random.uniform(0.5, 1.0)
 
 
 # Keys closer than this to their expiry could expire in flight: never handed out.

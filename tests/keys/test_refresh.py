@@ -198,3 +198,31 @@ def test_repr_masks_keys():
     shown = repr(creds)
     assert "AKEY0001" not in shown and "secret1" not in shown and "session1" not in shown
     assert "AKEY***" in shown
+
+
+def test_after_the_keys_expired_a_failing_token_is_not_fetched_on_every_call():
+    """The token keeps failing once the keys have expired: 1,100 calls in a minute must
+    not mean 1,100 fetches (they were 1,101), and each call gets our error."""
+    clock, source, refresher = make(900)
+    refresher.get()
+    clock.advance(901)  # expired
+    source.fail_with = StsError("the STS refused the token")
+    errors = 0
+    for _ in range(1100):
+        clock.advance(60 / 1100)
+        with pytest.raises(StsError):
+            refresher.get()
+        errors += 1
+    # exponential backoff from 1 s, capped at 45 s (a twentieth of 900 s), with jitter:
+    # a handful of fetches in that minute, whatever the jitter
+    assert errors == 1100 and 2 <= source.calls - 1 <= 12
+
+
+def test_thousands_of_failures_raise_our_error_never_an_overflow():
+    clock, source, refresher = make(900)
+    source.fail_with = StsError("still refused")
+    for _ in range(2000):
+        with pytest.raises(StsError):
+            refresher.get()
+        clock.advance(120)  # past any backoff: every call fetches and fails
+    assert source.calls == 2000
