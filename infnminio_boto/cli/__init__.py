@@ -11,7 +11,7 @@ Exit codes (one per error class, so scripts and SDKs can tell them apart):
 1     unexpected internal error (a bug: please report it)
 2     usage error (unknown option, missing argument)
 3     configuration error (a setting, ``INFNMINIO_*`` variable or flag is invalid)
-4     token file error (missing, unreadable, empty, not a JWT, or expired)
+4     token error (none found, its file or command failed, not a JWT, or expired)
 5     the STS refused the exchange (the message says why and what to do)
 6     the STS could not be reached (network, TLS, timeout)
 7     sandbox error (Ceph missing, a daemon failed, no sandbox running)
