@@ -10,7 +10,7 @@ import asyncio
 from typing import Any, Dict, Optional, Union
 
 from ..errors import MissingDependencyError
-from ..integrations.botocore import RefresherKeys, frozen
+from ..integrations.botocore import RefresherKeys, StsWireProvider, frozen
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
 from . import resolve
@@ -42,8 +42,8 @@ class AioStsWireCredentials(RefresherKeys, AioCredentials):
 
 
 class _AioStsWireProvider(CredentialProvider):
-    METHOD = "sts-wire"
-    CANONICAL_NAME = "custom-sts-wire"
+    METHOD = StsWireProvider.METHOD
+    CANONICAL_NAME = StsWireProvider.CANONICAL_NAME
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
