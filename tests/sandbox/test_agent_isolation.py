@@ -1,0 +1,55 @@
+"""The sandbox agent imports only the installed package (no Ceph needed).
+
+It is started as ``python -m``, which would put the working directory first on
+``sys.path`` and honour ``PYTHONPATH``: a ``json.py`` or an ``infnminio_boto/`` folder
+where the user happens to be, or a folder on their ``PYTHONPATH``, would run inside the
+process that serves the sandbox's issuer.
+"""
+
+from __future__ import annotations
+
+import os
+
+from infnminio_boto.errors import SandboxError
+from infnminio_boto.sandbox.agent import launch_agent
+from infnminio_boto.sandbox.files import save_state
+from infnminio_boto.sandbox.issuer import SigningKey
+from infnminio_boto.sandbox.processes import free_port, stop_pid
+
+
+def plant(folder, module: str, markers) -> None:
+    """A module that leaves a file in ``markers`` when it is imported."""
+    path = folder / (module.replace(".", "/") + ".py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    marker = markers / f"{folder.name}-{module}"
+    path.write_text(f"open({str(marker)!r}, 'w').close()\n")
+
+
+def test_planted_modules_in_the_working_directory_and_pythonpath_are_not_imported(
+    tmp_path, monkeypatch
+):
+    directory = tmp_path / "sandbox"
+    directory.mkdir(mode=0o700)
+    SigningKey.generate().save(directory)
+    save_state(directory, {"subject": "sandbox-user", "oidc_client_secret": "not-used-here"})
+
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    here, hostile = tmp_path / "here", tmp_path / "hostile"
+    for module in ("json", "infnminio_boto.__init__"):
+        plant(here, module, markers)
+    for module in ("json", "jwt", "cryptography.__init__", "infnminio_boto.__init__"):
+        plant(hostile, module, markers)
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("PYTHONPATH", str(hostile))
+
+    pid, failure = None, None
+    try:
+        pid = launch_agent(directory, free_port(), interval=3600, lifetime=60, owner_pid=0)
+    except SandboxError as error:
+        failure = error
+    finally:
+        if pid:
+            stop_pid(pid)
+    assert sorted(os.listdir(markers)) == []
+    assert failure is None
