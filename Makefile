@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install ceph test lint range demo bench constraints clean
+.PHONY: install ceph oidc-agent test lint range demo bench constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -21,6 +21,9 @@ install: $(STAMP)
 ceph:
 	@sh scripts/install-ceph.sh
 
+oidc-agent:
+	@sh scripts/install-oidc-agent.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infnminio_boto
@@ -29,11 +32,11 @@ lint: install
 range: install
 	PY=$(PY) sh scripts/check-supported-range.sh
 
-test: install ceph lint
+test: install ceph oidc-agent lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory range
 
-demo: install ceph
+demo: install ceph oidc-agent
 	$(PY) examples/demo.py
 
 # Benchmarks against the alternatives, side by side in one run: a markdown table (also
