@@ -140,7 +140,15 @@ class Sandbox:
         return values
 
     def environment(self) -> Dict[str, str]:
-        """The ``INFNMINIO_*`` variables that make the library work with no arguments."""
+        """The variables that make the library, and the tools of a shell, use the sandbox.
+
+        The ``INFNMINIO_*`` variables (the sandbox's own authority in
+        ``INFNMINIO_CA_BUNDLE``) and, over https, ``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``,
+        ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE``, all naming one bundle in the
+        sandbox directory with the authorities they named in this process's environment
+        (the system's for those unset) plus the sandbox's: the AWS tools prefer
+        ``AWS_CA_BUNDLE`` to a profile's ``ca_bundle``, and many shells set it.
+        """
         variables = {
             "INFNMINIO_ENDPOINT": self.endpoint,
             "INFNMINIO_TOKEN_FILE": self.token_file,
@@ -149,7 +157,10 @@ class Sandbox:
             "INFNMINIO_SANDBOX_DIR": str(self.directory),
         }
         if self.ca_bundle:
+            from ..integrations.ca_trust import shell_bundle_variables
+
             variables["INFNMINIO_CA_BUNDLE"] = self.ca_bundle
+            variables.update(shell_bundle_variables(self.ca_bundle, str(self.directory)))
         return variables
 
     def admin_client(self, service: str = "s3") -> Any:
