@@ -1,18 +1,21 @@
-"""The sandbox agent imports only the installed package (no Ceph needed).
+"""The processes the sandbox starts import only what is installed.
 
-It is started as ``python -m``, which would put the working directory first on
+The agent is started as ``python -m``, which would put the working directory first on
 ``sys.path`` and honour ``PYTHONPATH``: a ``json.py`` or an ``infnminio_boto/`` folder
 where the user happens to be, or a folder on their ``PYTHONPATH``, would run inside the
-process that serves the sandbox's issuer.
+process that serves the sandbox's issuer. ``ceph`` is a Python script, which honours
+``PYTHONPATH`` too.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 from infnminio_boto.errors import SandboxError
+from infnminio_boto.sandbox import Sandbox
 from infnminio_boto.sandbox.agent import launch_agent
 from infnminio_boto.sandbox.files import save_state
 from infnminio_boto.sandbox.issuer import SigningKey
@@ -31,6 +34,20 @@ def plant(folder, module: str, markers) -> None:
     path.write_text(f"open({str(marker)!r}, 'w').close()\n")
 
 
+def plant_everywhere(tmp_path, monkeypatch):
+    """Planted modules in a new working directory and on PYTHONPATH; their marker folder."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    here, hostile = tmp_path / "here", tmp_path / "hostile"
+    for module in ("json", "infnminio_boto.__init__"):
+        plant(here, module, markers)
+    for module in ("json", "argparse", "jwt", "cryptography.__init__", "infnminio_boto.__init__"):
+        plant(hostile, module, markers)
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("PYTHONPATH", str(hostile))
+    return markers
+
+
 def test_planted_modules_in_the_working_directory_and_pythonpath_are_not_imported(
     tmp_path, monkeypatch
 ):
@@ -39,15 +56,7 @@ def test_planted_modules_in_the_working_directory_and_pythonpath_are_not_importe
     SigningKey.generate().save(directory)
     save_state(directory, {"subject": "sandbox-user", "oidc_client_secret": "not-used-here"})
 
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    here, hostile = tmp_path / "here", tmp_path / "hostile"
-    for module in ("json", "infnminio_boto.__init__"):
-        plant(here, module, markers)
-    for module in ("json", "jwt", "cryptography.__init__", "infnminio_boto.__init__"):
-        plant(hostile, module, markers)
-    monkeypatch.chdir(here)
-    monkeypatch.setenv("PYTHONPATH", str(hostile))
+    markers = plant_everywhere(tmp_path, monkeypatch)
 
     pid, failure = None, None
     try:
@@ -57,5 +66,22 @@ def test_planted_modules_in_the_working_directory_and_pythonpath_are_not_importe
     finally:
         if pid:
             stop_pid(pid)
+    assert sorted(os.listdir(markers)) == []
+    assert failure is None
+
+
+@pytest.mark.sandbox
+def test_a_whole_sandbox_started_among_planted_modules_imports_none(tmp_path, monkeypatch):
+    """The agent and Ceph's programs (``ceph`` is ``#!/usr/bin/python3``)."""
+    if shutil.which("radosgw") is None and not os.environ.get("CI"):
+        pytest.skip("Ceph is not installed")
+    markers = plant_everywhere(tmp_path, monkeypatch)
+    sandbox, failure = Sandbox(f"/tmp/imb-planted-{os.getpid()}"), None
+    try:
+        sandbox.start()
+    except SandboxError as error:
+        failure = error
+    finally:
+        sandbox.stop()
     assert sorted(os.listdir(markers)) == []
     assert failure is None
