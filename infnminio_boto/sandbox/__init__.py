@@ -205,6 +205,9 @@ class Sandbox:
     @property
     def oidc_client(self) -> OidcClient:
         """The client registered at the issuer: its id and secret (for ``oidc-gen``)."""
+        return self._registered_client()
+
+    def _registered_client(self) -> OidcClient:
         client = OidcClient.from_state(self.state)
         if client is None:
             raise SandboxStartError(
@@ -220,7 +223,7 @@ class Sandbox:
         stored, in the sandbox directory, where the issuer (in the agent process) looks
         it up. :meth:`revoke_refresh_token` makes the issuer refuse it.
         """
-        self.oidc_client  # noqa: B018  # a sandbox without a client could never accept it
+        self._registered_client()  # raises if there is none: no issuer would accept it
         return RefreshTokens(self.directory).issue(subject or self.subject, scope)
 
     def revoke_refresh_token(self, token: str) -> None:

@@ -37,9 +37,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Type
 
-from ..errors import scrub
+from ..errors import SandboxError, scrub
 from .ceph import SandboxStartError, SandboxUnavailableError
 from .iam import AUDIENCE
 from .processes import alive, pid_command_line, stop_pid
@@ -57,8 +57,13 @@ REQUIRED_PROGRAMS = ("oidc-agent", "oidc-gen", "oidc-token")
 INSTALL_HINT = "sudo apt-get install --no-install-recommends -y oidc-agent-cli"
 AGENTS_FOLDER = "oidc-agents"  # in the sandbox directory: one file per agent, named by pid
 # A user's own agent and desktop must not be reached: no GUI prompt, no other socket.
-_DROPPED_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "OIDC_SOCK",
-                      "OIDCD_PID")
+_DROPPED_VARIABLES = (
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "OIDC_SOCK",
+    "OIDCD_PID",
+)
 
 
 class OidcAgentNotInstalledError(SandboxUnavailableError):
@@ -104,7 +109,7 @@ class OidcAgent:
         Raises :class:`~infnminio_boto.errors.SandboxError` with oidc-token's message.
         """
         command = ["oidc-token", *(["--aud", audience] if audience else []), self.account]
-        done = _run(command, self._environment(), timeout, "oidc-token")
+        done = _run(command, self._environment(), timeout, "oidc-token", failure=SandboxError)
         return done.stdout.strip()
 
     def _environment(self) -> Dict[str, str]:
@@ -226,7 +231,12 @@ def _agent_environment(home: Path, extra: Dict[str, str]) -> Dict[str, str]:
 
 
 def _run(
-    command: List[str], env: Dict[str, str], timeout: float, what: str, secrets: Any = ()
+    command: List[str],
+    env: Dict[str, str],
+    timeout: float,
+    what: str,
+    secrets: Any = (),
+    failure: Type[SandboxError] = SandboxStartError,
 ) -> subprocess.CompletedProcess:
     try:
         done = subprocess.run(
@@ -239,10 +249,10 @@ def _run(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise SandboxStartError(f"{what} did not finish within {timeout:.0f} s") from None
+        raise failure(f"{what} did not finish within {timeout:.0f} s") from None
     if done.returncode != 0:
         detail = scrub((done.stderr or done.stdout).strip(), secrets)
-        raise SandboxStartError(f"{what} failed (exit {done.returncode}): {detail}")
+        raise failure(f"{what} failed (exit {done.returncode}): {detail}")
     return done
 
 

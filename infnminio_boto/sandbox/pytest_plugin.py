@@ -8,7 +8,7 @@
 * ``infnminio_oidc_agent`` (function scope): a real oidc-agent with an account on the
   sandbox issuer, an :class:`~infnminio_boto.sandbox.oidc_agent.OidcAgent`:
   ``agent.account``, ``agent.environment`` (``OIDC_SOCK``). A fresh agent and refresh
-  token for every test (about 0.1 s), so a test that revokes the token, kills the
+  token for every test (about 0.2 s), so a test that revokes the token, kills the
   agent or loads other accounts cannot affect the next one.
 
 When Ceph, the ``sandbox`` extra or (for the agent) oidc-agent is not installed, the
