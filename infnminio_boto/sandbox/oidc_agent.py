@@ -155,7 +155,8 @@ def start_oidc_agent(
     (home / "config").mkdir(mode=0o700)
     socket_path = str(home / "agent.sock")
     env = _agent_environment(home, {})
-    pid, record = 0, Path()
+    pid = 0
+    record: Optional[Path] = None
     try:
         started = _run(
             ["oidc-agent", f"--socket-path={socket_path}", "--json", "--no-autoreauthenticate"],
@@ -185,8 +186,14 @@ def start_oidc_agent(
                 handle,
             )
         generated = _run(
-            ["oidc-gen", "-f", str(client_file), "--rt-env", "--prompt", "none", "--no-save",
-             account],
+            [
+                "oidc-gen",
+                f"--file={client_file}",  # the client secret stays off the command line
+                "--rt-env",  # the refresh token too: OIDC_REFRESH_TOKEN
+                "--prompt=none",
+                "--no-save",
+                account,
+            ],
             dict(env, OIDC_SOCK=socket_path, OIDC_REFRESH_TOKEN=refresh_token),
             timeout,
             "oidc-gen",
@@ -198,13 +205,14 @@ def start_oidc_agent(
                 f"oidc-gen did not create the account {account!r} on {sandbox.issuer_url}: "
                 + scrub(generated.stdout.strip(), (refresh_token, client.client_secret))
             )
+        return OidcAgent(account, socket_path, pid, sandbox.issuer_url, home, record)
     except BaseException:
         if pid:
             _stop(pid, str(home))
+        if record is not None:
             record.unlink(missing_ok=True)
         shutil.rmtree(home, ignore_errors=True)
         raise
-    return OidcAgent(account, socket_path, pid, sandbox.issuer_url, home, record)
 
 
 def stop_agents_of(directory: Path) -> None:

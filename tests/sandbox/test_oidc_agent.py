@@ -16,7 +16,7 @@ from support import secret_registry
 
 import infnminio_boto
 from infnminio_boto.errors import SandboxError, StsError
-from infnminio_boto.sandbox import write_in_place
+from infnminio_boto.sandbox import SandboxStartError, oidc_agent, write_in_place
 from infnminio_boto.sandbox.oidc_agent import start_oidc_agent, stop_agents_of
 from infnminio_boto.sandbox.processes import alive
 from infnminio_boto.sources.jwt import parse_jwt_claims
@@ -117,3 +117,21 @@ def test_stopping_the_sandbox_stops_the_agents_started_for_it(infnminio_sandbox)
     stop_agents_of(infnminio_sandbox.directory)
     assert not alive(agent.pid)
     assert not os.path.exists(agent.socket)
+
+
+def test_a_refused_refresh_token_fails_the_start_and_leaves_nothing_running(
+    infnminio_sandbox, monkeypatch
+):
+    started = []
+    record = oidc_agent._record
+    monkeypatch.setattr(
+        oidc_agent, "_record", lambda *args: started.append(args[1:]) or record(*args)
+    )
+    refused = "never-issued-refresh-token"
+    secret_registry.register(refused)
+    with pytest.raises(SandboxStartError, match="oidc-gen.*invalid_grant") as info:
+        start_oidc_agent(infnminio_sandbox, refresh_token=refused)
+    assert refused not in str(info.value)
+    ((pid, folder),) = started
+    assert not alive(pid)
+    assert not folder.exists()
