@@ -1,12 +1,12 @@
 # Everything runs inside a project virtualenv (.venv) that the first target creates;
-# nothing is installed into the system Python. Ceph and fish come from Debian's packages.
+# nothing is installed into the system Python. Ceph, fish and oidc-agent come from Debian.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install ceph shells test lint range demo bench constraints clean
+.PHONY: install system ceph test lint range demo bench constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 
 install: $(STAMP)
 
-ceph:
-	@sh scripts/install-ceph.sh
+# The Debian packages of the sandbox and the tests (Ceph, fish, oidc-agent), in one apt run.
+system:
+	@sh scripts/install-system-packages.sh
 
-shells:
-	@sh scripts/install-shells.sh
+ceph:
+	@sh scripts/install-system-packages.sh ceph
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -32,11 +33,11 @@ lint: install
 range: install
 	PY=$(PY) sh scripts/check-supported-range.sh
 
-test: install ceph shells lint
+test: install system lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory range
 
-demo: install ceph
+demo: install system
 	$(PY) examples/demo.py
 
 # Benchmarks against the alternatives, side by side in one run: a markdown table (also

@@ -152,3 +152,41 @@ def test_readme_shell_blocks_with_their_own_sandbox(tmp_path):
             capture_output=True,
             timeout=60,
         )
+
+
+def test_readme_quick_start_where_the_shell_names_the_system_ca_bundle(tmp_path):
+    """Institutional shells set AWS_CA_BUNDLE and SSL_CERT_FILE to the system's bundle.
+
+    The AWS tools prefer AWS_CA_BUNDLE to the profile's ca_bundle, so `aws --profile
+    sandbox s3 ls` failed on the sandbox's certificate unless `sandbox start` points
+    the variables at a bundle that also holds the sandbox's authority.
+    """
+    system = "/etc/ssl/certs/ca-certificates.crt"
+    if not os.path.isfile(system):
+        pytest.skip(f"no system bundle at {system}")
+    with open(system, "rb") as handle:
+        before = handle.read()
+    directory = f"/tmp/imb-readme-ca-{os.getpid()}"
+    env = environment(
+        {
+            "INFNMINIO_SANDBOX_DIR": directory,
+            "HOME": str(tmp_path),
+            "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+            "AWS_CA_BUNDLE": system,
+            "SSL_CERT_FILE": system,
+        }
+    )
+    env = {k: v for k, v in env.items() if k not in ("AWS_PROFILE", "XDG_CACHE_HOME")}
+    try:
+        for code in blocks("sh"):
+            run(["bash", "-euo", "pipefail", "-c", code], env)
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "infnminio_boto.cli", "sandbox", "stop"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+    with open(system, "rb") as handle:
+        assert handle.read() == before  # the shell's bundle is read, never written

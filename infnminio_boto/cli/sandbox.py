@@ -110,17 +110,20 @@ def run_start(args: argparse.Namespace) -> int:
         f"issuer at {sandbox.issuer_url}, token file {sandbox.token_file} "
         f"(rewritten every {args.refresh_interval} s)."
     )
+    environment = sandbox.environment()
     if sandbox.ca_bundle:
         _note(
             f"It serves https with a certificate from its own authority, {sandbox.ca_bundle} "
-            "(INFNMINIO_CA_BUNDLE): the library, configure and env pass it on; see the "
-            "README for other tools."
+            "(INFNMINIO_CA_BUNDLE): the library, configure and env pass it on. "
+            f"AWS_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE name "
+            f"{environment['AWS_CA_BUNDLE']}: the authorities this shell trusted, and the "
+            "sandbox's."
         )
     _note(
         'Use it with: eval "$(infnminio-boto sandbox start)"; stop it with: '
         "infnminio-boto sandbox stop"
     )
-    print(exports(sandbox.environment(), args.format))
+    print(exports(environment, args.format))
     return 0
 
 
@@ -150,7 +153,27 @@ def run_stop(args: argparse.Namespace) -> int:
         return 0
     Sandbox.cleanup_leftovers(directory)
     _note(f"Sandbox in {directory} stopped and removed.")
+    _note_stale_bundle_variables(str(directory))
     return 0
+
+
+def _note_stale_bundle_variables(directory: str) -> None:
+    """Say which CA variables of this shell `sandbox start` pointed into ``directory``."""
+    import os
+
+    from ..integrations.ca_trust import CA_BUNDLE_VARIABLES
+
+    inside = os.path.join(os.path.abspath(directory), "")
+    stale = [
+        name
+        for name in CA_BUNDLE_VARIABLES
+        if os.path.abspath(os.environ.get(name) or "/").startswith(inside)
+    ]
+    if stale:
+        _note(
+            f"{', '.join(stale)} in this shell named a bundle in that directory, now gone: "
+            "open a new shell, or set them back (unset them if they were unset before)."
+        )
 
 
 def run_token(args: argparse.Namespace) -> int:

@@ -6,18 +6,40 @@ CA argument. Pointing ``SSL_CERT_FILE`` at the private authority alone would mak
 public site fail in that process, so :func:`bundle_with_system` writes one PEM file that
 holds the system's authorities *and* the configured ones, and that is what
 ``SSL_CERT_FILE`` is set to.
+
+Shells on institutional machines often name a bundle already, in ``AWS_CA_BUNDLE``
+(which the AWS tools prefer to a profile's ``ca_bundle``), ``SSL_CERT_FILE``,
+``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``. :func:`shell_bundle_variables` points all
+four at one bundle holding what they trusted before plus the private authority.
+Bundles are only ever read; the combined one is a new file, named after its content.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import ssl
-from typing import Dict, Optional
+import tempfile
+from typing import Dict, List, Mapping, Optional, Sequence
 
+from .._log import warn
+from ..errors import ConfigurationError
 from ..settings import Settings
 
-__all__ = ["system_bundle", "bundle_with_system", "ssl_cert_file_variables"]
+__all__ = [
+    "CA_BUNDLE_VARIABLES",
+    "system_bundle",
+    "platform_bundle",
+    "combine_bundles",
+    "bundle_with_system",
+    "trusted_by_shell",
+    "shell_bundle_variables",
+    "ssl_cert_file_variables",
+]
+
+# AWS CLI and SDKs; OpenSSL (curl, git, Python's ssl, rustls-native-certs); requests; curl.
+CA_BUNDLE_VARIABLES = ("AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 # The files OpenSSL-based tools read on common Linux distributions, in order.
 _DISTRIBUTION_BUNDLES = (
@@ -25,45 +47,134 @@ _DISTRIBUTION_BUNDLES = (
     "/etc/pki/tls/certs/ca-bundle.crt",  # RHEL, Fedora, Alma
     "/etc/ssl/cert.pem",  # macOS, BSDs
 )
+# OpenSSL reads "TRUSTED CERTIFICATE" blocks (its auxiliary trust format) too.
+_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN (TRUSTED )?CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END (TRUSTED )?CERTIFICATE-----"
+)
 
 
-def system_bundle() -> Optional[str]:
-    """The PEM file of authorities this machine trusts (``SSL_CERT_FILE`` first)."""
+def platform_bundle() -> Optional[str]:
+    """The PEM file of authorities the operating system trusts (no variable consulted)."""
     paths = ssl.get_default_verify_paths()
-    for candidate in (
-        os.environ.get("SSL_CERT_FILE"),
-        paths.cafile,
-        paths.openssl_cafile,
-        *_DISTRIBUTION_BUNDLES,
-    ):
+    for candidate in (paths.openssl_cafile, *_DISTRIBUTION_BUNDLES):
         if candidate and os.path.isfile(candidate):
             return candidate
     return None
 
 
-def bundle_with_system(ca_bundle: str, directory: str) -> str:
-    """A PEM file in ``directory`` with the system's authorities and ``ca_bundle``'s.
+def system_bundle() -> Optional[str]:
+    """The PEM file of authorities this machine trusts (``SSL_CERT_FILE`` first)."""
+    named = os.environ.get("SSL_CERT_FILE")
+    if named and os.path.isfile(named):
+        return named
+    return platform_bundle()
 
-    Named after its content, written once (atomically) and reused.
+
+def _certificates(path: str) -> List[bytes]:
+    """The PEM certificate blocks in a file, or in the files of a (c_rehash) directory."""
+    if os.path.isdir(path):
+        found: List[bytes] = []
+        for name in sorted(os.listdir(path)):
+            if os.path.isfile(os.path.join(path, name)):
+                found += _certificates(os.path.join(path, name))
+        return found
+    with open(path, "rb") as handle:
+        return [match.group(0) for match in _PEM_CERTIFICATE.finditer(handle.read())]
+
+
+def _identity(block: bytes) -> bytes:
+    return re.sub(rb"\s", b"", block)
+
+
+def combine_bundles(bundles: Sequence[str], directory: str) -> str:
+    """One PEM file holding every certificate of ``bundles`` (files or folders), once each.
+
+    When one of the files already holds them all, that file is returned and nothing is
+    written. Otherwise a new file is written in ``directory`` (made 0700 if missing),
+    atomically, named after its content (``ca-<sha256>.pem``, so the same bundles give
+    the same file) and world-readable: it holds public certificates only. The inputs are
+    never written. Raises :class:`~infnminio_boto.errors.ConfigurationError` naming a
+    bundle that cannot be read.
     """
-    with open(ca_bundle, "rb") as handle:
-        extra = handle.read()
-    system = system_bundle()
-    base = b""
-    if system and os.path.abspath(system) != os.path.abspath(ca_bundle):
-        with open(system, "rb") as handle:
-            base = handle.read()
-    if extra in base:
-        return system  # type: ignore[return-value]  # already trusted there
-    content = base.rstrip(b"\n") + b"\n" + extra
+    unique: Dict[bytes, bytes] = {}
+    per_file: Dict[str, set] = {}
+    for bundle in bundles:
+        try:
+            blocks = _certificates(bundle)
+        except OSError as error:
+            raise ConfigurationError(
+                f"Cannot read the CA bundle {bundle}: {error.strerror or error}."
+            ) from None
+        per_file.setdefault(bundle, set()).update(_identity(b) for b in blocks)
+        for block in blocks:
+            unique.setdefault(_identity(block), block)
+    for bundle, held in per_file.items():
+        if os.path.isfile(bundle) and unique.keys() <= held:
+            return bundle
+    content = b"\n".join(unique.values()) + b"\n"
     os.makedirs(directory, mode=0o700, exist_ok=True)
     path = os.path.join(directory, f"ca-{hashlib.sha256(content).hexdigest()[:16]}.pem")
-    if not os.path.exists(path):
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() == content:
+                return path
+    except OSError:
+        pass
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".ca-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
     return path
+
+
+def bundle_with_system(
+    ca_bundle: str, directory: str, trusted: Optional[Sequence[str]] = None
+) -> str:
+    """A PEM file with the authorities of ``trusted`` (default: the system's) and ``ca_bundle``'s.
+
+    See :func:`combine_bundles`: named after its content, written once and reused, or
+    the trusted file itself when it already holds ``ca_bundle``.
+    """
+    if trusted is None:
+        system = system_bundle()
+        trusted = [system] if system else []
+    return combine_bundles([*trusted, ca_bundle], directory)
+
+
+def trusted_by_shell(environ: Mapping[str, str]) -> List[str]:
+    """The bundles :data:`CA_BUNDLE_VARIABLES` name in ``environ``, and the system's
+    when one of them is unset (the tools reading it trust the system's).
+
+    A variable naming a file that does not exist is left out, with a warning.
+    """
+    trusted: List[str] = []
+    for name in CA_BUNDLE_VARIABLES:
+        value = environ.get(name)
+        if not value:
+            value = platform_bundle()
+        elif not os.path.exists(value):
+            warn(__name__, "%s=%s names no file; its authorities are left out", name, value)
+            continue
+        if value and value not in trusted:
+            trusted.append(value)
+    return trusted
+
+
+def shell_bundle_variables(
+    ca_bundle: str, directory: str, environ: Optional[Mapping[str, str]] = None
+) -> Dict[str, str]:
+    """:data:`CA_BUNDLE_VARIABLES`, all naming one bundle in ``directory`` that holds the
+    authorities they named in ``environ`` (default ``os.environ``), or the system's, plus
+    ``ca_bundle``'s. Applied again to its own output, it gives the same file.
+    """
+    trusted = trusted_by_shell(os.environ if environ is None else environ)
+    path = combine_bundles([*trusted, ca_bundle], directory)
+    return {name: path for name in CA_BUNDLE_VARIABLES}
 
 
 def ssl_cert_file_variables(settings: Settings) -> Dict[str, str]:

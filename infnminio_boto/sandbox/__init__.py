@@ -6,6 +6,9 @@ OIDC issuer; registers the issuer as OIDC provider with an ``IAMaccess`` role li
 INFN's; and keeps a token file that a background agent rewrites in place, as sts-wire
 does. ``sandbox.settings()`` gives the keywords for ``infnminio_boto.session(**...)``
 and ``sandbox.environment()`` the ``INFNMINIO_*`` variables, the CA bundle included.
+The issuer has a registered client (``sandbox.oidc_client``) and a token endpoint for
+refresh tokens (``sandbox.refresh_token()``), enough for a real oidc-agent
+(see ``oidc_agent``).
 ``Sandbox(tls=False)`` serves plain http instead. The same sandbox is available as
 pytest fixtures (see ``pytest_plugin``) and from the command line
 (``infnminio-boto sandbox start|status|stop|token``).
@@ -36,6 +39,7 @@ from .ceph import (
 )
 from .cleanup import stop_sandbox_in
 from .files import default_directory, load_state, save_state, write_in_place
+from .grants import DEFAULT_SCOPE, OidcClient, RefreshTokens
 from .iam import AUDIENCE, ROLE_ARN, create_administrator, register_issuer
 from .processes import alive, free_port, pid_command_line
 from .requirements import SandboxExtraMissingError, require
@@ -47,6 +51,7 @@ __all__ = [
     "SandboxUnavailableError",
     "SandboxExtraMissingError",
     "CephNotInstalledError",
+    "OidcClient",
     "INSTALL_HINT",
     "default_directory",
     "require",
@@ -135,7 +140,15 @@ class Sandbox:
         return values
 
     def environment(self) -> Dict[str, str]:
-        """The ``INFNMINIO_*`` variables that make the library work with no arguments."""
+        """The variables that make the library, and the tools of a shell, use the sandbox.
+
+        The ``INFNMINIO_*`` variables (the sandbox's own authority in
+        ``INFNMINIO_CA_BUNDLE``) and, over https, ``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``,
+        ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE``, all naming one bundle in the
+        sandbox directory with the authorities they named in this process's environment
+        (the system's for those unset) plus the sandbox's: the AWS tools prefer
+        ``AWS_CA_BUNDLE`` to a profile's ``ca_bundle``, and many shells set it.
+        """
         variables = {
             "INFNMINIO_ENDPOINT": self.endpoint,
             "INFNMINIO_TOKEN_FILE": self.token_file,
@@ -144,7 +157,10 @@ class Sandbox:
             "INFNMINIO_SANDBOX_DIR": str(self.directory),
         }
         if self.ca_bundle:
+            from ..integrations.ca_trust import shell_bundle_variables
+
             variables["INFNMINIO_CA_BUNDLE"] = self.ca_bundle
+            variables.update(shell_bundle_variables(self.ca_bundle, str(self.directory)))
         return variables
 
     def admin_client(self, service: str = "s3") -> Any:
@@ -186,6 +202,34 @@ class Sandbox:
             lifetime=lifetime,
         )
 
+    @property
+    def oidc_client(self) -> OidcClient:
+        """The client registered at the issuer: its id and secret (for ``oidc-gen``)."""
+        return self._registered_client()
+
+    def _registered_client(self) -> OidcClient:
+        client = OidcClient.from_state(self.state)
+        if client is None:
+            raise SandboxStartError(
+                f"The sandbox in {self.directory} has no registered OIDC client (it was "
+                "started by an older infnminio-boto): stop it and start it again."
+            )
+        return client
+
+    def refresh_token(self, subject: Optional[str] = None, scope: str = DEFAULT_SCOPE) -> str:
+        """A new refresh token the issuer's token endpoint accepts, for ``subject``.
+
+        It is URL-safe, never expires and is not rotated on use; only a hash of it is
+        stored, in the sandbox directory, where the issuer (in the agent process) looks
+        it up. :meth:`revoke_refresh_token` makes the issuer refuse it.
+        """
+        self._registered_client()  # raises if there is none: no issuer would accept it
+        return RefreshTokens(self.directory).issue(subject or self.subject, scope)
+
+    def revoke_refresh_token(self, token: str) -> None:
+        """From now on the issuer answers ``invalid_grant`` for ``token``."""
+        RefreshTokens(self.directory).revoke(token)
+
     def write_token(self, token: Optional[str] = None) -> str:
         """Rewrite the token file in place (truncate, then write) as sts-wire does."""
         token = token or self.mint_token(lifetime=self.token_lifetime)
@@ -222,6 +266,8 @@ class Sandbox:
         issuer_port = free_port()
         self.state["issuer"] = f"http://127.0.0.1:{issuer_port}"
         self.state["subject"] = self.subject
+        client = OidcClient.new()  # the agent reads it from the state when it starts
+        self.state.update(oidc_client_id=client.client_id, oidc_client_secret=client.client_secret)
         save_state(self.directory, self.state)
         self.write_token()
         self._start_agent(issuer_port)

@@ -1,15 +1,19 @@
 """The sandbox's background process: the OIDC issuer plus an sts-wire stand-in.
 
 It serves discovery and JWKS (RGW fetches them on every exchange, so the issuer must
-outlive the command that started the sandbox) and rewrites the token file in place
-every few minutes with a fresh token, as sts-wire does.
+outlive the command that started the sandbox) and the token endpoint oidc-agent uses,
+and rewrites the token file in place every few minutes with a fresh token, as sts-wire
+does.
 
 With an OWNER_PID other than 0 it is also a watchdog: when that process dies without
 stopping the sandbox (a test run killed mid-way), it stops the daemons and removes the
 directory, so nothing is left running.
 
-Usage: python -m infnminio_boto.sandbox.agent DIRECTORY PORT INTERVAL LIFETIME OWNER_PID
-(:func:`launch_agent` starts it so and waits until the issuer answers).
+Usage: python -I -m infnminio_boto.sandbox.agent DIRECTORY PORT INTERVAL LIFETIME OWNER_PID
+(:func:`launch_agent` starts it so and waits until the issuer answers). ``-I``
+(isolated mode): neither the working directory nor ``PYTHONPATH`` (nor the user's site
+directory) comes on ``sys.path``, so the agent imports the installed package and the
+standard library, never a ``json.py`` or ``infnminio_boto/`` of the caller's directory.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import SandboxError
-from .files import STATE_FILE, write_in_place
+from .files import STATE_FILE, load_state, write_in_place
 from .processes import alive
 
 
@@ -37,6 +41,7 @@ def launch_agent(
         process = subprocess.Popen(
             [
                 sys.executable,
+                "-I",  # see the module's docstring
                 "-m",
                 __name__,
                 str(directory),
@@ -70,12 +75,17 @@ def launch_agent(
 
 def main(argv: list) -> int:
     from .cleanup import stop_sandbox_in
+    from .grants import OidcClient, RefreshTokens
     from .issuer import IssuerServer, SigningKey, mint_token
 
     directory, port = Path(argv[0]), int(argv[1])
     interval, lifetime, owner = float(argv[2]), int(argv[3]), int(argv[4])
     key = SigningKey.load(directory)
-    server = IssuerServer(key, port)
+    # The state is saved, the client in it, before the agent starts (Sandbox._start).
+    client = OidcClient.from_state(load_state(directory))
+    server = IssuerServer(
+        key, port, client=client, grants=RefreshTokens(directory), lifetime=lifetime
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     next_rewrite = time.monotonic() + interval
     while True:

@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ..errors import SandboxError
 from .ceph_config import render_config
-from .processes import alive, free_port, pid_command_line, stop_pid
+from .processes import alive, environment_for_programs, free_port, pid_command_line, stop_pid
 from .tls import TlsFiles
 
 __all__ = [
@@ -117,6 +117,7 @@ class CephCluster:
                 timeout=timeout,
                 check=False,
                 stdin=subprocess.DEVNULL,
+                env=environment_for_programs(),
             )
         except subprocess.TimeoutExpired:
             raise SandboxStartError(
@@ -232,7 +233,11 @@ class CephCluster:
         try:
             return (
                 subprocess.run(
-                    list(args), capture_output=True, timeout=15, stdin=subprocess.DEVNULL
+                    list(args),
+                    capture_output=True,
+                    timeout=15,
+                    stdin=subprocess.DEVNULL,
+                    env=environment_for_programs(),
                 ).returncode
                 == 0
             )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .ceph import CephCluster, SandboxStartError
 from .files import STATE_FILE, is_sandbox_directory, load_state
+from .oidc_agent import stop_agents_of
 from .processes import pid_command_line, stop_pid
 
 __all__ = ["stop_sandbox_in"]
@@ -24,6 +25,7 @@ def stop_sandbox_in(directory: Path) -> None:
             "left untouched. Choose another directory (INFNMINIO_SANDBOX_DIR)."
         )
     CephCluster(directory).stop()
+    stop_agents_of(directory)  # oidc-agents started for tests of this sandbox
     try:
         state = load_state(directory)
     except (OSError, ValueError):

@@ -6,8 +6,20 @@ import os
 import signal
 import socket
 import time
+from typing import Dict
 
-__all__ = ["free_port", "alive", "stop_pid", "pid_command_line"]
+__all__ = ["free_port", "alive", "stop_pid", "pid_command_line", "environment_for_programs"]
+
+
+def environment_for_programs() -> Dict[str, str]:
+    """This process's environment without the ``PYTHON*`` variables, for Ceph's programs.
+
+    ``ceph`` is a Python script (``#!/usr/bin/python3``): a ``PYTHONPATH`` of the
+    user's would put their modules before the standard library in it (a folder with a
+    ``json.py`` or ``argparse.py`` breaks or takes over ``ceph``), and ``PYTHONHOME``
+    or ``PYTHONSTARTUP`` would change which Python runs and what it runs first.
+    """
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
 
 
 def free_port() -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 
 import pytest
+
+from infnminio_boto.integrations.ca_trust import CA_BUNDLE_VARIABLES
 
 pytestmark = pytest.mark.sandbox
 
@@ -34,7 +37,11 @@ def test_start_eval_use_status_token_stop(sandbox_dir, tmp_path):
         pytest.skip("Ceph is not installed")
     started = run("sandbox", "start", "--dir", sandbox_dir)
     lines = started.stdout.strip().splitlines()
-    assert lines and all(line.startswith("export INFNMINIO_") for line in lines)
+    assert lines and all(line.startswith("export ") for line in lines)
+    exported = dict(shlex.split(line)[1].split("=", 1) for line in lines)
+    assert {k for k in exported if not k.startswith("INFNMINIO_")} == set(CA_BUNDLE_VARIABLES)
+    bundles = {exported[name] for name in CA_BUNDLE_VARIABLES}
+    assert len(bundles) == 1 and bundles.pop().startswith(sandbox_dir + "/")
     assert "Sandbox up" in started.stderr  # human notes go to stderr only
 
     # eval "$(infnminio-boto sandbox start)" then the library with no arguments
@@ -58,8 +65,9 @@ def test_start_eval_use_status_token_stop(sandbox_dir, tmp_path):
     token = run("sandbox", "token", "--dir", sandbox_dir, "--subject", "bob", "--lifetime", "60")
     assert token.stdout.count(".") == 2
 
-    run("sandbox", "stop", "--dir", sandbox_dir)
+    stopped = run("sandbox", "stop", "--dir", sandbox_dir, env={**os.environ, **exported})
     assert not os.path.exists(sandbox_dir)
+    assert "AWS_CA_BUNDLE, SSL_CERT_FILE" in stopped.stderr  # they name a removed file now
     after = run("sandbox", "status", "--dir", sandbox_dir, check=False)
     assert after.returncode == 7
     assert "No sandbox" in after.stderr

@@ -26,6 +26,33 @@ def test_the_sandbox_serves_https_with_its_own_authority(infnminio_sandbox):
     assert infnminio_sandbox.environment()["INFNMINIO_CA_BUNDLE"] == infnminio_sandbox.ca_bundle
 
 
+def test_the_environment_trusts_the_sandbox_and_what_the_shell_trusted(
+    infnminio_sandbox, monkeypatch
+):
+    """Shells that set AWS_CA_BUNDLE (and the rest) to the system's bundle keep it."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    system = "/etc/ssl/certs/ca-certificates.crt"
+    if not os.path.isfile(system):
+        pytest.skip(f"no system bundle at {system}")
+    monkeypatch.setenv("AWS_CA_BUNDLE", system)
+    environment = infnminio_sandbox.environment()
+    bundle = environment["AWS_CA_BUNDLE"]
+    assert {environment[name] for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE",
+                                           "CURL_CA_BUNDLE")} == {bundle}
+    with open(system) as handle:
+        system_count = handle.read().count("BEGIN CERTIFICATE")
+    with open(bundle) as handle:
+        assert handle.read().count("BEGIN CERTIFICATE") == system_count + 1
+    context = ssl.create_default_context(cafile=bundle)
+    try:
+        urllib.request.urlopen(infnminio_sandbox.endpoint, timeout=10, context=context)
+    except urllib.error.HTTPError:
+        pass  # an S3 error answer: the TLS handshake succeeded
+
+
 def test_a_client_without_the_ca_bundle_fails_on_the_certificate(
     infnminio_sandbox, sandbox_settings
 ):
