@@ -132,11 +132,12 @@ def report_token(report: Report, settings: Settings, *, strict: bool) -> Optiona
     else:
         expiry = "no exp claim" if left is None else f"expires {describe_age(left)}"
         report.ok("token", f"{claims}; {expiry}")
-    wanted = settings.preset.audience if settings.preset else None
+    wanted = settings.audience
     if wanted and wanted not in token.audience:
         report.warn(
             "token",
-            f"{settings.endpoint.host} accepts tokens with audience '{wanted}' and this one has "
+            f"{settings.endpoint.host} accepts tokens with audience '{wanted}' (from "
+            f"{settings.origin('audience', command_line=True)}) and this one has "
             f"{', '.join(token.audience) or 'none'}: get them with `oidc-token --aud {wanted}` "
             f"(oidc_agent_account asks for it), or sts-wire's default settings",
         )

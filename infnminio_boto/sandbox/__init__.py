@@ -133,6 +133,7 @@ class Sandbox:
             "endpoint": self.endpoint,
             "token_file": self.token_file,
             "role_arn": self.role_arn,
+            "audience": self.audience,
             "region": self.region,
         }
         if self.ca_bundle:
@@ -153,6 +154,7 @@ class Sandbox:
             "INFNMINIO_ENDPOINT": self.endpoint,
             "INFNMINIO_TOKEN_FILE": self.token_file,
             "INFNMINIO_ROLE_ARN": self.role_arn,
+            "INFNMINIO_AUDIENCE": self.audience,
             "INFNMINIO_REGION": self.region,
             "INFNMINIO_SANDBOX_DIR": str(self.directory),
         }

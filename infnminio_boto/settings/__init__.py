@@ -122,6 +122,7 @@ class Settings(NamedTuple):
 
     endpoint: Endpoint
     token: TokenChoice
+    audience: Optional[str]
     role_arn: Optional[str]
     role_session_name: Optional[str]
     duration_seconds: int
@@ -238,6 +239,11 @@ class _Resolution:
 
         token = self.token_choice()
 
+        audience = self.pick("audience", values.optional_text, None)
+        if self.sources["audience"] == DEFAULT and preset is not None and preset.audience:
+            audience = preset.audience
+            self.sources["audience"] = PRESET
+
         role_arn = self.pick("role_arn", values.optional_text, None)
         if self.sources["role_arn"] == DEFAULT and preset is not None and preset.role_arn:
             role_arn = preset.role_arn
@@ -264,6 +270,7 @@ class _Resolution:
         settings = cls(
             endpoint=endpoint,
             token=token,
+            audience=audience,
             role_arn=role_arn,
             role_session_name=self.pick("role_session_name", values.session_name, None),
             duration_seconds=duration,

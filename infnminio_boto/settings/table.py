@@ -59,6 +59,13 @@ SETTINGS = (
         "`oidc-token`)",
     ),
     Row(
+        "audience",
+        "text",
+        None,
+        "from the preset (`object` for INFN's RGW)",
+        "token audience the store accepts: asked of oidc-agent, and checked by `doctor`",
+    ),
+    Row(
         "role_arn",
         "text",
         None,

@@ -86,9 +86,11 @@ def select(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> S
                 tuple(choice.value or ()), timeout=_exchange_budget(settings), why=why
             )
             return Selection(command, why, ())
-        audience = settings.preset.audience if settings.preset else None
         agent = OidcAgentSource(
-            str(choice.value), audience=audience, timeout=_exchange_budget(settings), why=why
+            str(choice.value),
+            audience=settings.audience,
+            timeout=_exchange_budget(settings),
+            why=why,
         )
         return Selection(agent, why, ())
     found, tried = discovery.locate(environ)

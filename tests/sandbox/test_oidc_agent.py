@@ -135,3 +135,47 @@ def test_a_refused_refresh_token_fails_the_start_and_leaves_nothing_running(
     ((pid, folder),) = started
     assert not alive(pid)
     assert not folder.exists()
+
+
+def test_the_library_asks_the_real_agent_and_renews_through_it(
+    infnminio_oidc_agent, infnminio_sandbox, tmp_path, monkeypatch
+):
+    """oidc_agent_account: the library asks the agent (audience from the settings) at
+    each exchange; the keys list buckets; no token file anywhere."""
+    for name, value in infnminio_oidc_agent.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = dict(infnminio_sandbox.settings(), cache=False)
+    del settings["token_file"]
+    settings["oidc_agent_account"] = infnminio_oidc_agent.account
+    s3 = infnminio_boto.session(**settings).client("s3")
+    assert isinstance(s3.list_buckets()["Buckets"], list)
+    first = infnminio_boto.credentials(**settings)
+    second = infnminio_boto.credentials(**settings)  # cache off: a second exchange
+    assert first.access_key != second.access_key
+
+
+def test_doctor_says_ok_end_to_end_where_only_the_agent_holds_the_identity(
+    infnminio_oidc_agent, infnminio_sandbox, tmp_path
+):
+    from support.cli import clean_environment, run_cli
+
+    env = clean_environment(
+        HOME=str(tmp_path),
+        **infnminio_oidc_agent.environment,
+        **{k: v for k, v in infnminio_sandbox.environment().items() if k != "INFNMINIO_TOKEN_FILE"},
+        INFNMINIO_OIDC_AGENT_ACCOUNT=infnminio_oidc_agent.account,
+    )
+    done = run_cli("doctor", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"oidc-agent's account '{infnminio_oidc_agent.account}'" in done.stdout
+    assert "set by INFNMINIO_OIDC_AGENT_ACCOUNT" in done.stdout
+    assert all(line.startswith(("OK", "WARN")) for line in done.stdout.splitlines())
+    assert "OK    exchange" in done.stdout and "OK    s3" in done.stdout
+    profile = run_cli("configure", "--profile", "agent", env=env)
+    assert profile.returncode == 0, profile.stderr
+    listed = subprocess.run(
+        ["aws", "--profile", "agent", "s3", "ls"], env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
