@@ -7,31 +7,163 @@ command that runs for hours keeps working. Each answer comes from
 :func:`.fetch.fetch_credentials` with the SDKs' freshness rule, so the keys are shared
 with the cache and renewed from the token file. Only requests that carry the random
 bearer token given to the command are answered; it listens on loopback only.
+
+Any local user can connect to it, so what a connection can hold is bounded:
+
+* **3 s to send the request head**, counted from the accept, whether it sends nothing
+  or drips a byte at a time; then the connection is closed. The SDKs send their whole
+  request at once and give up sooner themselves: botocore's ``ContainerMetadataFetcher``
+  waits 2 s per attempt (3 attempts, 1 s apart; botocore/utils.py), the AWS C++ SDK in
+  pyarrow 1 s to connect and 1 s for the answer (1 retry; AWSHttpResourceClient.cpp).
+* **16 KiB of request head** (the SDKs send well under 1 KiB); more is answered 431.
+* **64 connections at once.** When a 65th comes, the oldest connection still sending
+  its request head is closed to make room; if every one of them is already being
+  answered (only the command, with the token, can keep them busy), the new one is
+  closed at once and its SDK retries. Closing the oldest rather than the newest means
+  that idle connections, however many, cannot keep a client that sends its request
+  promptly out. Running out of file descriptors closes the oldest too.
+* **A listen backlog of 128** (the default, 5, refuses the connections of a burst).
+* One request per connection (HTTP/1.0), GET only (other methods: 405); the path and
+  the Host header are not looked at, the bearer token is what counts (a web page cannot
+  send it: the browser's preflight gets 405).
+
+Nothing of a connection's troubles reaches stderr.
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
+import io
 import json
+import logging
+import re
 import secrets
+import socket
 import threading
+import time
+from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, MutableMapping, Optional
+from typing import Any, Callable, Dict, MutableMapping, Optional, Set, Tuple
 
 from ..errors import InfnMinioError
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = ["CredentialServer", "serve", "serving", "stop_serving"]
 
+# The bounds the module docstring explains.
+HEAD_SECONDS = 3.0
+MAX_HEAD_BYTES = 16 * 1024
+MAX_CONNECTIONS = 64
+LISTEN_BACKLOG = 128
+
+_logger = logging.getLogger(__name__)
+_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
+
+
+def _hang_up(connection: socket.socket) -> None:
+    """Wake the thread reading ``connection`` with an end of file; it closes it."""
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer with at most MAX_CONNECTIONS connections, oldest idle out."""
+
+    daemon_threads = True
+    # A class attribute: listen() reads it in the constructor (server_activate).
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, address: Tuple[str, int], handler: type) -> None:
+        self._lock = threading.Lock()
+        # Connections still sending their request head, oldest first, with the moment
+        # they must have sent it; the others are being answered. A connection is
+        # closed only after it left both, so one found here is still open.
+        self._reading: OrderedDict[socket.socket, float] = OrderedDict()
+        self._answering: Set[socket.socket] = set()
+        super().__init__(address, handler)
+
+    def _make_room(self) -> bool:
+        """With the lock held: close the oldest reader; False if none is left."""
+        if not self._reading:
+            return False
+        oldest, _ = self._reading.popitem(last=False)
+        _hang_up(oldest)
+        return True
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            if len(self._reading) + len(self._answering) >= MAX_CONNECTIONS:
+                if not self._make_room():
+                    self.shutdown_request(request)
+                    return
+            self._reading[request] = time.monotonic() + HEAD_SECONDS
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread (the caller closes the connection)
+            with self._lock:
+                self._reading.pop(request, None)
+            raise
+
+    def get_request(self) -> Any:
+        try:
+            return super().get_request()
+        except OSError as error:
+            if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                with self._lock:
+                    self._make_room()
+                time.sleep(0.01)  # the reader closes its descriptor; do not spin meanwhile
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            with self._lock:
+                self._reading.pop(request, None)
+                self._answering.discard(request)
+            self.shutdown_request(request)
+
+    def deadline(self, connection: socket.socket) -> Optional[float]:
+        """When ``connection``'s request head is due; None if it was closed to make room."""
+        with self._lock:
+            return self._reading.get(connection)
+
+    def start_answering(self, connection: socket.socket) -> bool:
+        """``connection`` sent its request; False if it was closed to make room."""
+        with self._lock:
+            if self._reading.pop(connection, None) is None:
+                return False
+            self._answering.add(connection)
+            return True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints a traceback to stderr: the command's. A client that
+        # resets or vanishes is no news.
+        _logger.debug("credentials endpoint: a connection failed", exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            for connection in self._reading:
+                _hang_up(connection)
+
 
 class CredentialServer:
-    """``with CredentialServer(fetch) as server:`` then give ``server.environment()``."""
+    """``with CredentialServer(fetch) as server:`` then give ``server.environment()``.
+
+    ``fetch`` returns the keys to hand out; it may raise (the answer is then 503 or
+    500, see the module docstring).
+    """
 
     def __init__(self, fetch: Callable[[], TemporaryCredentials]) -> None:
         self.fetch = fetch  # where each answer's keys come from (may be replaced)
         self.token = secrets.token_urlsafe(32)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
 
     @property
     def url(self) -> str:
@@ -43,9 +175,17 @@ class CredentialServer:
             "AWS_CONTAINER_AUTHORIZATION_TOKEN": self.token,
         }
 
-    def answer(self, authorization: str) -> tuple:
-        """``(status, body)`` for a request with this Authorization header."""
-        if not hmac.compare_digest(authorization.encode(), self.token.encode()):
+    def answer(self, authorization: str) -> Tuple[int, Dict[str, str]]:
+        """``(status, body)`` for a GET with this Authorization header.
+
+        403 without the bearer token (the fetch is not called), 200 with the keys in
+        the container-credentials JSON the SDKs read, 503 if ``fetch`` raised one of our
+        errors (``Code`` and ``Message``).
+        """
+        # A header with bytes beyond ASCII arrives decoded as latin-1: encoded back it
+        # is simply not the token.
+        given = authorization.encode("utf-8", "replace")
+        if not hmac.compare_digest(given, self.token.encode()):
             return 403, {"Code": "AccessDenied", "Message": "wrong authorization token"}
         try:
             keys = self.fetch()
@@ -62,22 +202,77 @@ class CredentialServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            server: _Server
+
             def log_message(self, *args: Any) -> None:  # nothing of it on the command's tty
                 pass
 
-            def do_GET(self) -> None:
-                status, body = outer.answer(self.headers.get("Authorization", ""))
+            def handle(self) -> None:
+                head = self._read_head()
+                if head is None:
+                    return
+                self.rfile.close()
+                self.rfile = io.BytesIO(head)  # what http.server parses
+                self.handle_one_request()
+
+            def _read_head(self) -> Optional[bytes]:
+                """The request line and headers, or None if it must be dropped."""
+                deadline = self.server.deadline(self.connection)
+                if deadline is None:
+                    return None
+                received = bytearray()
+                while True:
+                    # A minimum wait: bytes that came while this thread was not
+                    # scheduled are read even past the deadline.
+                    self.connection.settimeout(max(deadline - time.monotonic(), 0.05))
+                    try:
+                        chunk = self.connection.recv(4096)
+                    except OSError:  # timeout, reset
+                        return None
+                    if not chunk:
+                        return None
+                    received += chunk
+                    end = _END_OF_HEAD.search(received, 0, MAX_HEAD_BYTES)
+                    if end is not None:
+                        if not self.server.start_answering(self.connection):
+                            return None
+                        self.connection.settimeout(HEAD_SECONDS)  # for the answer
+                        return bytes(received[: end.end()])
+                    if len(received) > MAX_HEAD_BYTES:
+                        self.requestline, self.request_version, self.command = "", "HTTP/1.0", ""
+                        self._send_json(431, {"Code": "RequestHeaderFieldsTooLarge"})
+                        return None
+                    if time.monotonic() >= deadline:
+                        return None
+
+            def _send_json(self, status: int, body: Dict[str, str]) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if status == 405:
+                    self.send_header("Allow", "GET")
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                status, body = outer.answer(self.headers.get("Authorization", ""))
+                self._send_json(status, body)
+
+            def _not_allowed(self) -> None:
+                self._send_json(405, {"Code": "MethodNotAllowed", "Message": "only GET"})
+
+            # http.server's names for the methods it dispatches.
+            do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed  # noqa: N815
+            do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed  # noqa: N815
 
         return Handler
 
     def __enter__(self) -> CredentialServer:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, name="infnminio-boto key server", daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,187 @@
+"""The local credentials endpoint against strangers: idle, dripping, malformed, hostile."""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+from botocore.utils import ContainerMetadataFetcher
+from support import secret_registry
+
+from infnminio_boto.integrations.key_server import CredentialServer
+from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
+
+# Only keeps a broken server from hanging the suite; never a measure of speed.
+HANG_GUARD = 30.0
+
+
+def _keys() -> TemporaryCredentials:
+    keys = TemporaryCredentials(
+        "KSAK" + "0" * 12,
+        "kssecret-" + "s" * 24,
+        "kssession-" + "t" * 40,
+        datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1),
+    )
+    secret_registry.register(keys.secret_key, keys.token)
+    return keys
+
+
+def _port(url: str) -> int:
+    return int(url.rstrip("/").rsplit(":", 1)[1])
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    """Send ``request`` raw and read the whole answer (the server closes after one)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD) as connection:
+        connection.sendall(request)
+        answer = b""
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+
+
+def _closed_by_server(connection: socket.socket, drip: bytes = b"") -> bool:
+    """Wait for the server to close ``connection``, sending ``drip`` a byte at a time."""
+    give_up = time.monotonic() + HANG_GUARD
+    sent = 0
+    while time.monotonic() < give_up:
+        readable, _, _ = select.select([connection], [], [], 0.2)
+        if readable:
+            try:
+                return connection.recv(4096) == b""
+            except ConnectionResetError:
+                return True
+        if drip:
+            try:
+                connection.send(drip[sent % len(drip) : sent % len(drip) + 1])
+            except OSError:  # the server closed it: EPIPE or a reset
+                return True
+            sent += 1
+    return False
+
+
+# The server under attack in its own process, as in `exec --server` or a Dask worker,
+# with 256 file descriptors (the usual default is 1024; fewer keeps the test small).
+SERVER = """
+import resource, sys
+from datetime import datetime, timedelta, timezone
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+from infnminio_boto.integrations.key_server import CredentialServer
+from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
+keys = TemporaryCredentials(*sys.argv[1:4], datetime.now(timezone.utc) + timedelta(hours=1))
+with CredentialServer(lambda: keys) as server:
+    print(server.url, server.token, flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_idle_and_dripping_connections_cannot_keep_the_sdk_from_its_keys():
+    keys = _keys()
+    server = subprocess.Popen(
+        [sys.executable, "-I", "-c", SERVER, keys.access_key, keys.secret_key, keys.token],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    idle = []
+    try:
+        url, token = server.stdout.readline().split()
+        port = _port(url)
+        # More connections than the server has descriptors, sending nothing.
+        for _ in range(300):
+            try:
+                idle.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+            except OSError:
+                break  # the server accepts no more: its backlog is full
+        dripping = socket.create_connection(("127.0.0.1", port), timeout=2)
+        idle.append(dripping)
+        stop = threading.Event()
+
+        def drip() -> None:
+            request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Slow: 1\r\n" * 1000
+            for byte in request:
+                if stop.wait(0.2):
+                    return
+                try:
+                    dripping.send(bytes([byte]))
+                except OSError:
+                    return
+
+        dripper = threading.Thread(target=drip, daemon=True)
+        dripper.start()
+        try:
+            # What the AWS SDK for Python does: 3 attempts of 2 s.
+            answer = ContainerMetadataFetcher().retrieve_full_uri(
+                url, headers={"Authorization": token}
+            )
+        finally:
+            stop.set()
+        assert answer["AccessKeyId"] == keys.access_key
+        assert answer["SecretAccessKey"] == keys.secret_key
+        assert answer["Token"] == keys.token
+    finally:
+        for connection in idle:
+            connection.close()
+        try:
+            _, errors = server.communicate("", timeout=HANG_GUARD)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, errors = server.communicate()
+    assert server.returncode == 0 and errors == ""
+
+
+def test_a_connection_that_sends_nothing_or_drips_is_closed():
+    with CredentialServer(_keys) as server:
+        port = _port(server.url)
+        idle = socket.create_connection(("127.0.0.1", port))
+        dripping = socket.create_connection(("127.0.0.1", port))
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                drip = b"GET / HTTP/1.1\r\nX-Slow: 1\r\n" * 100
+                dripped = pool.submit(_closed_by_server, dripping, drip)
+                assert _closed_by_server(idle)
+                assert dripped.result()
+        finally:
+            idle.close()
+            dripping.close()
+
+
+def test_only_a_get_with_the_token_gets_keys(capfd):
+    def must_not_be_called() -> TemporaryCredentials:
+        raise AssertionError("keys fetched for a stranger")
+
+    with CredentialServer(must_not_be_called) as server:
+        port = _port(server.url)
+        # Bytes beyond ASCII in the header: refused, not an exception.
+        non_ascii = _exchange(port, b"GET / HTTP/1.1\r\nAuthorization: \xff\xfe\xc3\xa9\r\n\r\n")
+        assert non_ascii.startswith(b"HTTP/1.0 403 ")
+        assert _exchange(port, b"GET / HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.0 403 ")
+        token = server.token.encode()
+        post = _exchange(port, b"POST / HTTP/1.1\r\nAuthorization: " + token + b"\r\n\r\n")
+        assert post.startswith(b"HTTP/1.0 405 ") and b"\r\nAllow: GET\r\n" in post
+        huge = b"GET / HTTP/1.1\r\n" + b"X-Big: " + b"a" * 20000 + b"\r\n\r\n"
+        assert _exchange(port, huge).startswith(b"HTTP/1.0 431 ")
+    assert capfd.readouterr().err == ""
+
+
+def test_a_client_that_resets_leaves_nothing_on_stderr(capfd):
+    with CredentialServer(_keys) as server:
+        connection = socket.create_connection(("127.0.0.1", _port(server.url)))
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: 127")
+        # Linger 0: close() sends a reset instead of an end of file.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        # The answer to the next request comes after the reset one was handled.
+        answer = _exchange(_port(server.url), b"GET / HTTP/1.1\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.0 403 ")
+    assert capfd.readouterr().err == ""
