@@ -27,7 +27,10 @@ Any local user can connect to it, so what a connection can hold is bounded:
   the Host header are not looked at, the bearer token is what counts (a web page cannot
   send it: the browser's preflight gets 405).
 
-Nothing of a connection's troubles reaches stderr.
+A fetch that fails is answered 503 with our error's message (an
+:class:`~infnminio_boto.InfnMinioError`) or 500 with the exception's type and a short
+message (anything else), both scrubbed of secrets, and logged once as a warning (a
+traceback only with ``-v``). Nothing of a connection's troubles reaches stderr.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, MutableMapping, Optional, Set, Tuple
 
-from ..errors import InfnMinioError
+from ..errors import InfnMinioError, scrub
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = ["CredentialServer", "serve", "serving", "stop_serving"]
@@ -59,6 +62,8 @@ LISTEN_BACKLOG = 128
 
 _logger = logging.getLogger(__name__)
 _END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
+# Longest piece of a foreign exception's message quoted in an answer or a warning.
+_QUOTED_CHARS = 200
 
 
 def _hang_up(connection: socket.socket) -> None:
@@ -164,6 +169,9 @@ class CredentialServer:
         self.fetch = fetch  # where each answer's keys come from (may be replaced)
         self.token = secrets.token_urlsafe(32)
         self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._report_lock = threading.Lock()
+        self._last_warning: Optional[Tuple[str, str]] = None
+        self._served: Tuple[str, ...] = ()  # secrets to scrub from foreign messages
 
     @property
     def url(self) -> str:
@@ -180,7 +188,8 @@ class CredentialServer:
 
         403 without the bearer token (the fetch is not called), 200 with the keys in
         the container-credentials JSON the SDKs read, 503 if ``fetch`` raised one of our
-        errors (``Code`` and ``Message``).
+        errors, 500 if it raised anything else; the error bodies hold ``Code`` and
+        ``Message``, scrubbed of secrets.
         """
         # A header with bytes beyond ASCII arrives decoded as latin-1: encoded back it
         # is simply not the token.
@@ -190,13 +199,50 @@ class CredentialServer:
         try:
             keys = self.fetch()
         except InfnMinioError as error:
-            return 503, {"Code": type(error).__name__, "Message": str(error)}
+            message = scrub(str(error), self._secrets())
+            self._warn(error, message, traceback=False)
+            return 503, {"Code": type(error).__name__, "Message": message}
+        except Exception as error:
+            quoted = scrub(str(error), self._secrets())[:_QUOTED_CHARS]
+            message = f"getting the keys failed: {type(error).__name__}: {quoted}"
+            self._warn(error, message, traceback=True)
+            return 500, {"Code": "InternalError", "Message": message}
+        with self._report_lock:
+            self._last_warning = None  # the next failure is news again
+            self._served = (keys.secret_key, keys.token)
         return 200, {
             "AccessKeyId": keys.access_key,
             "SecretAccessKey": keys.secret_key,
             "Token": keys.token,
             "Expiration": format_timestamp(keys.expiration),
         }
+
+    def _secrets(self) -> Tuple[str, ...]:
+        with self._report_lock:
+            return (self.token, *self._served)
+
+    def _warn(self, error: BaseException, message: str, *, traceback: bool) -> None:
+        """Log ``message``, once while the same kind of failure repeats.
+
+        The SDKs retry and poll, and each answer of an STS carries its own request id:
+        the kind is the exception's class and its ``code`` (an STS error code).
+        """
+        kind = (type(error).__name__, str(getattr(error, "code", "")))
+        with self._report_lock:
+            if kind == self._last_warning:
+                return
+            self._last_warning = kind
+        from .. import _log
+
+        _log.ensure_configured()
+        if traceback and _logger.isEnabledFor(logging.INFO):  # -v
+            import traceback as tb
+
+            lines = tb.format_exception(type(error), error, error.__traceback__)
+            message += "\n" + scrub("".join(lines), self._secrets()).rstrip()
+        elif traceback:
+            message += " (a bug: please report it, with the traceback -v shows)"
+        _logger.warning("credentials endpoint: %s", message)
 
     def _handler(self) -> type:
         outer = self

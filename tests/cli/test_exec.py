@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 
+from support import secret_registry
 from support.cli import run_cli
-from support.fake_sts import FakeSts
+from support.fake_sts import FakeSts, Fault, rgw_error_xml
 
 SHOW = (
     "import json, os; print(json.dumps({k: os.environ.get(k) for k in ("
@@ -73,3 +75,77 @@ def test_the_server_answers_only_the_command():
         status, body = server.answer("not the token")
         assert status == 403 and "AccessKeyId" not in body
         assert server.url.startswith("http://127.0.0.1:")
+
+
+# The command: asks the endpoint three times, as an SDK that retries would.
+POLL = """
+import json, os, urllib.error, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+answers = []
+for _ in range(3):
+    request = urllib.request.Request(
+        os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+        headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]},
+    )
+    try:
+        with opener.open(request, timeout=60) as answer:
+            answers.append([answer.status, json.load(answer)])
+    except urllib.error.HTTPError as error:
+        answers.append([error.code, json.load(error)])
+print(json.dumps(answers))
+"""
+
+
+def _warnings_of_the_endpoint(stderr: str) -> list:
+    return [line for line in stderr.splitlines() if "credentials endpoint" in line]
+
+
+def test_a_refused_renewal_reaches_the_command_as_an_answer(cli_env):
+    with FakeSts("rgw", credential_lifetime=4) as sts:  # keys too short-lived to hand out
+        refused = Fault(status=403, body=rgw_error_xml("AccessDenied"))
+        sts.script(Fault(), *[refused] * 3)  # keys for the start, then the STS refuses
+        env = dict(cli_env, INFNMINIO_ENDPOINT=sts.url)
+        done = run_cli("exec", "--server", "--", sys.executable, "-c", POLL, env=env)
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert [status for status, _ in answers] == [503, 503, 503]
+    assert answers[0][1]["Code"] == "StsError" and "AccessDenied" in answers[0][1]["Message"]
+    assert "Traceback" not in done.stderr
+    assert len(_warnings_of_the_endpoint(done.stderr)) == 1  # once, not once per request
+
+
+# exec --server whose renewals fail with an error that is not ours (a bug): a fault no
+# server can produce on demand, so the fetch is replaced in the command's process.
+BROKEN_FETCH = """
+import sys
+import infnminio_boto.keys.fetch as fetch
+from infnminio_boto.cli import main
+real, calls = fetch.fetch_credentials, []
+def fetch_credentials(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 1:  # the keys checked before the command starts
+        return real(*args, **kwargs)
+    with open(sys.argv[1]) as token:
+        raise RuntimeError("cannot use " + token.read().strip())
+fetch.fetch_credentials = fetch_credentials
+sys.exit(main(["exec", "--server", "--", sys.executable, "-c", sys.argv[2]]))
+"""
+
+
+def test_a_failing_renewal_leaves_no_traceback_and_no_secret(cli_env, token_file):
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", BROKEN_FETCH, token_file, POLL],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert [status for status, _ in answers] == [500, 500, 500]
+    assert "RuntimeError" in answers[0][1]["Message"]
+    with open(token_file) as token:
+        assert token.read().strip() not in done.stdout + done.stderr
+    assert not secret_registry.leaked(done.stderr)
+    assert "Traceback" not in done.stderr
+    assert len(_warnings_of_the_endpoint(done.stderr)) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import select
 import socket
 import struct
@@ -12,9 +14,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from botocore.utils import ContainerMetadataFetcher
 from support import secret_registry
+from support.jwt_helpers import make_jwt
 
+from infnminio_boto.errors import StsError
 from infnminio_boto.integrations.key_server import CredentialServer
 from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
 
@@ -185,3 +190,45 @@ def test_a_client_that_resets_leaves_nothing_on_stderr(capfd):
         answer = _exchange(_port(server.url), b"GET / HTTP/1.1\r\n\r\n")
         assert answer.startswith(b"HTTP/1.0 403 ")
     assert capfd.readouterr().err == ""
+
+
+@pytest.fixture
+def endpoint_log():
+    """The endpoint's log records, at the level ``-v`` sets."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("infnminio_boto.integrations.key_server")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield records
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_a_failing_fetch_is_answered_and_logged_once(endpoint_log):
+    jwt = make_jwt()
+    failures = [RuntimeError(f"cannot read {jwt}"), StsError("The STS refused", code="X")]
+
+    def fetch() -> TemporaryCredentials:
+        raise failures[0]
+
+    with CredentialServer(fetch) as server:
+        port = _port(server.url)
+        request = b"GET / HTTP/1.1\r\nAuthorization: " + server.token.encode() + b"\r\n\r\n"
+        answers = [_exchange(port, request) for _ in range(3)]
+        failures.pop(0)
+        answers.append(_exchange(port, request))
+    head, _, body = answers[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 500 ")
+    message = json.loads(body)["Message"]
+    assert "RuntimeError" in message and "cannot read <jwt>" in message
+    head, _, body = answers[3].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 503 ")
+    assert json.loads(body) == {"Code": "StsError", "Message": "The STS refused"}
+    # One warning per kind of failure; with -v the bug's comes with its traceback.
+    messages = [record.getMessage() for record in endpoint_log]
+    assert len(messages) == 2 and all(r.levelno == logging.WARNING for r in endpoint_log)
+    assert "Traceback (most recent call last)" in messages[0] and jwt not in messages[0]
+    assert "Traceback" not in messages[1]
