@@ -108,7 +108,7 @@ def test_idle_and_dripping_connections_cannot_keep_the_sdk_from_its_keys():
                 idle.append(socket.create_connection(("127.0.0.1", port), timeout=2))
             except OSError:
                 break  # the server accepts no more: its backlog is full
-        dripping = socket.create_connection(("127.0.0.1", port), timeout=2)
+        dripping = socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD)
         idle.append(dripping)
         stop = threading.Event()
 
