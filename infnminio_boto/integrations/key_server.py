@@ -88,6 +88,7 @@ class _Server(ThreadingHTTPServer):
         # closed only after it left both, so one found here is still open.
         self._reading: OrderedDict[socket.socket, float] = OrderedDict()
         self._answering: Set[socket.socket] = set()
+        self._closed = threading.Condition(self._lock)  # a connection was closed
         super().__init__(address, handler)
 
     def _make_room(self) -> bool:
@@ -117,9 +118,9 @@ class _Server(ThreadingHTTPServer):
             return super().get_request()
         except OSError as error:
             if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                with self._lock:
-                    self._make_room()
-                time.sleep(0.01)  # the reader closes its descriptor; do not spin meanwhile
+                with self._closed:
+                    if self._make_room():  # then accept again once its reader closed it
+                        self._closed.wait(0.1)
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -132,6 +133,8 @@ class _Server(ThreadingHTTPServer):
                 self._reading.pop(request, None)
                 self._answering.discard(request)
             self.shutdown_request(request)
+            with self._closed:
+                self._closed.notify_all()
 
     def deadline(self, connection: socket.socket) -> Optional[float]:
         """When ``connection``'s request head is due; None if it was closed to make room."""

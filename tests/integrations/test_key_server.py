@@ -75,11 +75,12 @@ def _closed_by_server(connection: socket.socket, drip: bytes = b"") -> bool:
 
 
 # The server under attack in its own process, as in `exec --server` or a Dask worker,
-# with 256 file descriptors (the usual default is 1024; fewer keeps the test small).
+# with few file descriptors (the usual default is 1024; fewer keeps the test small).
 SERVER = """
 import resource, sys
 from datetime import datetime, timedelta, timezone
-resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+limit = int(sys.argv[4])
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 from infnminio_boto.integrations.key_server import CredentialServer
 from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
 keys = TemporaryCredentials(*sys.argv[1:4], datetime.now(timezone.utc) + timedelta(hours=1))
@@ -89,54 +90,90 @@ with CredentialServer(lambda: keys) as server:
 """
 
 
-def test_idle_and_dripping_connections_cannot_keep_the_sdk_from_its_keys():
+class Attacker:
+    """A local user opening connections that send nothing or drip a byte at a time.
+
+    300 in a row (more than the server has descriptors), then one every 5 ms for as long
+    as it runs (more than the server would time out in 3 s), never closing any.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connections: list = []
+        self.opened = threading.Event()
+        self.stop = threading.Event()
+        self._threads = [threading.Thread(target=self._open, daemon=True)]
+
+    def _connect(self) -> None:
+        connection = socket.socket()
+        connection.setblocking(False)  # a full backlog holds it back, not the attacker
+        connection.connect_ex(("127.0.0.1", self.port))
+        self.connections.append(connection)
+
+    def _open(self) -> None:
+        for _ in range(300):  # each one accepted before the next
+            try:
+                self.connections.append(socket.create_connection(("127.0.0.1", self.port), 2))
+            except OSError:
+                break  # the server accepts no more
+        try:
+            dripping = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+        except OSError:
+            pass  # the server accepts no more
+        else:
+            self.connections.append(dripping)
+            self._threads.append(threading.Thread(target=self._drip, args=(dripping,)))
+            self._threads[-1].start()
+        self.opened.set()
+        while not self.stop.wait(0.005):
+            self._connect()
+
+    def _drip(self, connection: socket.socket) -> None:
+        request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Slow: 1\r\n" * 1000
+        for byte in request:
+            if self.stop.wait(0.2):
+                return
+            try:
+                connection.send(bytes([byte]))
+            except OSError:
+                return
+
+    def __enter__(self) -> Attacker:
+        self._threads[0].start()
+        assert self.opened.wait(HANG_GUARD)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join(HANG_GUARD)
+        for connection in self.connections:
+            connection.close()
+
+
+# 256: the bound on connections comes first; 48: the descriptors run out first.
+@pytest.mark.parametrize("descriptors", [256, 48])
+def test_idle_and_dripping_connections_cannot_keep_the_sdk_from_its_keys(descriptors):
     keys = _keys()
+    arguments = [keys.access_key, keys.secret_key, keys.token, str(descriptors)]
     server = subprocess.Popen(
-        [sys.executable, "-I", "-c", SERVER, keys.access_key, keys.secret_key, keys.token],
+        [sys.executable, "-I", "-c", SERVER, *arguments],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    idle = []
     try:
         url, token = server.stdout.readline().split()
-        port = _port(url)
-        # More connections than the server has descriptors, sending nothing.
-        for _ in range(300):
-            try:
-                idle.append(socket.create_connection(("127.0.0.1", port), timeout=2))
-            except OSError:
-                break  # the server accepts no more: its backlog is full
-        dripping = socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD)
-        idle.append(dripping)
-        stop = threading.Event()
-
-        def drip() -> None:
-            request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Slow: 1\r\n" * 1000
-            for byte in request:
-                if stop.wait(0.2):
-                    return
-                try:
-                    dripping.send(bytes([byte]))
-                except OSError:
-                    return
-
-        dripper = threading.Thread(target=drip, daemon=True)
-        dripper.start()
-        try:
+        with Attacker(_port(url)):
             # What the AWS SDK for Python does: 3 attempts of 2 s.
             answer = ContainerMetadataFetcher().retrieve_full_uri(
                 url, headers={"Authorization": token}
             )
-        finally:
-            stop.set()
         assert answer["AccessKeyId"] == keys.access_key
         assert answer["SecretAccessKey"] == keys.secret_key
         assert answer["Token"] == keys.token
     finally:
-        for connection in idle:
-            connection.close()
         try:
             _, errors = server.communicate("", timeout=HANG_GUARD)
         except subprocess.TimeoutExpired:
