@@ -19,8 +19,8 @@ from support.fake_sts import (
 )
 
 from infnminio_boto.errors import StsError
+from infnminio_boto.keys.fetch import read_settings_token
 from infnminio_boto.settings import Settings
-from infnminio_boto.sources.oidc_token import read_token
 from infnminio_boto.sts import exchange, parse_response
 
 
@@ -166,6 +166,6 @@ def test_an_exchange_answered_with_such_keys_is_an_sts_error(dialect, field, set
         server.script(Fault(status=200, body=success_xml(issued, dialect)))
         settings = Settings.resolve(**settings_for(server))
         with pytest.raises(StsError, match="characters no STS issues") as caught:
-            exchange(settings, read_token(settings.token_files), sleep=lambda _s: None)
+            exchange(settings, read_settings_token(settings), sleep=lambda _s: None)
     assert "touch" not in str(caught.value)
     assert server.exchanges == 1  # not retried: the server's answer will not change
