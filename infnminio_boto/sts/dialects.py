@@ -23,7 +23,7 @@ MAX_DEPTH = 8
 MAX_XML_DEPTH = 16
 
 
-class _Refused(Exception):
+class _NotAnAnswerError(Exception):
     """Raised inside the expat pre-check: the document is not an STS answer."""
 
 
@@ -108,21 +108,21 @@ def _shallow_and_plain(body: bytes) -> bool:
         nonlocal depth
         depth += 1
         if depth > MAX_XML_DEPTH:
-            raise _Refused
+            raise _NotAnAnswerError
 
     def end(_name: str) -> None:
         nonlocal depth
         depth -= 1
 
     def doctype(*_args: Any) -> None:
-        raise _Refused
+        raise _NotAnAnswerError
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = doctype
     try:
         parser.Parse(body, True)
-    except Exception:  # _Refused, expat errors, bad encodings: all "not an STS answer"
+    except Exception:  # _NotAnAnswerError, expat errors, bad encodings: all "not an STS answer"
         return False
     return True
 
