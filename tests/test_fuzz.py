@@ -166,3 +166,25 @@ def test_token_from_text_raises_only_ours(text):
         return
     token.describe()  # the claims, whatever their types, can be described
     repr(token)
+
+
+@FUZZ
+@given(
+    before=st.text(max_size=300),
+    after=st.text(max_size=300),
+    cut=st.integers(16, 80),
+    token=st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=",
+        min_size=80,
+        max_size=120,
+    ),
+)
+def test_scrubbed_text_holds_no_token_piece_no_control_and_is_bounded(before, after, cut, token):
+    from infnminio_boto.errors import scrub
+
+    text = f"{before}{token[:cut]}\x1b[0m{token[cut:]}{after}"
+    cleaned = scrub(text, [token], limit=200)
+    assert len(cleaned) <= 200
+    assert not any(0 <= ord(c) < 32 or 127 <= ord(c) < 160 for c in cleaned)
+    for start in range(len(token) - 16 + 1):
+        assert token[start : start + 16] not in cleaned
