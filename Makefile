@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install ceph test lint range demo bench constraints clean
+.PHONY: install ceph proxy test lint range demo bench constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -21,6 +21,10 @@ install: $(STAMP)
 ceph:
 	@sh scripts/install-ceph.sh
 
+# tinyproxy: the real forwarding proxy the STS exchange is tested through.
+proxy:
+	@sh scripts/install-tinyproxy.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infnminio_boto
@@ -29,7 +33,7 @@ lint: install
 range: install
 	PY=$(PY) sh scripts/check-supported-range.sh
 
-test: install ceph lint
+test: install ceph proxy lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory range
 
