@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -188,3 +188,11 @@ def test_scrubbed_text_holds_no_token_piece_no_control_and_is_bounded(before, af
     assert not any(0 <= ord(c) < 32 or 127 <= ord(c) < 160 for c in cleaned)
     for start in range(len(token) - 16 + 1):
         assert token[start : start + 16] not in cleaned
+
+
+@FUZZ
+@given(st.datetimes(timezones=st.just(timezone.utc)))
+def test_formatted_timestamps_parse_back(moment):
+    from infnminio_boto.sts.temporary_credentials import format_timestamp
+
+    assert parse_timestamp(format_timestamp(moment)) == moment.replace(microsecond=0)

@@ -53,8 +53,13 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def format_timestamp(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ``, the form credential_process and botocore expect."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``YYYY-MM-DDTHH:MM:SSZ``, the form credential_process and botocore expect.
+
+    Written field by field: ``strftime("%Y")`` gives ``1``, not ``0001``, for the
+    years before 1000 (glibc), which no parser reads back.
+    """
+    m = moment.astimezone(timezone.utc)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def mask(value: Optional[str], keep: int = 4) -> str:
