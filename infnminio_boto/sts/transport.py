@@ -124,6 +124,7 @@ def _shown_proxy(proxy: str) -> str:
 
 # --------------------------------------------------------------------------- deadline
 _local = threading.local()
+_LONGEST_WAIT = 1e6
 
 
 class _Deadline:
@@ -144,7 +145,8 @@ class _Deadline:
 
     def __enter__(self) -> _Deadline:
         _local.deadline = self
-        self._timer.start()
+        if 0 < self.seconds < _LONGEST_WAIT:  # threading refuses longer (and NaN) waits
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
