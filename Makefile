@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 
 install: $(STAMP)
 
-# The Debian packages of the sandbox and the tests (Ceph, fish, oidc-agent), in one apt run.
+# The Debian packages of the sandbox and the tests (Ceph, fish, oidc-agent, tinyproxy),
+# in one apt run.
 system:
 	@sh scripts/install-system-packages.sh
 

@@ -117,17 +117,77 @@ class SandboxError(InfnMinioError):
 
 # A JWT is three base64url segments; the first one always starts with "eyJ" ('{"').
 _JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+# ECMA-48 sequences a terminal obeys, in their 7-bit (ESC ...) and 8-bit (C1) forms:
+# CSI (ESC [ or U+009B, parameters, intermediates, a final byte); OSC, DCS, SOS, PM and
+# APC strings up to BEL or ST (ESC \ or U+009C), or to the end when unterminated; any
+# other ESC sequence (intermediates and a final byte).
+_ESCAPE_PATTERN = (
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+# What is left to drop: C0 and C1 controls, DEL, and the bidirectional overrides and
+# isolates that reorder what a terminal shows (U+202A-U+202E, U+2066-U+2069).
+_CONTROL_PATTERN = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+# Only the start of very long text is looked at; the result is cut at ``limit``.
+_SCAN_CHARACTERS = 16 * 1024
+# A run of this many characters of a secret is masked wherever it appears.
+_FRAGMENT = 16
+SCRUB_LIMIT = 500
 
 
-def scrub(text: str, secrets: Iterable[Optional[str]] = ()) -> str:
-    """Return ``text`` with every given secret and anything shaped like a JWT masked.
+def scrub(text: str, secrets: Iterable[Optional[str]] = (), limit: int = SCRUB_LIMIT) -> str:
+    """Make text that came from elsewhere safe to quote in a message, a log or an
+    exception attribute: a server's error code, message, request id or redirect
+    address, a proxy's answer, an exception from the HTTP stack.
 
-    Used on text that came from elsewhere (a server's error message, an exception from
-    the HTTP stack) before it becomes part of one of our messages.
+    In this order: terminal escape sequences are removed whole, other control
+    characters (C0, C1, DEL, bidirectional overrides) dropped and tabs and line breaks
+    made spaces, so nothing reaches a terminal raw and a secret cut up by them is whole
+    again; each given secret (4 characters or more) is masked as ``***``, as given,
+    URL-encoded, and any run of 16 or more of its characters (a token cut short by the
+    server); anything shaped like a JWT becomes ``<jwt>``; the result is at most
+    ``limit`` characters, a cut marked with ``…``. Never raises.
     """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
     import re  # compiled on first use: `import infnminio_boto` stays cheap
 
-    return re.sub(_JWT_PATTERN, "<jwt>", text)
+    text = str(text)[:_SCAN_CHARACTERS]
+    text = re.sub(_ESCAPE_PATTERN, "", text)
+    text = re.sub("[\t\n\r]", " ", text)
+    text = re.sub(_CONTROL_PATTERN, "", text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = _mask(text, secret)
+    text = re.sub(_JWT_PATTERN, "<jwt>", text)
+    if len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
+
+
+def _mask(text: str, secret: str) -> str:
+    """``text`` with ``secret``, its URL-encoded forms and long pieces of them masked."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    for form in forms:
+        text = text.replace(form, "***")
+    if len(secret) < _FRAGMENT:
+        return text
+    pieces = {
+        form[start : start + _FRAGMENT]
+        for form in forms
+        for start in range(len(form) - _FRAGMENT + 1)
+    }
+    hidden = bytearray(len(text))
+    for start in range(len(text) - _FRAGMENT + 1):
+        if text[start : start + _FRAGMENT] in pieces:
+            hidden[start : start + _FRAGMENT] = b"\x01" * _FRAGMENT
+    if not any(hidden):
+        return text
+    out = []
+    for index, character in enumerate(text):
+        if not hidden[index]:
+            out.append(character)
+        elif index == 0 or not hidden[index - 1]:
+            out.append("***")
+    return "".join(out)

@@ -5,8 +5,10 @@
 #   shells      fish: the tests read `env --format fish` back in the real shell
 #   oidc-agent  oidc-agent-cli (oidc-agent, oidc-gen, oidc-token, oidc-add), not the
 #               oidc-agent metapackage, which pulls a desktop (xterm, GTK)
+#   proxy       tinyproxy-bin: the real forwarding proxy the STS exchange is tested
+#               through (the program alone: no service starts)
 set -eu
-groups=${*:-ceph shells oidc-agent}
+groups=${*:-ceph shells oidc-agent proxy}
 missing=""
 need() {  # need PACKAGE PROGRAM...: the package, when one of its programs is missing
     package=$1
@@ -28,6 +30,7 @@ for group in $groups; do
             ;;
         shells) need fish fish ;;
         oidc-agent) need oidc-agent-cli oidc-agent oidc-gen oidc-token oidc-add ;;
+        proxy) [ -x /usr/bin/tinyproxy ] || need tinyproxy-bin tinyproxy ;;
         *) echo "unknown group: $group" >&2; exit 2 ;;
     esac
 done

@@ -27,9 +27,13 @@ def pytest_runtest_makereport(item, call):
 def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """No test sees the developer's INFNMINIO_*/AWS_* settings or ~/.token."""
+    """No test sees the developer's INFNMINIO_*/AWS_* settings, proxies or ~/.token."""
     for name in list(os.environ):
-        if name.startswith("INFNMINIO_") or name.startswith("AWS_"):
+        if (
+            name.startswith("INFNMINIO_")
+            or name.startswith("AWS_")
+            or name.lower() in ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
+        ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     home = tmp_path_factory.mktemp("home")

@@ -172,12 +172,17 @@ class Settings(NamedTuple):
         return _origin(name, self.sources[name], command_line=command_line)
 
     def check_transport(self) -> None:
-        """Refuse to send a bearer token in clear text over a real network."""
+        """Refuse to send a bearer token in clear text over a real network.
+
+        Plain http is allowed without opting in only to a loopback address or
+        ``localhost`` (see :attr:`Endpoint.is_loopback`).
+        """
         if self.endpoint.secure or self.endpoint.is_loopback or self.allow_insecure_http:
             return
         raise ConfigurationError(
-            f"The endpoint {self.endpoint.url} is plain http on a host that is not this "
-            "machine: the OIDC token would cross the network unencrypted. Use https, or "
+            f"The endpoint {self.endpoint.url} is plain http to a host that is not a "
+            "loopback address (127.0.0.0/8, ::1) or localhost: the OIDC token could cross "
+            "the network unencrypted. Use https, or "
             "opt in with allow_insecure_http=True (INFNMINIO_ALLOW_INSECURE_HTTP=1) on a "
             "network you trust."
         )

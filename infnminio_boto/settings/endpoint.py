@@ -100,7 +100,17 @@ class Endpoint(NamedTuple):
 
     @property
     def is_loopback(self) -> bool:
-        if self.host == "localhost" or self.host.endswith(".localhost"):
+        """Whether the host is this machine: a literal loopback address (127.0.0.0/8,
+        ``::1``) or exactly ``localhost``.
+
+        Other names are not trusted, ``*.localhost`` included: glibc answers them from
+        /etc/hosts or else asks DNS, which may send them anywhere. ``localhost`` itself
+        is taken as it is, not resolved: RFC 6761 (section 6.3) reserves it for
+        loopback, Debian's /etc/hosts, container runtimes and systemd's nss-myhostname
+        map it there, and a check by resolving would prove little, since the HTTP
+        client resolves the name again when it connects.
+        """
+        if self.host == "localhost":
             return True
         import ipaddress
 

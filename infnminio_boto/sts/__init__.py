@@ -1,28 +1,28 @@
 """AssumeRoleWithWebIdentity: one stateless exchange of an OIDC token for S3 keys.
 
-The request is an unsigned form POST (MinIO routes a signed one elsewhere). Connection
-errors and 5xx answers are retried with exponential backoff and full jitter; 4xx answers
-are final. The pieces live in their own modules: :mod:`.transport` sends,
-:mod:`.dialects` reads the answer, :mod:`.explain` words a refusal.
-
-The retry loop is written here rather than taken from urllib3's ``Retry``: jitter there
-needs urllib3 2, which botocore does not require on Python 3.9, and the loop lets the
-final error say what happened on every attempt.
+The request is an unsigned form POST (MinIO routes a signed one elsewhere). Failures
+botocore's standard retry mode retries are retried here too, within ``max_attempts``
+(connection failures and timeouts, 5xx, throttling, ``IDPCommunicationError``; see
+:mod:`.retry`); other 4xx answers are final. The pieces live in their own modules:
+:mod:`.transport` sends, :mod:`.dialects` reads the answer, :mod:`.retry` says when to
+try again and how long to wait, :mod:`.explain` words a refusal. Every string that came
+from the server is scrubbed (:func:`~infnminio_boto.errors.scrub`) before a message or
+a log line holds it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from typing import Callable, Dict, List, Optional
 from urllib.parse import urlencode
 
-from ..errors import StsError, TransportError
+from ..errors import StsError, TransportError, scrub
 from ..settings import Settings
 from ..sources.oidc_token import OidcToken
 from .dialects import Problem, parse_response
 from .explain import explain
+from .retry import delay_before, retry_after, retryable
 from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
 from .transport import HttpResponse, Send, StsRequest, Unreachable, urllib3_sender
 
@@ -42,8 +42,6 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = "2011-06-15"
 CONNECT_TIMEOUT_CAP = 5.0
-BACKOFF_BASE_SECONDS = 0.5
-BACKOFF_CAP_SECONDS = 8.0
 USER_AGENT = "infnminio-boto"
 
 _SESSION_NAME_ALLOWED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_=,.@-")
@@ -81,12 +79,8 @@ def build_request(settings: Settings, token: OidcToken) -> StsRequest:
         },
         connect_timeout=min(CONNECT_TIMEOUT_CAP, settings.timeout),
         read_timeout=settings.timeout,
+        secrets=(token.value,),
     )
-
-
-def _backoff(attempt: int) -> float:
-    """Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2**n)]."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)))
 
 
 def exchange(
@@ -98,9 +92,12 @@ def exchange(
 ) -> TemporaryCredentials:
     """Trade ``token`` for temporary credentials at ``settings.endpoint``.
 
-    ``send`` posts one request (default: urllib3, trusting ``settings.ca_bundle``).
-    Raises :class:`StsError` for an error answer, :class:`TransportError` when the
-    server cannot be reached within ``settings.max_attempts`` attempts or TLS fails.
+    ``send`` posts one request (default: urllib3, trusting ``settings.ca_bundle``,
+    through the proxy botocore would use; see :mod:`.transport`). Raises
+    :class:`StsError` for an error answer (after the retries, for a retryable one),
+    :class:`TransportError` when the server cannot be reached within
+    ``settings.max_attempts`` attempts (each bounded by the connect and read timeouts
+    added up), when TLS fails, or when the proxy setting is unusable.
     """
     from .. import _log
 
@@ -109,27 +106,30 @@ def exchange(
     send = send or urllib3_sender(settings.ca_bundle)
     request = build_request(settings, token)
     endpoint = settings.endpoint.url
+    secrets = request.secrets
     failures: List[str] = []
     for attempt in range(1, settings.max_attempts + 1):
         last = attempt == settings.max_attempts
         try:
             response = send(request)
         except Unreachable as failure:
-            failures.append(str(failure))
+            said = scrub(str(failure), secrets, limit=300)
+            failures.append(said)
             if not last:
-                _pause(endpoint, f"unreachable ({failure})", attempt, settings, sleep)
+                _pause(endpoint, f"unreachable ({said})", attempt, settings, sleep)
                 continue
             raise TransportError(
                 f"The STS at {endpoint} could not be reached after {attempt} "
                 f"attempt{'s' if attempt != 1 else ''} ({'; '.join(failures)}). Check the "
-                "endpoint, this machine's network and proxy settings, then retry.",
+                "endpoint, this machine's network and its proxy settings (HTTPS_PROXY, "
+                "HTTP_PROXY, NO_PROXY), then retry.",
                 endpoint=endpoint,
             ) from None
 
         if 300 <= response.status < 400:
-            location = response.headers.get("Location", "?")
+            location = scrub(response.headers.get("Location", "?"), secrets, limit=200)
             raise StsError(
-                f"The STS at {endpoint} redirected to {location[:200]}: the token is not "
+                f"The STS at {endpoint} redirected to {location}: the token is not "
                 "re-sent to another address. Set endpoint / INFNMINIO_ENDPOINT to the "
                 "address the object store really answers on.",
                 status=response.status,
@@ -141,23 +141,36 @@ def exchange(
                 "STS exchange at %s for subject %s: access key %s valid until %s",
                 endpoint,
                 token.subject or "-",
-                mask(credentials.access_key),
+                scrub(mask(credentials.access_key), secrets),
                 format_timestamp(credentials.expiration),
             )
             return credentials
         assert problem is not None
-        if response.status >= 500 and not last:
-            _pause(endpoint, f"answered HTTP {response.status}", attempt, settings, sleep)
+        if retryable(response.status, problem) and not last:
+            code = f" {scrub(problem.code, secrets, limit=64)}" if problem.code else ""
+            _pause(
+                endpoint,
+                f"answered HTTP {response.status}{code}",
+                attempt,
+                settings,
+                sleep,
+                asked=retry_after(response.headers),
+            )
             continue
         raise explain(response.status, problem, settings, token, attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _pause(
-    endpoint: str, what: str, attempt: int, settings: Settings, sleep: Callable[[float], None]
+    endpoint: str,
+    what: str,
+    attempt: int,
+    settings: Settings,
+    sleep: Callable[[float], None],
+    asked: Optional[float] = None,
 ) -> None:
-    """Log a failed attempt and wait before the next one."""
-    delay = _backoff(attempt)
+    """Log a failed attempt and wait before the next one (:func:`.retry.delay_before`)."""
+    delay = delay_before(attempt, asked)
     logger.warning(
         "STS at %s %s; attempt %d of %d, retrying in %.1fs",
         endpoint,

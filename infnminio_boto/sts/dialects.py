@@ -17,6 +17,14 @@ __all__ = ["Problem", "parse_response"]
 
 # How deep the element search goes: STS documents nest four levels at most.
 MAX_DEPTH = 8
+# How deeply elements may nest in an answer at all (STS answers: five levels). The
+# tree is walked recursively, so a deeper document (a hostile or broken server's) is
+# refused as unparseable before it is built.
+MAX_XML_DEPTH = 16
+
+
+class _NotAnAnswerError(Exception):
+    """Raised inside the expat pre-check: the document is not an STS answer."""
 
 # The characters each STS issues, read from their documentation and sources:
 # AccessKeyId: AWS documents the pattern [\w]* (STS API reference, "Credentials"); Ceph
@@ -51,7 +59,11 @@ class Problem(NamedTuple):
 
 
 def _local_names(node: Any) -> Any:
-    """Drop namespace prefixes and XML attributes from an xmltodict tree."""
+    """Drop namespace prefixes and XML attributes from an xmltodict tree.
+
+    Recursive: only called on documents :func:`_shallow_and_plain` accepted, whose
+    depth is at most ``MAX_XML_DEPTH`` elements.
+    """
     if isinstance(node, dict):
         result: Dict[str, Any] = {}
         for key, value in node.items():
@@ -97,9 +109,46 @@ def _find(node: Any, name: str, depth: int = 0) -> Any:
     return None
 
 
+def _shallow_and_plain(body: bytes) -> bool:
+    """Whether ``body`` is well-formed XML nesting at most ``MAX_XML_DEPTH`` elements,
+    with no document type declaration (so no entity of any kind: STS answers have none).
+
+    A streaming pass with the standard library's expat, which keeps no tree: a deep
+    document costs a counter, not a recursion.
+    """
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    depth = 0
+
+    def start(_name: str, _attributes: Any) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise _NotAnAnswerError
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def doctype(*_args: Any) -> None:
+        raise _NotAnAnswerError
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(body, True)
+    except Exception:  # _NotAnAnswerError, expat errors, bad encodings: all "not an STS answer"
+        return False
+    return True
+
+
 def _parse_xml(body: bytes) -> Optional[Dict[str, Any]]:
     import xmltodict  # only when an answer arrives: a cache hit never needs it
 
+    if not _shallow_and_plain(body):
+        return None
     try:
         document = xmltodict.parse(body, disable_entities=True)
     except Exception:  # expat errors, bad encodings, entity refusals: all "not XML"

@@ -2,16 +2,21 @@
 
 Ceph RGW answers every token problem with an empty ``403 AccessDenied``, so the message
 is built from what this side knows: the token's issuer, audience, subject and expiry,
-and the role that was asked for. Server text is scrubbed of the token before it is
-quoted.
+and the role that was asked for. MinIO names the role when the role is the problem
+(see :func:`_role_refusal`). Every string from the server (code, message, request id)
+is scrubbed (:func:`~infnminio_boto.errors.scrub`) before it is quoted or stored in
+the error.
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 from ..errors import StsError, scrub
 from ..settings import Settings
 from ..sources.oidc_token import OidcToken, describe_age
 from .dialects import Problem
+from .retry import THROTTLING_CODES
 
 __all__ = ["explain", "token_facts"]
 
@@ -35,19 +40,69 @@ def token_facts(token: OidcToken) -> str:
     )
 
 
+def _role_refusal(code: Optional[str], lower: str, settings: Settings) -> Optional[str]:
+    """The advice when the server refused the role rather than the token, else None.
+
+    MinIO (minio/minio cmd/sts-handlers.go AssumeRoleWithJWT, cmd/iam.go
+    GetRolePolicy, internal/config/identity/openid/jwt.go Validate; read at 7aac2a2c,
+    2026-02) answers 400 ``InvalidParameterValue``: "Error processing RoleArn parameter:
+    RoleARN <arn> is not defined." (or "... RoleARN parse err: ..."), for a RoleArn it
+    does not know and no claim-based provider to fall back on; and, when no RoleArn was
+    sent to a server without a claim-based provider, "Role
+    arn:minio:iam:::role/dummy-internal does not exist", naming its internal stand-in.
+    """
+    sent = settings.role_arn
+    names_role = "rolearn" in lower or (
+        "role" in lower and ("does not exist" in lower or "not found" in lower)
+    )
+    needs_role = code == "MissingParameter" and "role" in lower
+    if not (names_role or needs_role):
+        return None
+    if sent and not needs_role:
+        origin = settings.origin("role_arn")
+        return (
+            f"it does not know the role that was sent, {sent} (from {origin}); the token "
+            "is not the problem. A MinIO store with claim-based policies (such as "
+            "minio.cloud.infn.it) needs no RoleArn: send none with role_arn=\"\" / "
+            "INFNMINIO_ROLE_ARN=\"\" (--role-arn \"\"). Otherwise set role_arn / "
+            "INFNMINIO_ROLE_ARN to a role the store's administrators give you (MinIO's "
+            "look like arn:minio:iam:::role/...)."
+        )
+    return (
+        "it needs a RoleArn and none was sent (MinIO names its internal stand-in role "
+        "when it has no claim-based policies); the token is not the problem. Set role_arn "
+        "/ INFNMINIO_ROLE_ARN to the role the store's administrators give you (MinIO's "
+        "look like arn:minio:iam:::role/...; INFN's Ceph RGW uses "
+        "arn:aws:iam:::role/IAMaccess)."
+    )
+
+
 def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken, attempts: int,
-            server_message: str) -> str:
-    code = problem.code
+            server_message: str, code: Optional[str], request_id: Optional[str]) -> str:
     lower = server_message.lower()
     tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
     if code == "STSNotInitialized":
         return "STS is not enabled on this server: ask its administrators to enable it."
+    if status == 429 or code in THROTTLING_CODES:
+        return (
+            f"it is limiting how often it is asked ({tries}): wait a minute, then retry. "
+            "Processes that each exchange the token add up: with the cache on (the "
+            "default; cache / INFNMINIO_CACHE) the processes of one user share keys."
+        )
+    if code == "IDPCommunicationError":
+        return (
+            f"it could not reach the token's issuer {token.issuer or '(none)'} to check "
+            f"the token ({tries}): the fault is between the store and the issuer. Retry "
+            "later; if it persists, report it to the storage administrators"
+            + (f" quoting request id {request_id}" if request_id else "")
+            + "."
+        )
     if status >= 500 or code in _SERVER_FAILURE_CODES:
         page = " with an error page" if problem.kind in ("html", "unparseable") else ""
         return (
             f"the server failed{page} ({tries}): the fault is on the server's side. Retry "
             "later; if it persists, report it to the storage administrators"
-            + (f" quoting request id {problem.request_id}" if problem.request_id else "")
+            + (f" quoting request id {request_id}" if request_id else "")
             + "."
         )
     if problem.kind == "html":
@@ -71,6 +126,9 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
             f"its Credentials are unusable ({problem.message}). Report this to the storage "
             "administrators."
         )
+    role = _role_refusal(code, lower, settings)
+    if role is not None:
+        return role
     if "expired" in lower or code in ("ExpiredTokenException", "ExpiredToken"):
         return (
             f"it says the token expired (token: {token_facts(token)}). sts-wire refreshes "
@@ -86,11 +144,6 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
             "unless the administrator raised it; at most 43200): lower duration_seconds / "
             "INFNMINIO_DURATION_SECONDS. RoleSessionName must be 2-64 characters of "
             "[A-Za-z0-9_=,.@-] (set role_session_name if the derived one is wrong)."
-        )
-    if code == "MissingParameter" and "role" in lower:
-        return (
-            "it needs a RoleArn: set role_arn / INFNMINIO_ROLE_ARN (INFN's Ceph RGW uses "
-            "arn:aws:iam:::role/IAMaccess)."
         )
     if code in _TOKEN_REJECTED_CODES:
         role = settings.role_arn or "none (no RoleArn sent)"
@@ -110,21 +163,30 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
 def explain(
     status: int, problem: Problem, settings: Settings, token: OidcToken, attempts: int
 ) -> StsError:
-    """The :class:`StsError` for a refusal, with its advice."""
-    server_message = scrub(problem.message or "", [token.value])
-    said = f"HTTP {status}" + (f" {problem.code}" if problem.code else "")
+    """The :class:`StsError` for a refusal, with its advice.
+
+    The server's code, message and request id are scrubbed of the token and of
+    control characters, and bounded, in the message and in the error's attributes.
+    """
+    secrets = [token.value]
+    code = scrub(problem.code, secrets, limit=64) if problem.code else None
+    server_message = scrub(problem.message or "", secrets, limit=300)
+    request_id = scrub(problem.request_id, secrets, limit=100) if problem.request_id else None
+    said = f"HTTP {status}" + (f" {code}" if code else "")
     if server_message:
-        said += f": {server_message[:300]}"
-    advice = _advice(status, problem, settings, token, attempts, server_message)
+        said += f": {server_message}"
+    advice = _advice(
+        status, problem, settings, token, attempts, server_message, code, request_id
+    )
     endpoint = settings.endpoint.url
     message = f"The STS at {endpoint} refused AssumeRoleWithWebIdentity ({said}): {advice}"
-    if problem.request_id and "request id" not in message:
-        message += f" [request id {problem.request_id}]"
+    if request_id and "request id" not in message:
+        message += f" [request id {request_id}]"
     return StsError(
         message,
         status=status,
-        code=problem.code,
+        code=code or None,
         server_message=server_message or None,
-        request_id=problem.request_id,
+        request_id=request_id or None,
         endpoint=endpoint,
     )

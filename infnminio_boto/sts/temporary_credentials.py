@@ -24,7 +24,9 @@ def parse_timestamp(text: str) -> datetime:
     """Parse an ISO 8601 timestamp with 0 to 9 fractional digits into aware UTC.
 
     A timestamp without a zone is taken as UTC, as STS servers mean it. Raises
-    ValueError naming the text (timestamps are not secret).
+    ValueError naming the text (timestamps are not secret), and only ValueError: also
+    for a moment that is valid in its own zone but outside datetime's range in UTC
+    (``9999-12-31T23:59:59-01:00``), where the arithmetic raises OverflowError.
     """
     match = re.match(_TIMESTAMP, text.strip())  # re caches the compiled pattern
     if not match:
@@ -43,13 +45,21 @@ def parse_timestamp(text: str) -> datetime:
     )
     if sign:
         offset = timedelta(hours=int(off_h), minutes=int(off_m))
-        moment = moment - offset if sign == "+" else moment + offset
+        try:
+            moment = moment - offset if sign == "+" else moment + offset
+        except OverflowError:
+            raise ValueError(f"timestamp out of range: {text[:40]!r}") from None
     return moment
 
 
 def format_timestamp(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ``, the form credential_process and botocore expect."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``YYYY-MM-DDTHH:MM:SSZ``, the form credential_process and botocore expect.
+
+    Written field by field: ``strftime("%Y")`` gives ``1``, not ``0001``, for the
+    years before 1000 (glibc), which no parser reads back.
+    """
+    m = moment.astimezone(timezone.utc)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def mask(value: Optional[str], keep: int = 4) -> str:

@@ -241,6 +241,9 @@ def test_garbage_entry(cache, caplog):
         "null",
         '{"Version": 1, "AccessKeyId": "a", "SecretAccessKey": "b", "SessionToken": "c", '
         '"Expiration": "yesterday"}',
+        # A moment whose offset leaves datetime's range (it raised OverflowError).
+        '{"Version": 1, "AccessKeyId": "a", "SecretAccessKey": "b", "SessionToken": "c", '
+        '"Expiration": "9999-12-31T23:59:59-01:00"}',
     ],
 )
 def test_well_formed_json_that_is_not_an_entry(cache, caplog, document):

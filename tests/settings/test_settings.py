@@ -150,6 +150,32 @@ def test_plain_http_to_remote_host_needs_opt_in():
     assert Settings.resolve(endpoint="http://127.0.0.5:9000", environ={})
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        # Names the resolver may send anywhere (glibc asks DNS for them when /etc/hosts
+        # does not list them).
+        "http://foo.localhost:9000",
+        "http://localhost.example.org",
+        "http://localhost.:9000",
+        # Addresses that reach this machine only on some systems, or not at all.
+        "http://0.0.0.0:9000",
+        "http://[::ffff:10.0.0.1]:9000",
+    ],
+)
+def test_plain_http_guard_trusts_only_literal_loopback_and_localhost(endpoint):
+    with pytest.raises(ConfigurationError, match="unencrypted"):
+        Settings.resolve(endpoint=endpoint, environ={})
+    assert Settings.resolve(endpoint=endpoint, allow_insecure_http=True, environ={})
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://localhost:9000", "http://127.1.2.3", "http://[::1]:9000"]
+)
+def test_plain_http_to_loopback_needs_no_opt_in(endpoint):
+    assert Settings.resolve(endpoint=endpoint, environ={}).endpoint.is_loopback
+
+
 def test_sources_record_where_each_value_came_from(tmp_path):
     settings = Settings.resolve(
         environ={"HOME": str(tmp_path), "INFNMINIO_REGION": "eu-south-1"},

@@ -169,3 +169,68 @@ def test_an_exchange_answered_with_such_keys_is_an_sts_error(dialect, field, set
             exchange(settings, read_settings_token(settings), sleep=lambda _s: None)
     assert "touch" not in str(caught.value)
     assert server.exchanges == 1  # not retried: the server's answer will not change
+
+def _credentials_document(expiration: str) -> bytes:
+    return (
+        "<R><Credentials><AccessKeyId>AK</AccessKeyId><SecretAccessKey>SK</SecretAccessKey>"
+        f"<SessionToken>ST</SessionToken><Expiration>{expiration}</Expiration></Credentials></R>"
+    ).encode()
+
+
+@pytest.mark.parametrize("expiration", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_an_expiration_out_of_range_is_unusable_credentials(expiration):
+    creds, problem = parse_response(200, _credentials_document(expiration))
+    assert creds is None and problem.kind == "bad-credentials"
+    assert "Expiration" in problem.message
+
+
+@pytest.mark.parametrize("depth", [100, 5000, 100_000])
+def test_deeply_nested_xml_is_unparseable_not_a_crash(depth):
+    body = b"<a>" * depth + b"x" + b"</a>" * depth
+    creds, problem = parse_response(200, body)
+    assert creds is None and problem.kind == "unparseable"
+
+
+def test_deep_nesting_below_a_valid_answer_is_refused_too():
+    deep = "<x>" * 3000 + "</x>" * 3000
+    body = _credentials_document("2026-11-23T21:28:43Z").replace(b"</R>", deep.encode() + b"</R>")
+    creds, problem = parse_response(200, body)
+    assert creds is None and problem.kind == "unparseable"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Billion laughs: internal entities that expand exponentially.
+        (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">'
+            b'<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">'
+            b'<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">'
+            b'<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">'
+            b'<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">'
+            b'<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">'
+            b'<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>'
+            b"<Error><Code>&lol9;</Code></Error>"
+        ),
+        # An external entity: a file of this machine quoted back in the message.
+        (
+            b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<Error><Code>AccessDenied</Code><Message>&x;</Message></Error>"
+        ),
+    ],
+)
+def test_documents_with_entities_are_refused(body):
+    creds, problem = parse_response(403, body)
+    assert creds is None and problem.kind == "unparseable"
+    assert problem.code is None and problem.message is None
+
+
+def test_a_huge_answer_is_unparseable():
+    # Far more than any STS answer: the transport keeps the first MAX_RESPONSE_BYTES.
+    from infnminio_boto.sts.transport import MAX_RESPONSE_BYTES
+
+    body = b"<Error><Message>" + b"x" * MAX_RESPONSE_BYTES
+    creds, problem = parse_response(400, body[:MAX_RESPONSE_BYTES])
+    assert creds is None and problem.kind == "unparseable"

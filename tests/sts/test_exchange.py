@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 from support.fake_sts import (
@@ -23,6 +25,7 @@ from infnminio_boto.keys.fetch import read_settings_token
 from infnminio_boto.settings import Settings
 from infnminio_boto.sources.file import FileSource
 from infnminio_boto.sts import exchange, role_session_name_for
+from infnminio_boto.sts.retry import RETRY_AFTER_CAP_SECONDS
 
 
 def run(server: FakeSts, settings_for, **extra):
@@ -298,3 +301,189 @@ def test_server_echoing_the_token_is_scrubbed(rgw_sts, settings_for, token_file)
         run(rgw_sts, settings_for)
     assert token not in str(info.value)
     assert token.split(".")[1] not in str(info.value)
+
+
+def _assert_clean(text: str, token: str) -> None:
+    assert token not in text
+    assert token.split(".")[2][:16] not in text  # not even a piece of the signature
+    for character in ("\x1b", "\x07", "\x7f", "\x9b", "\u202e"):
+        assert character not in text, repr(character)
+
+
+@pytest.mark.parametrize("status, attempts", [(403, 1), (302, 1), (503, 3)])
+def test_a_server_echoing_the_request_reaches_no_message_raw(
+    rgw_sts, settings_for, token_file, status, attempts, captured_logs
+):
+    """A server or proxy that echoes the form puts the token (and terminal escapes) in
+    the Code, Message, RequestId, the x-amz-request-id header and Location."""
+    token = open(token_file).read().strip()
+    rgw_sts.script(*[Fault(status, echo=True)] * attempts)
+    with pytest.raises(StsError) as info:
+        run(rgw_sts, settings_for)
+    error = info.value
+    for text in (
+        str(error),
+        repr(error),
+        error.code or "",
+        error.server_message or "",
+        error.request_id or "",
+        captured_logs.text,
+    ):
+        _assert_clean(text, token)
+    assert rgw_sts.exchanges == attempts
+    if status == 302:
+        assert "redirected to https://elsewhere.example/" in str(error)
+    else:
+        assert error.code and error.code.startswith("Bad")
+        assert "you sent WebIdentityToken=***" in (error.server_message or "")
+
+
+def test_a_server_dripping_its_answer_is_cut_off_by_the_deadline(rgw_sts, settings_for):
+    """The read timeout applies per socket read: one byte every half second never trips
+    it. Each attempt has a deadline for the whole answer (connect + read timeouts)."""
+    rgw_sts.script(Fault(drip=0.5), Fault(drip=0.5))
+    outcome = {}
+
+    def attempt():
+        try:
+            run(rgw_sts, settings_for, timeout=1, max_attempts=2)
+        except Exception as error:  # handed to the test thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(120)  # a liveness bound, far above the 2 x 2 s expected
+    assert not worker.is_alive(), "the exchange is still waiting on a dripping server"
+    error = outcome.get("error")
+    assert isinstance(error, TransportError), error
+    assert "no complete answer within 2 s" in str(error)
+    assert "after 2 attempts" in str(error)
+    assert rgw_sts.exchanges == 2
+
+
+def test_the_deadline_does_not_cut_a_pooled_connection_later(rgw_sts, settings_for):
+    run(rgw_sts, settings_for, timeout=1)
+    time.sleep(2.5)  # past the first exchange's deadline: its connection went back to the pool
+    creds, _ = run(rgw_sts, settings_for, timeout=1)
+    assert creds.access_key in rgw_sts.issued
+
+
+IDP_UNREACHABLE = (
+    "The request could not be fulfilled because the identity provider (IDP) that was "
+    "asked to verify the incoming identity token could not be reached."
+)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(429, b"Too Many Requests", content_type="text/plain"),  # a proxy's bare 429
+        Fault(429, rgw_error_xml("TooManyRequests", "")),
+        Fault(400, aws_error_xml("Throttling", "Rate exceeded")),  # AWS STS throttling
+        Fault(503, rgw_error_xml("SlowDown", "Please reduce your request rate.")),
+        Fault(400, aws_error_xml("IDPCommunicationError", IDP_UNREACHABLE)),
+    ],
+)
+def test_throttling_and_an_unreachable_identity_provider_are_retried(
+    rgw_sts, settings_for, fault
+):
+    rgw_sts.script(fault)
+    creds, _ = run(rgw_sts, settings_for)
+    assert creds.access_key in rgw_sts.issued
+    assert rgw_sts.exchanges == 2
+
+
+def _pauses(server, settings_for, *faults):
+    server.script(*faults)
+    settings = Settings.resolve(**settings_for(server))
+    pauses = []
+    exchange(settings, read_settings_token(settings), sleep=pauses.append)
+    return pauses
+
+
+@pytest.mark.parametrize(
+    "headers, at_least",
+    [
+        ({"Retry-After": "3"}, 3.0),
+        ({"x-amz-retry-after": "4500"}, 4.5),  # milliseconds, as botocore reads it
+        ({"Retry-After": "an HTTP date 60 s from now"}, RETRY_AFTER_CAP_SECONDS),  # capped
+    ],
+)
+def test_retry_after_is_waited_for_within_a_cap(rgw_sts, settings_for, headers, at_least):
+    if headers.get("Retry-After", "").startswith("an HTTP date"):
+        later = datetime.now(timezone.utc) + timedelta(seconds=60)
+        headers = {"Retry-After": format_datetime(later, usegmt=True)}
+    pauses = _pauses(rgw_sts, settings_for, Fault(429, b"", headers=headers))
+    assert len(pauses) == 1
+    assert at_least <= pauses[0] <= RETRY_AFTER_CAP_SECONDS
+
+
+@pytest.mark.parametrize("value", ["86400", "soon", "-5"])
+def test_an_excessive_or_unreadable_retry_after_does_not_hold_the_exchange(
+    rgw_sts, settings_for, value
+):
+    pauses = _pauses(rgw_sts, settings_for, Fault(503, b"", headers={"Retry-After": value}))
+    assert len(pauses) == 1 and pauses[0] <= RETRY_AFTER_CAP_SECONDS
+
+
+def test_throttling_that_lasts_is_reported_as_such(rgw_sts, settings_for):
+    rgw_sts.script(*[Fault(429, b"", headers={"Retry-After": "1"})] * 3)
+    with pytest.raises(StsError) as info:
+        run(rgw_sts, settings_for)
+    assert rgw_sts.exchanges == 3
+    text = str(info.value)
+    assert "limiting how often" in text and "after 3 attempts" in text
+    assert "rejected the token" not in text
+
+
+def test_an_unreachable_identity_provider_that_lasts_names_the_issuer(rgw_sts, settings_for):
+    rgw_sts.script(*[Fault(400, aws_error_xml("IDPCommunicationError", IDP_UNREACHABLE))] * 3)
+    with pytest.raises(StsError) as info:
+        run(rgw_sts, settings_for)
+    text = str(info.value)
+    assert "could not reach the token's issuer https://iam.example.org/" in text
+    assert "rejected the token" not in text
+
+
+MINIO_ROLE = "arn:minio:iam:::role/Qk8mWyFzLIOnHF3sI2xOY3M3yHg"
+
+
+@pytest.mark.parametrize(
+    "role_arn, said",
+    [
+        # A role the server does not have (and no claim-based policies to fall back on).
+        (
+            "arn:minio:iam:::role/other",
+            "RoleARN arn:minio:iam:::role/other is not defined",
+        ),
+        # The RGW preset's role sent to a MinIO store: not even a MinIO ARN.
+        ("arn:aws:iam:::role/IAMaccess", "RoleARN parse err: invalid ARN - bad partition field"),
+    ],
+)
+def test_a_minio_refusing_the_role_sent_blames_the_role(settings_for, role_arn, said):
+    with FakeSts("minio", minio_roles=(MINIO_ROLE,), minio_claim_based=False) as server:
+        with pytest.raises(StsError) as info:
+            run(server, settings_for, role_arn=role_arn)
+    text = str(info.value)
+    assert info.value.status == 400 and said in (info.value.server_message or "")
+    assert f"does not know the role that was sent, {role_arn} (from the role_arn argument)" in text
+    assert 'INFNMINIO_ROLE_ARN=""' in text and "claim-based" in text
+    assert "rejected the token" not in text and "audience" not in text
+
+
+def test_a_minio_without_claim_based_policies_asks_for_a_role(settings_for):
+    with FakeSts("minio", minio_roles=(MINIO_ROLE,), minio_claim_based=False) as server:
+        with pytest.raises(StsError) as info:
+            run(server, settings_for, role_arn="")
+        creds, _ = run(server, settings_for, role_arn=MINIO_ROLE)  # the right one works
+        assert creds.access_key in server.issued
+    text = str(info.value)
+    assert "Role arn:minio:iam:::role/dummy-internal does not exist" in text
+    assert "needs a RoleArn and none was sent" in text and "INFNMINIO_ROLE_ARN" in text
+    assert "rejected the token" not in text
+
+
+def test_a_claim_based_minio_ignores_a_role_it_does_not_know(settings_for):
+    with FakeSts("minio") as server:
+        creds, _ = run(server, settings_for, role_arn="arn:aws:iam:::role/IAMaccess")
+        assert creds.access_key in server.issued

@@ -30,7 +30,17 @@ def test_timestamps(text, expected):
     assert parse_timestamp(text) == expected
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2026-11-23", "2026-13-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yesterday",
+        "2026-11-23",
+        "2026-13-01T00:00:00Z",
+        # Valid fields whose offset carries the moment out of datetime's range.
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+    ],
+)
 def test_bad_timestamps_raise_value_error(text):
     with pytest.raises(ValueError):
         parse_timestamp(text)

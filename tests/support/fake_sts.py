@@ -8,23 +8,26 @@ empty 403 for every token problem) and AWS. Real exchanges are tested against Ce
 in tests/sandbox.
 
 It checks requests as the real servers do (unsigned form POST, required parameters,
-duration limits, an unexpired token) but does not verify JWT signatures.
+duration limits, an unexpired token, MinIO's handling of RoleArn) but does not verify
+JWT signatures. Given the sandbox's TLS files it serves https.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import secrets
 import socket
+import ssl
 import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, FrozenSet, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 from support import secret_registry
@@ -37,7 +40,13 @@ class Fault:
     """A scripted answer for the next STS request.
 
     ``delay`` seconds pass before anything is sent; ``status``/``body`` replace the
-    normal answer when set; ``close`` drops the connection without an answer.
+    normal answer when set, ``headers`` are added to it (``Retry-After``...); ``close``
+    drops the connection without an answer. ``drip`` sends the answer (status line,
+    headers and body) one byte every ``drip`` seconds, as a server or proxy that holds
+    the connection open does. ``echo`` answers an error whose every server-supplied
+    string (Code, Message, RequestId, the ``x-amz-request-id`` header and, for a 3xx,
+    ``Location``) quotes the token that was sent, with terminal control sequences, as
+    a server or proxy that echoes the request does.
     """
 
     status: Optional[int] = None
@@ -45,6 +54,9 @@ class Fault:
     delay: float = 0.0
     close: bool = False
     content_type: str = "text/xml"
+    headers: Dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0
+    echo: bool = False
 
 
 @dataclass
@@ -122,6 +134,68 @@ def aws_error_xml(code: str, message: str) -> bytes:
     ).encode()
 
 
+# Control sequences a hostile answer may carry. XML 1.0 refuses C0 characters (ESC
+# included) even as references, so the document carries C1 ones (CSI U+009B, which
+# 8-bit terminals obey like ESC [), DEL and a right-to-left override; the headers carry
+# ESC sequences themselves.
+XML_ESCAPES = ("\u009b2J", "\u009b31m", "\x7f", "\u202e")
+HEADER_ESCAPES = ("\x1b[2J", "\x1b]0;pwned\x07", "\x1b[31m")
+
+
+def echo_error(token: str, status: int) -> Tuple[bytes, Dict[str, str]]:
+    """An error answer that quotes ``token`` in every string it holds, with escapes."""
+    csi, red, delete, rtl = XML_ESCAPES
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="{STS_NS}"><Error>'
+        f"<Type>Sender</Type><Code>{csi}{red}Bad{token}</Code>"
+        f"<Message>{rtl}you sent WebIdentityToken={token}{delete}</Message></Error>"
+        f"<RequestId>{red}{token}</RequestId></ErrorResponse>"
+    ).encode()
+    clear, title, color = HEADER_ESCAPES
+    headers = {"x-amz-request-id": f"{clear}{title}{token}{color}"}
+    if 300 <= status < 400:
+        headers["Location"] = f"https://elsewhere.example/{color}?WebIdentityToken={token}"
+    return body, headers
+
+
+# MinIO's RoleArn handling (minio/minio cmd/sts-handlers.go AssumeRoleWithJWT,
+# cmd/iam.go GetRolePolicy, internal/arn/arn.go Parse, internal/config/identity/openid
+# jwt.go Validate; read at 7aac2a2c, 2026-02). A RoleArn that names no role is
+# ignored when a claim-based provider is configured, and refused otherwise with 400
+# InvalidParameterValue "Error processing RoleArn parameter: RoleARN <arn> is not
+# defined." (or "... RoleARN parse err: <why>" for an ARN that is not arn:minio:iam);
+# no RoleArn on a server without a claim-based provider means MinIO's internal dummy
+# role, refused with "Role arn:minio:iam:::role/dummy-internal does not exist".
+MINIO_DUMMY_ROLE = "arn:minio:iam:::role/dummy-internal"
+
+
+def minio_role_problem(
+    role_arn: Optional[str], roles: FrozenSet[str], claim_based: bool
+) -> Optional[str]:
+    """MinIO's message refusing ``role_arn`` (None: no RoleArn sent), or None if accepted."""
+    if role_arn:
+        if role_arn in roles:
+            return None
+        parts = role_arn.split(":")
+        why = None
+        if len(parts) != 6 or parts[0] != "arn":
+            why = "invalid ARN string format"
+        elif parts[1] != "minio":
+            why = "invalid ARN - bad partition field"
+        elif parts[2] != "iam":
+            why = "invalid ARN - bad service field"
+        elif parts[4] != "":
+            why = "invalid ARN - unsupported account-id field"
+        if claim_based:
+            return None
+        if why is not None:
+            return f"Error processing RoleArn parameter: RoleARN parse err: {why}"
+        return f"Error processing RoleArn parameter: RoleARN {role_arn} is not defined."
+    if claim_based:
+        return None
+    return f"Role {MINIO_DUMMY_ROLE} does not exist"
+
+
 def jwt_claims(token: str) -> dict:
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -146,8 +220,17 @@ class FakeSts:
         max_duration: int = 3600,
         exchange_delay: float = 0.0,
         port: int = 0,
+        minio_roles: Tuple[str, ...] = (),
+        minio_claim_based: bool = True,
+        tls: Any = None,
     ) -> None:
+        """``minio_roles`` are the role ARNs a MinIO server knows (its role-policy
+        providers); ``minio_claim_based`` whether it also has a claim-based provider
+        (INFN's MinIO has). ``tls`` is the sandbox's ``TlsFiles``: serve https."""
         assert dialect in ("rgw", "minio", "aws")
+        self.minio_roles = frozenset(minio_roles)
+        self.minio_claim_based = minio_claim_based
+        self.tls = tls
         self.dialect = dialect
         self.credential_lifetime = credential_lifetime
         self.max_duration = max_duration
@@ -182,11 +265,16 @@ class FakeSts:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> FakeSts:
         handler = _make_handler(self)
         self._server = _Server(("127.0.0.1", self.port), handler)
+        if self.tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(self.tls.certificate), str(self.tls.private_key))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -220,6 +308,12 @@ class FakeSts:
                 return 400, self._error("MissingParameter", f"missing {name}")
         if form["Action"] != "AssumeRoleWithWebIdentity":
             return 400, self._error("InvalidAction", "unknown action")
+        if self.dialect == "minio":
+            refusal = minio_role_problem(
+                form.get("RoleArn"), self.minio_roles, self.minio_claim_based
+            )
+            if refusal is not None:
+                return 400, self._error("InvalidParameterValue", refusal)
         duration = int(form.get("DurationSeconds", "3600"))
         upper = self.max_duration if self.dialect != "minio" else 365 * 86400
         if not 900 <= duration <= upper:
@@ -300,6 +394,10 @@ class FakeSts:
         )
 
 
+class _Buffer(io.BytesIO):
+    """Collects what BaseHTTPRequestHandler writes, for a dripping answer."""
+
+
 def _make_handler(fake: FakeSts) -> type:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -312,13 +410,41 @@ def _make_handler(fake: FakeSts) -> type:
             with fake._lock:
                 fake._connections.append(self.connection)
 
-        def _send(self, status: int, body: bytes, content_type: str = "text/xml") -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str = "text/xml",
+            headers: Optional[Dict[str, str]] = None,
+            drip: float = 0.0,
+        ) -> None:
+            extra = dict(headers or {})
+            writer = self.wfile
+            if drip:
+                # Everything, status line included, goes through the buffer and out
+                # one byte at a time.
+                self.wfile = _Buffer()
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("x-amz-request-id", "tx-header-" + uuid.uuid4().hex[:8])
+            self.send_header(
+                "x-amz-request-id",
+                extra.pop("x-amz-request-id", "tx-header-" + uuid.uuid4().hex[:8]),
+            )
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
+            if drip:
+                data = self.wfile.getvalue()
+                self.wfile = writer
+                for index in range(len(data)):
+                    try:
+                        writer.write(data[index : index + 1])
+                    except OSError:  # the client gave up: stop dripping
+                        self.close_connection = True
+                        return
+                    time.sleep(drip)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
@@ -334,13 +460,27 @@ def _make_handler(fake: FakeSts) -> type:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if fault.echo:
+                    status = fault.status or 400
+                    body, headers = echo_error(form.get("WebIdentityToken", ""), status)
+                    self._send(status, body, headers={**headers, **fault.headers})
+                    return
                 if fault.status is not None:
-                    self._send(fault.status, fault.body or b"", fault.content_type)
+                    self._send(
+                        fault.status,
+                        fault.body or b"",
+                        fault.content_type,
+                        headers=fault.headers,
+                        drip=fault.drip,
+                    )
                     return
                 with fake._lock:
                     fake.requests.pop()
             status, body = fake.handle_sts(form, dict(self.headers))
-            self._send(status, body)
+            if fault is not None:
+                self._send(status, body, headers=fault.headers, drip=fault.drip)
+            else:
+                self._send(status, body)
 
         def do_GET(self) -> None:
             status, body = fake.handle_s3(dict(self.headers))

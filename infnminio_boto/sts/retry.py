@@ -1,0 +1,116 @@
+"""When to try the exchange again, and how long to wait first.
+
+The rules are botocore's standard retry mode, which the S3 calls after the exchange
+follow: connection failures and timeouts, 5xx answers, throttling (HTTP 429 or a
+throttling error code) and, for STS alone, ``IDPCommunicationError`` (the STS could not
+reach the token's issuer) are worth another attempt. The wait is full-jitter
+exponential backoff capped at ``BACKOFF_CAP_SECONDS``, or what the server asked for in
+``Retry-After`` when longer, never more than ``RETRY_AFTER_CAP_SECONDS``. The number of
+attempts is the caller's (``max_attempts``).
+
+The loop itself is written in :func:`infnminio_boto.sts.exchange` rather than taken
+from urllib3's ``Retry``: jitter there needs urllib3 2, which botocore does not require
+on Python 3.9, and the loop lets the final error say what happened on every attempt.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Mapping, Optional
+
+from .dialects import Problem
+
+__all__ = [
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_CAP_SECONDS",
+    "RETRY_AFTER_CAP_SECONDS",
+    "THROTTLING_CODES",
+    "TRANSIENT_CODES",
+    "retryable",
+    "retry_after",
+    "delay_before",
+]
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+# botocore's own cap on a retry delay (retries/standard.py, ExponentialBackoff): a
+# Retry-After asking for longer is cut to this.
+RETRY_AFTER_CAP_SECONDS = 20.0
+# The error codes botocore's standard retry mode retries (botocore 1.43,
+# retries/standard.py: ThrottledRetryableChecker._THROTTLED_ERROR_CODES and
+# TransientRetryableChecker._TRANSIENT_ERROR_CODES), and the one it retries for STS
+# alone (retries/special.py RetryIDPCommunicationError; data/_retry.json "sts").
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "IDPCommunicationError"})
+
+
+def backoff(attempt: int) -> float:
+    """Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2**n)]."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)))
+
+
+def retryable(status: int, problem: Problem) -> bool:
+    """Whether an error answer is worth another attempt, by botocore's standard rules."""
+    return (
+        status >= 500
+        or status == 429
+        or problem.code in THROTTLING_CODES
+        or problem.code in TRANSIENT_CODES
+    )
+
+
+def retry_after(headers: Optional[Mapping[str, str]]) -> Optional[float]:
+    """Seconds the server asked the client to wait, or None.
+
+    ``x-amz-retry-after`` (milliseconds, as botocore reads it) or ``Retry-After``
+    (seconds, or an HTTP date: RFC 9110 section 10.2.3). Unreadable or negative values
+    count as none.
+    """
+    if not headers:
+        return None
+    amazon = headers.get("x-amz-retry-after")
+    standard = headers.get("Retry-After")
+    try:
+        if amazon is not None:
+            seconds = int(amazon.strip()) / 1000.0
+        elif standard is not None:
+            text = standard.strip()
+            if text.isdigit():
+                seconds = float(int(text))
+            else:
+                from email.utils import parsedate_to_datetime
+
+                seconds = parsedate_to_datetime(text).timestamp() - time.time()
+        else:
+            return None
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def delay_before(attempt: int, asked: Optional[float] = None) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based): the jittered
+    backoff, or what the server ``asked`` for if longer, at most
+    ``RETRY_AFTER_CAP_SECONDS``."""
+    delay = backoff(attempt)
+    if asked is not None:
+        delay = min(max(delay, asked), RETRY_AFTER_CAP_SECONDS)
+    return delay
