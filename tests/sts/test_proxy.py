@@ -15,8 +15,8 @@ from support.fake_sts import FakeSts
 from support.tinyproxy import Tinyproxy
 
 from infnminio_boto.errors import StsError, TransportError
+from infnminio_boto.keys.fetch import read_settings_token
 from infnminio_boto.settings import Settings
-from infnminio_boto.sources.oidc_token import read_token
 from infnminio_boto.sts import exchange
 
 
