@@ -15,7 +15,7 @@ One module per library, each importing its library only when called:
 from __future__ import annotations
 
 import os
-from typing import Any, Collection, Iterator, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Iterator, Mapping, MutableMapping, Optional, Tuple
 
 from ..keys.fetch import fetch_credentials
 from ..keys.timing import fresh_for_sdk
@@ -128,16 +128,16 @@ class RefreshingProvider:
 
 
 def set_variables(
-    variables: Mapping[str, str],
-    environ: Optional[MutableMapping[str, str]],
-    *,
-    unless_set: Collection[str] = (),
+    variables: Mapping[str, str], environ: Optional[MutableMapping[str, str]]
 ) -> None:
-    """Set ``variables`` in ``environ`` (None: nowhere); names in ``unless_set`` only
-    where the environment has no value of its own (the user's choice wins)."""
-    if environ is None:
-        return
-    for name, value in variables.items():
-        if name in unless_set and environ.get(name):
-            continue
-        environ[name] = value
+    """Set ``variables`` in ``environ`` (None: nowhere)."""
+    if environ is not None:
+        environ.update(variables)
+
+
+def set_checksum_variables(environ: Optional[MutableMapping[str, str]]) -> None:
+    """The checksum variables RGW needs, where ``environ`` has no value of its own."""
+    if environ is not None:
+        from ..settings.upload_checksums import variables_unless_chosen
+
+        environ.update(variables_unless_chosen(environ))

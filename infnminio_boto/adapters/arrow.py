@@ -28,7 +28,14 @@ from typing import Any, Dict, MutableMapping, Optional
 from ..errors import ConfigurationError, MissingDependencyError
 from ..settings import Settings
 from ..settings.upload_checksums import VARIABLES
-from . import PROCESS_ENVIRONMENT, Keywords, resolve, set_variables, snapshot
+from . import (
+    PROCESS_ENVIRONMENT,
+    Keywords,
+    resolve,
+    set_checksum_variables,
+    set_variables,
+    snapshot,
+)
 
 __all__ = [
     "pyarrow_kwargs",
@@ -64,7 +71,7 @@ def pyarrow_kwargs(
     """
     resolved = resolve(settings)
     credentials = snapshot(resolved)
-    set_variables(CHECKSUM_VARIABLES, environ, unless_set=CHECKSUM_VARIABLES)
+    set_checksum_variables(environ)
     return Keywords(
         access_key=credentials.access_key,
         secret_key=credentials.secret_key,
@@ -82,11 +89,13 @@ def pyarrow_environment(*, profile: str = DEFAULT_PROFILE, **settings: Any) -> D
     return _profile_environment(profile, resolve(settings))
 
 
-def _profile_environment(profile: str, settings: Settings) -> Dict[str, str]:
+def _profile_environment(
+    profile: str, settings: Settings, *, checksums: bool = True
+) -> Dict[str, str]:
     from ..profiles.aws import ensure_profile
 
     ensure_profile(profile, settings)
-    return {"AWS_PROFILE": profile, **CHECKSUM_VARIABLES}
+    return {"AWS_PROFILE": profile, **(CHECKSUM_VARIABLES if checksums else {})}
 
 
 def s3_filesystem(
@@ -116,7 +125,6 @@ def s3_filesystem(
                 "those static keys instead of the token file. Unset it, or use "
                 "s3_filesystem(refreshing=False)."
             )
-    set_variables(
-        _profile_environment(profile, resolved), environ, unless_set=CHECKSUM_VARIABLES
-    )
+    set_variables(_profile_environment(profile, resolved, checksums=False), environ)
+    set_checksum_variables(environ)
     return pafs.S3FileSystem(**_endpoint_kwargs(resolved))

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, Dict, MutableMapping, Optional, Tuple, Un
 
 from ..errors import MissingDependencyError
 from ..settings import Settings
-from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, resolve, set_variables, snapshot
+from . import (
+    PROCESS_ENVIRONMENT,
+    Keywords,
+    RefreshingProvider,
+    resolve,
+    set_checksum_variables,
+    snapshot,
+)
 
 if TYPE_CHECKING:
     import minio
@@ -172,11 +179,10 @@ class InfnMinio:
         """
         from ..keys.fetch import fetch_credentials
         from ..keys.timing import fresh_for_sdk
-        from ..settings.upload_checksums import VARIABLES
 
         resolved, jwt = cls._settings(token, endpoint, settings)
         credentials = fetch_credentials(resolved, fresh_enough=fresh_for_sdk, token=jwt)
-        set_variables(VARIABLES, environ, unless_set=VARIABLES)
+        set_checksum_variables(environ)
         kwargs = Keywords(
             access_key=credentials.access_key,
             secret_key=credentials.secret_key,

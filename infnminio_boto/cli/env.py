@@ -54,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def endpoint_variables(settings: Settings) -> Dict[str, str]:
     """Where the store is and how to reach it, for every tool: no secret among them."""
     from ..integrations.ca_trust import ssl_cert_file_variables
-    from ..settings.upload_checksums import VARIABLES
+    from ..settings.upload_checksums import variables_unless_chosen
 
     url = settings.endpoint.url
     values = {
@@ -73,7 +73,7 @@ def endpoint_variables(settings: Settings) -> Dict[str, str]:
         # OpenSSL and rustls tools (curl, polars): the system's authorities and this one.
         values.update(ssl_cert_file_variables(settings))
     # Uploads Ceph RGW accepts, unless this shell already chose otherwise.
-    values.update({k: v for k, v in VARIABLES.items() if not os.environ.get(k)})
+    values.update(variables_unless_chosen(os.environ))
     return values
 
 

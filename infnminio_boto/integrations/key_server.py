@@ -345,7 +345,7 @@ def serve(
     and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``, with the checksum settings Ceph RGW needs
     unless set; static ``AWS_*`` keys are removed from it. ``None`` changes nothing.
     """
-    from ..settings.upload_checksums import VARIABLES
+    from ..settings.upload_checksums import variables_unless_chosen
 
     global _server
     with _lock:
@@ -358,8 +358,7 @@ def serve(
         for name in _COMPETING:
             environ.pop(name, None)
         environ.update(server.environment())
-        for name, value in VARIABLES.items():
-            environ.setdefault(name, value)
+        environ.update(variables_unless_chosen(environ))
     return server
 
 

@@ -18,6 +18,8 @@ __all__ = [
     "VARIABLES",
     "botocore_supports_them",
     "config_defaults",
+    "chosen",
+    "variables_unless_chosen",
 ]
 
 # AWS config key (and botocore Config argument) -> environment variable
@@ -54,8 +56,19 @@ def config_defaults(
     return {
         key: WHEN_REQUIRED
         for key, variable in CONFIG_KEYS.items()
-        if not (environ.get(variable) or "").strip() and key not in profile_config
+        if not chosen(environ, variable) and key not in profile_config
     }
+
+
+def chosen(environ: Mapping[str, str], variable: str) -> bool:
+    """Whether ``environ`` sets ``variable`` itself (an empty or blank value does not)."""
+    return bool((environ.get(variable) or "").strip())
+
+
+def variables_unless_chosen(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The checksum variables and the value RGW needs, for those ``environ`` does not set
+    itself: the one rule every writer of them follows (the user's choice wins)."""
+    return {name: value for name, value in VARIABLES.items() if not chosen(environ, name)}
 
 
 def profile_in_use() -> Mapping[str, Any]:
