@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from ..errors import StsError, TransportError, scrub
 from ..settings import Settings
+from ..settings.values import SESSION_NAME_CHARACTERS, SESSION_NAME_LENGTHS
 from ..sources.oidc_token import OidcToken
 from .dialects import Problem, parse_response
 from .explain import explain
@@ -44,14 +45,14 @@ API_VERSION = "2011-06-15"
 CONNECT_TIMEOUT_CAP = 5.0
 USER_AGENT = "infnminio-boto"
 
-_SESSION_NAME_ALLOWED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_=,.@-")
 
 
 def role_session_name_for(token: OidcToken) -> str:
     """A RoleSessionName RGW accepts (2-64 of ``[A-Za-z0-9_=,.@-]``) from the subject."""
     subject = token.subject or ""
-    cleaned = "".join(c if c in _SESSION_NAME_ALLOWED else "_" for c in subject)[:64]
-    return cleaned if len(cleaned) >= 2 else "infnminio-boto"
+    low, high = SESSION_NAME_LENGTHS
+    cleaned = "".join(c if c in SESSION_NAME_CHARACTERS else "_" for c in subject)[:high]
+    return cleaned if len(cleaned) >= low else "infnminio-boto"
 
 
 def build_form(settings: Settings, token: OidcToken) -> Dict[str, str]:
