@@ -11,6 +11,8 @@ from typing import Any, Optional, Tuple
 
 from ..errors import ConfigurationError
 from .endpoint import Endpoint
+from .policy import Policy
+from .policy import parse as parse_policy
 
 _SESSION_NAME_PATTERN = r"^[A-Za-z0-9_=,.@-]{2,64}$"
 _TRUE = {"1", "true", "yes", "on"}
@@ -125,3 +127,8 @@ def ca_bundle(value: Any, source: str) -> str:
             "PEM file, not a key or a DER file."
         )
     return location
+
+
+def policy(value: Any, source: str) -> Optional[Policy]:
+    """A session policy (see :mod:`.policy`); "" is none."""
+    return parse_policy(value, source)
