@@ -129,7 +129,7 @@ def parse(value: Any, source: str) -> Optional[Policy]:
         return None
     if text.startswith("@"):
         return _from_file(text[1:], source)
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         return _document(_load(text, f"the policy (from {source})"), "a JSON document", None,
                          source, None)
     return _preset(text, source)
@@ -174,8 +174,9 @@ def _preset(text: str, source: str) -> Policy:
         )
         return _built(f"prefix:{bucket}/{path}", statements, meaning)
     presets = ", ".join(PRESETS)
+    shown = text if len(text) <= 80 else text[:77] + "..."
     raise ConfigurationError(
-        f"policy {text!r} (from {source}) is not a preset ({presets}), a JSON document "
+        f"policy {shown!r} (from {source}) is not a preset ({presets}), a JSON document "
         "(starting with {) or @FILE."
     )
 
