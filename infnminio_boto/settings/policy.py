@@ -91,7 +91,9 @@ class Policy(NamedTuple):
     flag or variable (the preset, ``@`` and the absolute path, or the compact document);
     ``document`` is the compact JSON sent as ``Policy=``; ``meaning`` says in words what
     it allows; ``file_digest`` is the SHA-256 (hex) of a policy file's bytes as read
-    (the fast ``credential_process`` keys on it), else None. Holds no secret.
+    (the fast ``credential_process`` keys on it), else None; ``bucket`` and ``prefix``
+    (without its trailing ``/``) are those a preset is limited to, else None. Holds no
+    secret.
     """
 
     name: str
@@ -99,6 +101,8 @@ class Policy(NamedTuple):
     document: str
     meaning: str
     file_digest: Optional[str] = None
+    bucket: Optional[str] = None
+    prefix: Optional[str] = None
 
     @property
     def size(self) -> int:
@@ -144,8 +148,9 @@ def _preset(text: str, source: str) -> Policy:
         resources = [ARN_PREFIX + bucket, ARN_PREFIX + bucket + "/*"]
         if kind == "bucket":
             meaning = f"everything the role allows, on bucket {bucket} only"
-            return _built(text, [_allow(["s3:*"], resources)], meaning)
-        return _built(text, [_allow(_READ, resources)], f"Get and List on bucket {bucket} only")
+            return _built(text, [_allow(["s3:*"], resources)], meaning, bucket)
+        meaning = f"Get and List on bucket {bucket} only"
+        return _built(text, [_allow(_READ, resources)], meaning, bucket)
     if colon and kind == "prefix":
         bucket, slash, path = rest.partition("/")
         path = path.strip("/")
@@ -172,7 +177,7 @@ def _preset(text: str, source: str) -> Policy:
             f"read, write and delete under {path}/ in bucket {bucket}, and list that prefix "
             "only"
         )
-        return _built(f"prefix:{bucket}/{path}", statements, meaning)
+        return _built(f"prefix:{bucket}/{path}", statements, meaning, bucket, path)
     presets = ", ".join(PRESETS)
     shown = text if len(text) <= 80 else text[:77] + "..."
     raise ConfigurationError(
@@ -194,9 +199,15 @@ def _allow(actions: List[str], resources: List[str]) -> Dict[str, Any]:
     return {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
 
 
-def _built(name: str, statements: List[Dict[str, Any]], meaning: str) -> Policy:
+def _built(
+    name: str,
+    statements: List[Dict[str, Any]],
+    meaning: str,
+    bucket: Optional[str] = None,
+    prefix: Optional[str] = None,
+) -> Policy:
     document = _compact({"Version": VERSIONS[0], "Statement": statements})
-    return Policy(name, name, document, meaning)
+    return Policy(name, name, document, meaning, None, bucket, prefix)
 
 
 def _compact(document: Dict[str, Any]) -> str:

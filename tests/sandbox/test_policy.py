@@ -10,6 +10,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from support.cli import clean_environment, run_cli
 
 import infnminio_boto
 from infnminio_boto import StsError
@@ -126,3 +127,24 @@ def test_a_document_only_the_server_can_refuse_is_explained(sandbox_settings):
     document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObjects", "Resource": "*"}]}
     with pytest.raises(StsError, match="MalformedPolicyDocument.*the token is not the problem"):
         infnminio_boto.credentials(**sandbox_settings, policy=json.dumps(document))
+
+
+def test_doctor_and_status_show_the_policy_and_doctor_checks_what_it_allows(
+    infnminio_sandbox, two_buckets, tmp_path
+):
+    """With bucket:NAME, ListBuckets is refused (measured): doctor lists the bucket."""
+    mine, _ = two_buckets
+    env = clean_environment(
+        HOME=str(tmp_path), INFNMINIO_POLICY=f"bucket:{mine}", **infnminio_sandbox.environment()
+    )
+    done = run_cli("doctor", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"OK    policy       bucket:{mine} (from INFNMINIO_POLICY): everything" in done.stdout
+    assert f"OK    s3           ListObjectsV2 at {infnminio_sandbox.endpoint}" in done.stdout
+    keys = json.loads(run_cli("credential-process", env=env).stdout)
+    status = run_cli("status", "--json", env=env)
+    lines = {line["check"]: line["detail"] for line in json.loads(status.stdout)}
+    assert lines["policy"].startswith(f"bucket:{mine} (from INFNMINIO_POLICY)")
+    assert f"keys {keys['AccessKeyId'][:4]}***" in status.stdout  # the policy's own entry
+    full = run_cli("status", env=dict(env, INFNMINIO_POLICY=""))
+    assert "OK    policy       none" in full.stdout and "no keys for this identity" in full.stdout
