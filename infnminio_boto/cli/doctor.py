@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> Report:
         f"duration {settings.duration_seconds} s; "
         f"region {settings.region}",
     )
-    report_policy(report, settings)
     if not _check_tls(report, settings):
         return report
+    report_policy(report, settings)
 
     # --- token source and token
     token = report_token(report, settings, strict=True)
