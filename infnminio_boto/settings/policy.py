@@ -28,7 +28,6 @@ compact (``separators=(",", ":")``): whitespace counts toward that limit.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -237,6 +236,8 @@ def _from_file(path: str, source: str) -> Policy:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigurationError(f"{where} is not UTF-8 text: save it as UTF-8 JSON.") from None
+    import hashlib  # only for a policy file: it loads OpenSSL, which the hot path avoids
+
     digest = hashlib.sha256(raw).hexdigest()
     return _document(_load(text, where), "@" + location, "@" + location, source, digest)
 
