@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from support.cli import run_cli
@@ -274,6 +275,11 @@ def test_access_denied_under_a_policy_names_it(rgw_sts, settings_for, monkeypatc
     limited = infnminio_boto.session(**settings_for(rgw_sts)).client("s3")
     with pytest.raises(ClientError, match="session policy read-only .*INFNMINIO_POLICY"):
         limited.list_buckets()
+    mine = boto3.Session()
+    infnminio_boto.install(mine, **settings_for(rgw_sts))
+    installed = mine.client("s3", **infnminio_boto.s3_client_kwargs(**settings_for(rgw_sts)))
+    with pytest.raises(ClientError, match="session policy read-only"):
+        installed.list_buckets()
     full = infnminio_boto.session(**settings_for(rgw_sts, policy="")).client("s3")
     with pytest.raises(ClientError) as plain:
         full.list_buckets()
