@@ -2,7 +2,7 @@
 keys of different session policies never stand in for one another.
 
 What each preset lets the keys do is tested against the real Ceph RGW in
-tests/sandbox/test_policy.py; here the fake STS records what arrives.
+tests/sandbox/test_policy_rgw.py; here the fake STS records what arrives.
 """
 
 from __future__ import annotations
