@@ -16,11 +16,14 @@ SCRIPT = str(Path(PYTHON).parent / "infnminio-boto")
 ROLE = "arn:aws:iam:::role/IAMaccess"
 
 
-def _configured_command(env: dict) -> list:
-    """The credential_process line `configure` writes, as an argument list."""
-    subprocess.run([SCRIPT, "configure", "--profile", "bench"], env=env, check=True,
+def _configured_command(env: dict, *flags: str) -> list:
+    """The credential_process line `configure` writes (with ``flags``), as an argument list."""
+    profile = "bench" + "".join(flags).replace("-", "").replace(" ", "")
+    subprocess.run([SCRIPT, "configure", "--profile", profile, *flags], env=env, check=True,
                    capture_output=True)
-    for line in Path(env["AWS_CONFIG_FILE"]).read_text().splitlines():
+    lines = Path(env["AWS_CONFIG_FILE"]).read_text().splitlines()
+    start = lines.index(f"[profile {profile}]")
+    for line in lines[start + 1 :]:
         if line.startswith("credential_process = "):
             return shlex.split(line.split(" = ", 1)[1])
     raise AssertionError("configure wrote no credential_process")
@@ -41,6 +44,9 @@ def credential_process(work: Path, runs: int) -> None:
         fast = _configured_command(env)
         subprocess.run(fast, env=env, capture_output=True, check=True)  # fills the cache
         isolated = paired(fast, [PYTHON, "-I", "-S", "-c", "pass"], runs, env)
+        limited = _configured_command(env, "--policy", "read-only")
+        subprocess.run(limited, env=env, capture_output=True, check=True)
+        with_policy = paired(limited, [PYTHON, "-I", "-S", "-c", "pass"], runs, env)
         bare = paired(fast, [PYTHON, "-c", "pass"], runs, env)
         cached = [SCRIPT, "credential-process"]
         subprocess.run(cached, env=env, capture_output=True, check=True)
@@ -53,7 +59,14 @@ def credential_process(work: Path, runs: int) -> None:
         baseline=True,
     )
     timing_row(
-        "the same vs a bare `python -c pass`",
+        "the same with a session policy (`configure --policy read-only`) vs "
+        "`python -I -S -c pass`",
+        with_policy,
+        "python -I -S -c pass (baseline)",
+        baseline=True,
+    )
+    timing_row(
+        "the same (no policy) vs a bare `python -c pass`",
         bare,
         "python -c pass (baseline)",
         baseline=True,

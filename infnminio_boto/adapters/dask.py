@@ -19,11 +19,18 @@ refresher may exist). So after ``share_credentials(client)``:
 * when no new keys come (the client closed, or the STS was down for longer than the
   keys live), a worker's next use past their expiry fails with
   :class:`~infnminio_boto.SharedKeysExpiredError`, which says so.
+
+``share_credentials(client, policy="read-only")`` gives the workers keys made with that
+session policy (see :mod:`infnminio_boto.settings.policy`) while the client keeps its
+own: the client's process serves its own keys on its endpoint, and only calls there that
+ask for the same policy use the workers' keys. Workers inside the client's own process
+(``LocalCluster(processes=False)``) share the client's keys.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from typing import Any, MutableMapping, Optional
@@ -33,7 +40,7 @@ from ..integrations import key_server
 from ..keys import shared as shared_keys
 from ..keys.fetch import fetch_credentials, read_settings_token
 from ..keys.refresh import RefreshingCredentials
-from ..settings import Settings
+from ..settings import Policy, Settings
 from ..sts.temporary_credentials import TemporaryCredentials
 from . import PROCESS_ENVIRONMENT
 
@@ -49,12 +56,26 @@ class SharedKeysPlugin(WorkerPlugin):
     """What the client sends: the temporary keys, and the settings and token identity
     (a hash of the identity claims, no secret) they belong to."""
 
-    def __init__(self, owner: shared_keys.Owner, keys: TemporaryCredentials) -> None:
+    def __init__(
+        self,
+        owner: shared_keys.Owner,
+        keys: TemporaryCredentials,
+        policy: Optional[Policy] = None,
+    ) -> None:
         self.owner = owner
         self.keys = keys
+        self.policy = policy
 
     def setup(self, worker: Any = None) -> None:
-        shared_keys.receive(self.owner, self.keys)
+        if shared_keys.providing():
+            return  # a worker in the client's own process: it has the client's keys
+        if self.policy is not None and shared_keys.received_policy() != self.policy:
+            logging.getLogger(__name__).info(
+                "The keys this worker gets from its Dask client are limited by the session "
+                "policy %s",
+                self.policy.describe(),
+            )
+        shared_keys.receive(self.owner, self.keys, self.policy)
         key_server.serve(shared_keys.serve_received, os.environ)
 
     def __repr__(self) -> str:
@@ -73,14 +94,21 @@ class CredentialSharing:
         client: Any,
         settings: Settings,
         environ: Optional[MutableMapping[str, str]] = None,
+        own: Optional[Settings] = None,
     ) -> None:
         self.client = client
-        self.settings = settings
+        self.settings = settings  # the workers' keys are made with these
         self.environ = environ
-        # Its own renewals read the token file; every other client here reads these.
+        # Its own renewals read the token file; every other client here with the same
+        # settings (session policy included) reads these.
         self.refresher = RefreshingCredentials(
             functools.partial(fetch_credentials, settings, shared=False)
         )
+        # What this process's endpoint serves: the workers' keys, unless the client
+        # keeps keys of another session policy (``own``) for itself.
+        self.own = self.refresher
+        if own is not None and shared_keys.identity(own) != shared_keys.identity(settings):
+            self.own = RefreshingCredentials(functools.partial(fetch_credentials, own))
         self.renewals = 0
         self._sent: Optional[TemporaryCredentials] = None
         self.owner: shared_keys.Owner = (shared_keys.identity(settings), None)
@@ -93,7 +121,7 @@ class CredentialSharing:
         token = read_settings_token(self.settings)  # whose keys these are (no secret kept)
         self.owner = shared_keys.owner(self.settings, token.identity_digest())
         shared_keys.provide(self.owner, self.refresher.get)
-        key_server.serve(self.refresher.get, self.environ)
+        key_server.serve(self.own.get, self.environ)
         try:
             self._send_if_renewed()  # the workers have keys before this returns
         except BaseException:
@@ -120,7 +148,7 @@ class CredentialSharing:
     def _send_if_renewed(self) -> None:
         keys = self.refresher.get()
         if keys != self._sent:
-            plugin = SharedKeysPlugin(self.owner, keys)
+            plugin = SharedKeysPlugin(self.owner, keys, self.settings.policy)
             self.client.register_plugin(plugin, name=PLUGIN_NAME)
             self._sent = keys
             self.renewals += 1
@@ -133,8 +161,6 @@ class CredentialSharing:
             try:
                 self._send_if_renewed()
             except Exception as error:
-                import logging
-
                 logging.getLogger(__name__).warning("Sending renewed keys failed: %s", error)
             self._stop.wait(self._pause())
 
@@ -149,6 +175,7 @@ def share_credentials(
     client: Any,
     *,
     environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
+    policy: Any = None,
     allow_insecure_comm: bool = False,
     **settings: Any,
 ) -> CredentialSharing:
@@ -158,18 +185,23 @@ def share_credentials(
     this machine, and only over TLS: when the scheduler is reached over a plain comm
     (``tcp://``, ``ws://``) on an address that is not this machine's loopback, it raises
     :class:`~infnminio_boto.ConfigurationError` saying how to set up Dask's TLS, unless
-    ``allow_insecure_comm=True`` (a network you trust). ``environ`` (default: this
-    process's environment) gets the local credentials endpoint
-    (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token) and the checksum settings,
-    and loses static ``AWS_*`` keys, so that keyless ``storage_options()`` and pyarrow
-    work here as on the workers; ``None`` leaves it alone. Returns the running
-    :class:`CredentialSharing`; its ``stop()`` (or the end of a ``with`` block, or the
-    client closing) takes all of that back.
+    ``allow_insecure_comm=True`` (a network you trust). ``policy`` (a preset such as
+    ``"read-only"``, a JSON document or ``@FILE``, see the ``policy`` setting) limits
+    the workers' keys while this process keeps keys of its own settings; None gives the
+    workers the same keys as this process. ``environ`` (default: this process's
+    environment) gets the local credentials endpoint
+    (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token), serving this process's own
+    keys, and the checksum settings, and loses static ``AWS_*`` keys, so that keyless
+    ``storage_options()`` and pyarrow work here as on the workers; ``None`` leaves it
+    alone. Returns the running :class:`CredentialSharing`; its ``stop()`` (or the end of
+    a ``with`` block, or the client closing) takes all of that back. Raises
+    :class:`~infnminio_boto.ConfigurationError` for a bad setting or policy.
     """
-    resolved = Settings.resolve(**settings)
+    own = Settings.resolve(**settings)
+    workers = own if policy is None else Settings.resolve(policy=policy, **settings)
     if not allow_insecure_comm:
         check_comm(client)
-    return CredentialSharing(client, resolved, environ).start()
+    return CredentialSharing(client, workers, environ, own=own).start()
 
 
 # Comms that never leave this process or this machine, and the encrypted one.

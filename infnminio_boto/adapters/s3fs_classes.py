@@ -10,6 +10,7 @@ import asyncio
 from typing import Any, Dict, Optional, Union
 
 from ..errors import MissingDependencyError
+from ..integrations import policy_denied
 from ..integrations.botocore import RefresherKeys, StsWireProvider, frozen
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
@@ -84,6 +85,7 @@ class InfnS3FileSystem(s3fs.S3FileSystem):
             session = aiobotocore.session.AioSession()
             resolver = session.get_component("credential_provider")
             resolver.providers.insert(0, _AioStsWireProvider(self.infnminio_settings))
+            policy_denied.register(session, self.infnminio_settings)
             self.session = session
             self._session_is_owned = False
         return await super().set_session(refresh=refresh, kwargs=kwargs or {})

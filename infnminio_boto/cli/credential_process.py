@@ -139,7 +139,16 @@ def _leave_fast_entry(
     identity = digest or fastpath.identity(kind, where, os.environ)
     try:
         CredentialCache(settings.cache_dir).write_fast(
-            fastpath.fast_key(argv, os.environ, identity), fresh_until, expires_at, payload
+            fastpath.fast_key(argv, os.environ, identity, _policy_digest(settings)),
+            fresh_until,
+            expires_at,
+            payload,
         )
     except (CacheUnavailable, OSError):
         pass  # the regular cache entry was written, or the warning about it given
+
+
+def _policy_digest(settings: Any) -> Optional[str]:
+    """The digest of the policy file's bytes exchanged, when the policy is ``@FILE``."""
+    policy = settings.policy
+    return policy.file_digest if policy is not None else None

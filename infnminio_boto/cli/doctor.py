@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from .common import EXIT_S3, EXIT_TRANSPORT, add_settings_flags, exit_code_for
-from .report import Report, add_report_arguments, report_token, start
+from .report import Report, add_report_arguments, report_policy, report_token, start
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> Report:
     )
     if not _check_tls(report, settings):
         return report
+    report_policy(report, settings)
 
     # --- token source and token
     token = report_token(report, settings, strict=True)
@@ -89,10 +90,18 @@ def run(args: argparse.Namespace) -> Report:
             f"{int(lifetime // 60)} minutes: enough for the SDKs' 15-minute refresh window",
         )
 
-    # --- one S3 call
-    problem = _check_s3(settings, credentials)
+    # --- one S3 call, one the session policy allows
+    call = _s3_call(settings)
+    problem = _check_s3(settings, credentials, call)
     if problem is None:
-        report.ok("s3", f"ListBuckets at {settings.endpoint.url} answered")
+        report.ok("s3", f"{call[0]} at {settings.endpoint.url} answered")
+    elif settings.policy is not None and call[0] == "ListBuckets" and not settings.policy.bucket:
+        # A document of the user's own may well not allow s3:ListAllMyBuckets.
+        report.warn(
+            "s3",
+            f"{problem} The session policy {settings.policy.name} may not allow it: the "
+            "exchange worked, and what the keys may do is up to the policy.",
+        )
     else:
         report.fail("s3", problem, EXIT_S3)
 
@@ -161,7 +170,19 @@ def _check_tls(report: Report, settings: Settings) -> bool:
     return True
 
 
-def _check_s3(settings, credentials) -> Optional[str]:
+def _s3_call(settings: Settings) -> Tuple[str, Dict[str, Any]]:
+    """``(operation, parameters)``: ListBuckets, or for a preset limited to a bucket (and
+    a prefix) a listing there, which the policy allows and ListBuckets would not be."""
+    policy = settings.policy
+    if policy is None or policy.bucket is None:
+        return "ListBuckets", {}
+    parameters: Dict[str, Any] = {"Bucket": policy.bucket, "MaxKeys": 1}
+    if policy.prefix is not None:
+        parameters["Prefix"] = policy.prefix + "/"
+    return "ListObjectsV2", parameters
+
+
+def _check_s3(settings, credentials, call=("ListBuckets", {})) -> Optional[str]:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
@@ -181,18 +202,27 @@ def _check_s3(settings, credentials) -> Optional[str]:
             read_timeout=settings.timeout,
         ),
     )
+    operation, parameters = call
+    method = {"ListBuckets": client.list_buckets, "ListObjectsV2": client.list_objects_v2}
     try:
-        client.list_buckets()
+        method[operation](**parameters)
     except ClientError as error:
         details: List[str] = [
             str(error.response.get("Error", {}).get("Code", "?")),
             str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")),
         ]
+        said = " ".join(d for d in details if d)
+        if operation == "ListObjectsV2":
+            return (
+                f"ListObjectsV2 on bucket {parameters['Bucket']} (the policy's) was refused "
+                f"({said}): the bucket may not exist or the role may not allow it there, or "
+                "the region/endpoint is wrong."
+            )
         return (
-            f"ListBuckets was refused ({' '.join(d for d in details if d)}): the keys work "
+            f"ListBuckets was refused ({said}): the keys work "
             "for STS but not for S3. The role's policy may not allow s3:ListAllMyBuckets "
             "(try a bucket you own), or the region/endpoint is wrong."
         )
     except BotoCoreError as error:
-        return f"ListBuckets failed: {error}. Check the endpoint and the network."
+        return f"{operation} failed: {error}. Check the endpoint and the network."
     return None

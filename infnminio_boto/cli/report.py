@@ -148,3 +148,19 @@ def report_token(report: Report, settings: Settings, *, strict: bool) -> Optiona
             "so they are never shared through the cache (every process exchanges it)",
         )
     return token
+
+
+def report_policy(report: Report, settings: Settings) -> None:
+    """The session policy in force: which, from where, what it allows, its size."""
+    from ..settings.policy import MAX_POLICY_BYTES
+
+    policy = settings.policy
+    origin = settings.origin("policy", command_line=True)
+    if policy is None:
+        report.ok("policy", f"none (from {origin}): the keys may do all the role allows")
+        return
+    report.ok(
+        "policy",
+        f"{policy.name} (from {origin}): {policy.meaning}, within what the role allows; "
+        f"sent as {policy.size} of at most {MAX_POLICY_BYTES} bytes",
+    )

@@ -1,8 +1,9 @@
 """``infnminio-boto status``: what is here, without sending anything.
 
-The settings in use, the token's source (which one and why, and what was skipped), its
-claims and age, and the cached keys for that identity with their expiry. Offline: no
-exchange, no S3 call (``doctor`` makes those). ``--json`` gives the same lines as one JSON array.
+The settings in use (the session policy among them), the token's source (which one and
+why, and what was skipped), its claims and age, and the cached keys for that identity
+with their expiry. Offline: no exchange, no S3 call (``doctor`` makes those). ``--json``
+gives the same lines as one JSON array.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import os
 
 from .common import add_settings_flags
-from .report import Report, add_report_arguments, report_token, start
+from .report import Report, add_report_arguments, report_policy, report_token, start
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> Report:
         f"; RoleArn {settings.role_arn or 'none'}; cache "
         f"{settings.cache_dir if settings.cache else 'off'}",
     )
+    report_policy(report, settings)
     token = report_token(report, settings, strict=False)
     if token is None:
         return report

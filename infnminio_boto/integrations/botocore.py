@@ -29,6 +29,7 @@ from ..settings.upload_checksums import (
     botocore_supports_them,
     config_defaults,
 )
+from . import policy_denied
 
 if TYPE_CHECKING:  # imported when credentials are first needed, not by session()
     from ..keys.refresh import RefreshingCredentials
@@ -166,6 +167,7 @@ def install(
     ]
     resolver.providers.insert(0, provider)
     _forget_resolved_credentials(core)
+    policy_denied.register(core, provider.settings)
     return provider
 
 
@@ -287,4 +289,5 @@ def session(**settings: Any) -> InfnMinioSession:
     if resolved.ca_bundle:
         core.set_config_variable("ca_bundle", resolved.ca_bundle)
     _set_defaults(core, resolved)
+    policy_denied.register(core, resolved)
     return InfnMinioSession(botocore_session=core, s3_endpoint_url=resolved.endpoint.url)

@@ -1,11 +1,11 @@
 """Cross-process credential cache: one user's notebooks, CLI calls and workers share keys.
 
-One JSON file per (endpoint, role, RoleSessionName and the token's identity claims) in a
-private directory:
-``$INFNMINIO_CACHE_DIR``, else ``$XDG_CACHE_HOME/infnminio-boto``, else
-``~/.cache/infnminio-boto``. The directory is 0700 and files 0600; entries are written
-to a temporary file and renamed into place, so readers never see half an entry and a
-symlink planted at an entry's name is replaced, never written through.
+One JSON file per (endpoint, role, RoleSessionName, session policy and the token's
+identity claims) in a private directory: ``$INFNMINIO_CACHE_DIR``, else
+``$XDG_CACHE_HOME/infnminio-boto``, else ``~/.cache/infnminio-boto``. The directory is
+0700 and files 0600; entries are written to a temporary file and renamed into place, so
+readers never see half an entry and a symlink planted at an entry's name is replaced,
+never written through.
 
 Reading needs no lock. Refreshing takes an ``flock`` on the entry's lock file, then
 looks again: N processes that find the cache empty together cause one exchange. The
@@ -57,9 +57,11 @@ def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
     """The cache entry of the keys ``token`` gets under ``settings``, or None.
 
     Everything that decides the keys: the endpoint, the role, the RoleSessionName sent,
-    and the token's identity claims (:meth:`OidcToken.identity_claims`: issuer, subject,
-    audience, client, scopes, groups), so that a token the STS would refuse never gets
-    another token's keys. None (no sharing) for a token without ``iss`` or ``sub``.
+    the session policy sent (its compact document), and the token's identity claims
+    (:meth:`OidcToken.identity_claims`: issuer, subject, audience, client, scopes,
+    groups), so that a token the STS would refuse never gets another token's keys, and
+    keys of one session policy never serve a call with another. None (no sharing) for a
+    token without ``iss`` or ``sub``.
     """
     identity = token.identity_digest()
     if identity is None:
@@ -67,9 +69,12 @@ def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
     from ..sts import role_session_name_for
 
     session_name = settings.role_session_name or role_session_name_for(token)
-    material = json.dumps(
-        [ENTRY_VERSION, settings.endpoint.url, settings.role_arn or "", session_name, identity]
-    )
+    parts = [ENTRY_VERSION, settings.endpoint.url, settings.role_arn or "", session_name, identity]
+    if settings.policy is not None:
+        # Keys of another session policy can do more, or less: never the same entry.
+        # (Without one, the entry keeps the name it had before policies existed.)
+        parts.append(settings.policy.document)
+    material = json.dumps(parts)
     return sha256(material.encode()).hexdigest()[:32]
 
 

@@ -81,8 +81,13 @@ _TOKEN_FLAGS = {
 }
 
 
-def fast_key(argv, environ, digest):
-    """The entry name for these flags, variables and token (``digest``: see :func:`identity`)."""
+def fast_key(argv, environ, digest, policy_digest=None):
+    """The entry name for these flags, variables and token (``digest``: see :func:`identity`).
+
+    ``policy_digest`` is the SHA-256 (hex) of the policy file's bytes when the session
+    policy in force is ``@FILE`` (see :func:`policy_file`): the flags and variables name
+    the file, not what it says.
+    """
     hashed = sha256()
     for word in argv:
         hashed.update(word.encode("utf-8", "surrogateescape") + b"\0")
@@ -91,7 +96,29 @@ def fast_key(argv, environ, digest):
         if name.startswith("INFNMINIO_") or name in _KEY_VARIABLES:
             hashed.update(f"{name}={environ[name]}".encode("utf-8", "surrogateescape") + b"\0")
     hashed.update(b"\1" + digest.encode())
+    if policy_digest is not None:
+        hashed.update(b"\1policy=" + policy_digest.encode())
     return ENTRY_PREFIX + hashed.hexdigest()[:32]
+
+
+def policy_file(argv, environ):
+    """The file named by the session policy in force when it is ``@FILE``, else None.
+
+    The last ``--policy`` flag wins over ``INFNMINIO_POLICY``, as in the full command;
+    the path is as given (``~`` expanded; relative to the current directory).
+    """
+    value = None
+    for index, word in enumerate(argv):
+        if word == "--policy" and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif word.startswith("--policy="):
+            value = word[len("--policy=") :]
+    if value is None:
+        value = environ.get("INFNMINIO_POLICY") or ""
+    value = value.strip()
+    if not value.startswith("@"):
+        return None
+    return expand_user(value[1:].strip(), environ)
 
 
 def encode_entry(fresh_until, expires_at, payload):
@@ -220,7 +247,14 @@ def answer(argv, environ=None, now=None):
         directory = posix.lstat(cache_dir)
         if directory.st_mode & _S_IFMT != _S_IFDIR or directory.st_uid != posix.getuid():
             return None  # a symlink, or another user's: the full command says why
-        name = fast_key(argv, environ, identity(kind, where, environ, content))
+        policy = policy_file(argv, environ)
+        policy_digest = None
+        if policy is not None:
+            policy_bytes = _read(policy, private=False)
+            if policy_bytes is None or len(policy_bytes) > MAX_BYTES:
+                return None  # the full command says what is wrong with it
+            policy_digest = sha256(policy_bytes).hexdigest()
+        name = fast_key(argv, environ, identity(kind, where, environ, content), policy_digest)
         data = _read(join(cache_dir, name), private=True)
         entry = decode_entry(data) if data and len(data) <= MAX_BYTES else None
     except (OSError, ValueError):

@@ -10,6 +10,13 @@ token (the worker on another machine) takes them. When they expire and none came
 replace them, the error says so and what to do. In the client's process the source is
 the client's own refreshing credentials, so that every client there with the client's
 identity uses the keys the workers get: one exchange per renewal in all.
+
+Session policies: keys are shared apart by the policy they were made with (part of
+:func:`identity`), so a call never gets keys that can do more than it asked for. On a
+worker, a call that asks for no policy gets the client's policy-limited keys (they are
+all the worker has: that is how ``share_credentials(client, policy=...)`` limits the
+workers); a call that asks for another policy than the shared keys' uses the worker's
+own token if it has one, and otherwise gets a :class:`ConfigurationError` saying so.
 """
 
 from __future__ import annotations
@@ -18,25 +25,38 @@ import threading
 from typing import Callable, Optional, Tuple
 
 from ..errors import ConfigurationError, SharedKeysExpiredError, TokenSourceError
-from ..settings import Settings
+from ..settings import Policy, Settings
 from ..sources import token_source
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = [
-    "identity", "receive", "provide", "withdraw", "lookup", "current", "usable", "serve_received"
+    "identity",
+    "receive",
+    "provide",
+    "providing",
+    "withdraw",
+    "lookup",
+    "policy_in_force",
+    "received_policy",
+    "current",
+    "usable",
+    "serve_received",
 ]
 
-# (endpoint, role): which settings the keys are for; with the token's identity digest.
-Identity = Tuple[str, str]
+# (endpoint, role, session policy document or ""): which settings the keys are for;
+# with the token's identity digest.
+Identity = Tuple[str, str, str]
 Owner = Tuple[Identity, Optional[str]]
 _lock = threading.Lock()
 _shared: Optional[Tuple[Owner, TemporaryCredentials]] = None
+_shared_policy: Optional[Policy] = None
 _source: Optional[Tuple[Owner, Callable[[], TemporaryCredentials]]] = None
 
 
 def identity(settings: Settings) -> Identity:
-    """Which settings keys are for: the endpoint and the role."""
-    return (settings.endpoint.url, settings.role_arn or "")
+    """Which settings keys are for: the endpoint, the role and the session policy."""
+    policy = settings.policy.document if settings.policy is not None else ""
+    return (settings.endpoint.url, settings.role_arn or "", policy)
 
 
 def owner(settings: Settings, token_identity: Optional[str]) -> Owner:
@@ -45,11 +65,22 @@ def owner(settings: Settings, token_identity: Optional[str]) -> Owner:
     return (identity(settings), token_identity)
 
 
-def receive(owner: Owner, keys: TemporaryCredentials) -> None:
-    """Keep the keys a client sent for ``owner``."""
-    global _shared
+def receive(owner: Owner, keys: TemporaryCredentials, policy: Optional[Policy] = None) -> None:
+    """Keep the keys a client sent for ``owner`` (made with session policy ``policy``)."""
+    global _shared, _shared_policy
     with _lock:
         _shared = (owner, keys)
+        _shared_policy = policy
+
+
+def received_policy() -> Optional[Policy]:
+    """The session policy of the keys last received (None: none, or none received)."""
+    return _shared_policy
+
+
+def providing() -> bool:
+    """Whether this process is a sharing client's (it has keys of its own)."""
+    return _source is not None
 
 
 def provide(owner: Owner, source: Callable[[], TemporaryCredentials]) -> None:
@@ -83,9 +114,46 @@ def lookup(settings: Settings) -> Optional[TemporaryCredentials]:
     wanted = identity(settings)
     if source is not None and source[0][0] == wanted and _same_holder(settings, source[0]):
         return source[1]()
-    if shared is None or shared[0][0] != wanted or not _same_holder(settings, shared[0]):
+    if shared is None or shared[0][0][:2] != wanted[:2]:
+        return None
+    policy = shared[0][0][2]
+    asked = settings.policy
+    if asked is not None and wanted[2] != policy:  # keys that may do more, or other things
+        if _own_token(settings) is not None:
+            return None  # this process exchanges its own token, with its own policy
+        raise ConfigurationError(
+            f"This process has no token of its own and holds the keys its Dask client "
+            f"shares, made with {_named(_shared_policy)}; this call asks for the session "
+            f"policy {asked.name}, which they cannot serve. Ask for the same "
+            "policy here, or share keys made with this one: "
+            f"share_credentials(client, policy={asked.value!r})."
+        )
+    if not _same_holder(settings, shared[0]):
         return None
     return usable(shared[1])
+
+
+def policy_in_force(settings: Settings) -> Optional[Policy]:
+    """The session policy of the keys this process hands out for ``settings``: theirs,
+    or, when they ask for none, that of the keys a Dask client shares with this process
+    (a worker hands those out, see :func:`lookup`)."""
+    if settings.policy is not None:
+        return settings.policy
+    shared = _shared
+    if shared is not None and shared[0][0][:2] == identity(settings)[:2]:
+        return _shared_policy
+    return None
+
+
+def _named(policy: Optional[Policy]) -> str:
+    return f"the session policy {policy.name}" if policy is not None else "no session policy"
+
+
+def _own_token(settings: Settings) -> Optional[object]:
+    try:
+        return token_source(settings).read()
+    except (TokenSourceError, ConfigurationError):
+        return None
 
 
 def _same_holder(settings: Settings, keys_owner: Owner) -> bool:

@@ -119,6 +119,10 @@ def setting_flags(settings: Settings) -> List[str]:
             text = os.path.abspath(value)
         elif setting.kind == "command":
             text = shlex.join(value)
+        elif setting.kind == "policy":
+            # The preset, @ and the file's absolute path, or the compact document;
+            # "" (none) overrides an INFNMINIO_POLICY of the shell that runs it.
+            text = value.value if value is not None else ""
         else:
             text = "" if value is None else str(value)  # role_arn "" sends none
         check_value(name, text)

@@ -23,10 +23,12 @@ from ..errors import ConfigurationError
 from . import values
 from .endpoint import DEFAULT_ENDPOINT, PRESETS, Endpoint, Preset
 from .hot_path import CONFLICT, EXPLICIT, default_cache_dir, explicit
+from .policy import Policy
 from .table import SETTINGS, Default, default_of, default_text, flag, variable
 
 __all__ = [
     "Endpoint",
+    "Policy",
     "Preset",
     "Settings",
     "Setting",
@@ -115,7 +117,8 @@ class Settings(NamedTuple):
     """The resolved configuration. Build it with :meth:`Settings.resolve`.
 
     ``token`` says where the token comes from (:class:`TokenChoice`);
-    ``role_session_name`` None means "derived from the token's subject"; ``sources``
+    ``role_session_name`` None means "derived from the token's subject"; ``policy`` is
+    the session policy sent (None: none, the keys may do all the role allows); ``sources``
     maps every setting's name to where its value came from (``"argument"``,
     ``"environment"``, ``"preset"`` or ``"default"``).
     """
@@ -126,6 +129,7 @@ class Settings(NamedTuple):
     role_arn: Optional[str]
     role_session_name: Optional[str]
     duration_seconds: int
+    policy: Optional[Policy]
     region: str
     ca_bundle: Optional[str]
     allow_insecure_http: bool
@@ -203,6 +207,7 @@ class Settings(NamedTuple):
         return (
             f"endpoint={self.endpoint.url} role_arn={self.role_arn or '-'} "
             f"duration={self.duration_seconds}s region={self.region}"
+            + (f" policy={self.policy.name}" if self.policy else "")
         )
 
 
@@ -279,6 +284,7 @@ class _Resolution:
             role_arn=role_arn,
             role_session_name=self.pick("role_session_name", values.session_name, None),
             duration_seconds=duration,
+            policy=self.pick("policy", values.policy, None),
             region=self.pick("region", values.text, default_of("region")),
             ca_bundle=self.pick("ca_bundle", values.ca_bundle, None),
             allow_insecure_http=self.pick(

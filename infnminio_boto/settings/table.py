@@ -1,10 +1,10 @@
 """The one table of settings: entry points, flags, variables, defaults and docs derive from it.
 
 Each row gives a setting's keyword (``name``), how a value is read (``kind``: ``endpoint``,
-``path``, ``text``, ``command``, ``int``, ``seconds``, ``switch``), its typed default (the
-value resolution uses when nothing is given; None for "none"), the words for a default
-that is worked out rather than fixed (``default_words``; empty when the typed value says
-it), and the description used by the README's settings table and by ``--help``. The
+``path``, ``text``, ``command``, ``policy``, ``int``, ``seconds``, ``switch``), its typed
+default (the value resolution uses when nothing is given; None for "none"), the words for
+a default that is worked out rather than fixed (``default_words``; empty when the typed
+value says it), and the description used by the README's settings table and by ``--help``. The
 environment variable is ``INFNMINIO_`` + the name in capitals; the command-line flag is
 ``--`` + the name with dashes, except for the switches that are on by default, whose flag
 turns them off (``--no-cache``).
@@ -86,6 +86,15 @@ SETTINGS = (
         "",
         "lifetime asked for: 900 up to the role's MaxSessionDuration "
         "(RGW: 3600 unless raised, at most 43200)",
+    ),
+    Row(
+        "policy",
+        "policy",
+        None,
+        "",
+        "session policy: the keys may do only what it and the role both allow: "
+        "`read-only`, `read-only:BUCKET`, `bucket:BUCKET`, `prefix:BUCKET/PATH`, a JSON "
+        "policy document, or `@FILE` holding one (see [Least privilege](#least-privilege))",
     ),
     Row("region", "text", "us-east-1", "", "S3 region name for signing"),
     Row(

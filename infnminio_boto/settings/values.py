@@ -10,6 +10,8 @@ from typing import Any, Optional, Tuple
 
 from ..errors import ConfigurationError
 from .endpoint import Endpoint
+from .policy import Policy
+from .policy import parse as parse_policy
 
 # RoleSessionName: 2 to 64 of these (AWS STS API reference; Ceph RGW checks the same).
 SESSION_NAME_CHARACTERS = frozenset(
@@ -129,3 +131,8 @@ def ca_bundle(value: Any, source: str) -> str:
             "PEM file, not a key or a DER file."
         )
     return location
+
+
+def policy(value: Any, source: str) -> Optional[Policy]:
+    """A session policy (see :mod:`.policy`); "" is none."""
+    return parse_policy(value, source)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Callable, Dict, List, Optional
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ..errors import StsError, TransportError, scrub
 from ..settings import Settings
@@ -56,7 +56,8 @@ def role_session_name_for(token: OidcToken) -> str:
 
 
 def build_form(settings: Settings, token: OidcToken) -> Dict[str, str]:
-    """The form fields of the request. RoleArn is left out when none is configured."""
+    """The form fields of the request. RoleArn is left out when none is configured,
+    Policy (the compact session policy) when none is set."""
     form = {
         "Action": "AssumeRoleWithWebIdentity",
         "Version": API_VERSION,
@@ -66,13 +67,17 @@ def build_form(settings: Settings, token: OidcToken) -> Dict[str, str]:
     }
     if settings.role_arn:
         form["RoleArn"] = settings.role_arn
+    if settings.policy is not None:
+        form["Policy"] = settings.policy.document
     return form
 
 
 def build_request(settings: Settings, token: OidcToken) -> StsRequest:
     return StsRequest(
         url=settings.endpoint.url + "/",
-        body=urlencode(build_form(settings, token)),
+        # %20, never +: Ceph RGW 16 does not decode + in a form (measured), so a space
+        # inside a policy's strings would arrive as a literal +.
+        body=urlencode(build_form(settings, token), quote_via=quote),
         headers={
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "Accept": "application/xml, text/xml",

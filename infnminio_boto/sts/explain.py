@@ -77,6 +77,44 @@ def _role_refusal(code: Optional[str], lower: str, settings: Settings) -> Option
     )
 
 
+_POLICY_CODES = ("MalformedPolicyDocument", "PackedPolicyTooLarge")
+
+
+def _policy_refusal(code: Optional[str], settings: Settings) -> Optional[str]:
+    """The advice when the server refused the session policy, else None.
+
+    Ceph RGW 16 answers 400 ``MalformedPolicyDocument`` for a document its parser
+    refuses (unknown action or condition operator, a resource that is not an ARN) and
+    400 ``PackedPolicyTooLarge`` above 2048 bytes, both with an empty message (measured
+    on the sandbox's 16.2.15). AWS packs the policy and the session tags together and
+    may refuse a shorter document.
+    """
+    if code not in _POLICY_CODES:
+        return None
+    policy = settings.policy
+    if policy is None:
+        named = "a session policy, though none was sent"
+    else:
+        named = f"the session policy {policy.name} (policy, from {settings.origin('policy')})"
+    if code == "PackedPolicyTooLarge":
+        size = f", {policy.size} bytes compact," if policy is not None else ""
+        return (
+            f"it found {named}{size} too large once packed: the token is not the problem. "
+            "Ceph RGW and MinIO accept at most 2048 bytes; AWS counts the packed policy "
+            "with the session tags and may refuse less. Shorten it (fewer statements, "
+            "wildcards such as s3:Get* or arn:aws:s3:::bucket/*) or use a preset "
+            "(read-only, bucket:NAME, read-only:NAME, prefix:NAME/PATH)."
+        )
+    return (
+        f"it refused {named} as malformed: the token is not the problem. Ceph RGW refuses "
+        "action names it does not know (check the spelling: s3:GetObject, s3:PutObject, "
+        "s3:ListBucket, or wildcards such as s3:Get*), condition keys and operators it "
+        "does not support, and resources that are not arn:aws:s3:::BUCKET[/KEY] or *. "
+        "Fix the document or use a preset (read-only, bucket:NAME, read-only:NAME, "
+        "prefix:NAME/PATH)."
+    )
+
+
 def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken, attempts: int,
             server_message: str, code: Optional[str], request_id: Optional[str]) -> str:
     lower = server_message.lower()
@@ -126,6 +164,9 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
             f"its Credentials are unusable ({problem.message}). Report this to the storage "
             "administrators."
         )
+    policy = _policy_refusal(code, settings)
+    if policy is not None:
+        return policy
     role = _role_refusal(code, lower, settings)
     if role is not None:
         return role

@@ -161,3 +161,37 @@ def test_over_tls_the_keys_reach_a_remote_schedulers_workers(
             fs.pipe(f"{bucket}/tls.txt", b"over tls")
             got = client.submit(lambda: fs.cat(f"{bucket}/tls.txt"), pure=False).result(60)
             assert got == b"over tls"
+
+
+def write_marker(path: str, filesystem) -> str:
+    filesystem.pipe(path, b"from a worker")
+    return path
+
+
+def test_workers_with_read_only_keys_read_and_their_writes_name_the_policy(
+    sandbox_settings, bucket, tmp_path
+):
+    """share_credentials(client, policy="read-only"): the workers (another machine, no
+    token) read; a write from one fails naming the policy; the client keeps full keys."""
+    s3fs = infnminio_boto.s3fs_filesystem(**sandbox_settings)
+    s3fs.pipe(f"{bucket}/input/part.parquet", frame(0).to_parquet())
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env=other_machine(tmp_path),
+    ) as cluster, Client(cluster) as client:
+        with share_credentials(client, policy="read-only", **sandbox_settings):
+            options = infnminio_boto.storage_options(**sandbox_settings)
+            total = dd.read_parquet(f"s3://{bucket}/input/", storage_options=options)
+            assert total["value"].sum().compute() == sum(range(50))
+            assert dd.read_parquet(f"{bucket}/input/", filesystem=s3fs)["value"].sum().compute()
+            attempt = client.submit(write_marker, f"{bucket}/worker.txt", s3fs, pure=False)
+            with pytest.raises(PermissionError, match="session policy read-only") as raised:
+                attempt.result(timeout=120)
+            assert "Dask client shared keys made with it" in str(raised.value)
+            # the client's own calls keep full keys, through its endpoint too
+            assert write_marker(f"{bucket}/client.txt", s3fs) == f"{bucket}/client.txt"
+            keyless = infnminio_boto.storage_options(**sandbox_settings)
+            frame(1).to_parquet(f"s3://{bucket}/client.parquet", storage_options=keyless)
