@@ -89,8 +89,12 @@ def test_start_output_gives_each_shell_the_directory_as_given(reader, tmp_path):
 
     marker = tmp_path / "ran"
     directory = tmp_path / f"it's $(touch {marker}) `touch {marker}` é\nx\\"
+    directory.mkdir(parents=True)
+    from infnminio_boto.sandbox.tls import make_certificates
+
+    authority = make_certificates(directory).ca  # a real PEM: environment() combines it
     sandbox = Sandbox(directory)
-    sandbox.state = {"endpoint": "https://127.0.0.1:8443", "ca_bundle": f"{directory}/ca.pem"}
+    sandbox.state = {"endpoint": "https://127.0.0.1:8443", "ca_bundle": str(authority)}
     expected = sandbox.environment()
     text = exports(expected, "sh" if reader == "bash" else reader)
     if reader == "json":
