@@ -175,7 +175,7 @@ class CredentialCache:
                 expiration=parse_timestamp(_text(document, "Expiration")),
                 issued_at=parse_timestamp(issued) if isinstance(issued, str) else None,
             )
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             return self._untrusted(path, "not a valid entry")
 
     @staticmethod

@@ -88,13 +88,21 @@ def integer(value: Any, source: str) -> int:
         raise ConfigurationError(f"{source} must be a whole number, not {value!r}.") from None
 
 
+# A day: longer than any STS answer is worth waiting for (and inf or NaN would reach
+# urllib3's timers as an OverflowError).
+MAX_SECONDS = 86400.0
+
+
 def seconds(value: Any, source: str) -> float:
     try:
         number = float(str(value).strip())
     except ValueError:
         raise ConfigurationError(f"{source} must be a number of seconds, not {value!r}.") from None
-    if number <= 0:
-        raise ConfigurationError(f"{source} must be positive, not {value!r}.")
+    if not 0 < number < MAX_SECONDS:  # NaN fails too
+        raise ConfigurationError(
+            f"{source} must be a positive number of seconds below {MAX_SECONDS:.0f}, "
+            f"not {value!r}."
+        )
     return number
 
 

@@ -224,6 +224,17 @@ def test_truncated_entry(cache, caplog):
     assert "not a valid entry" in caplog.text
 
 
+def test_a_deeply_nested_entry_is_ignored_and_replaced(cache, caplog):
+    path = cache.path_for(KEY)
+    cache.write(KEY, make(name="GOOD"))
+    with open(path, "w") as handle:
+        handle.write("[" * 5000 + "]" * 5000)  # within the size limit, deeper than json can go
+    assert cache.read(KEY) is None and "not a valid entry" in caplog.text
+    fetch = Counter()
+    assert cache.get_or_fetch(KEY, fetch, lambda c: True).access_key == "AK1"
+    assert cache.read(KEY).access_key == "AK1"  # replaced
+
+
 def test_garbage_entry(cache, caplog):
     def garbage(path):
         with open(path, "wb") as handle:

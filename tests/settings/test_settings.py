@@ -260,3 +260,9 @@ def test_the_readme_settings_table_is_the_settings_table():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     expected = readme_settings_table()
     assert expected in readme, "README.md's settings table should read:\n" + expected
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "1e9"])
+def test_a_timeout_that_is_no_usable_number_of_seconds_is_refused(value):
+    with pytest.raises(ConfigurationError, match="INFNMINIO_TIMEOUT"):
+        Settings.resolve(environ={"INFNMINIO_TIMEOUT": value})
