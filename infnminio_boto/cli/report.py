@@ -85,7 +85,7 @@ def report_token(report: Report, settings: Settings, *, strict: bool) -> Optiona
     from ..sources.oidc_token import EXPIRY_LEEWAY_SECONDS, describe_age
 
     try:
-        selection = select(settings)
+        selection = select(settings, command_line=True)
     except InfnMinioError as error:
         report.fail("token source", str(error), exit_code_for(error))
         return None

@@ -63,10 +63,16 @@ def _exchange_budget(settings: Settings) -> float:
     return max(30.0, settings.timeout)
 
 
-def select(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> Selection:
+def select(
+    settings: Settings,
+    environ: Optional[Mapping[str, str]] = None,
+    *,
+    command_line: bool = False,
+) -> Selection:
     """The token source for ``settings`` in this process, and how it was found.
 
-    ``environ`` is read for the discovery order (default: this process's environment).
+    ``environ`` is read for the discovery order (default: this process's environment);
+    ``command_line`` words an argument as its flag (``--token-file``).
     Raises :class:`~infnminio_boto.ConfigurationError` when HTCondor's credentials folder
     holds several tokens (``token_file`` chooses one).
     """
@@ -78,7 +84,8 @@ def select(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> S
     environ = os.environ if environ is None else environ
     choice = settings.token
     if choice.kind != "discover":
-        why = f"set by {settings.origin(choice.setting or 'token_file', command_line=False)}"
+        setting = choice.setting or "token_file"
+        why = f"set by {settings.origin(setting, command_line=command_line)}"
         if choice.kind == "file":
             return Selection(FileSource(str(choice.value), named=True, why=why), why, ())
         if choice.kind == "command":
