@@ -21,6 +21,9 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "activate",
+    "deactivate",
+    "Activation",
     "session",
     "install",
     "credentials",
@@ -59,6 +62,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "activate": "adapters.activate",
+    "deactivate": "adapters.activate",
+    "Activation": "adapters.activate",
     "session": "integrations.botocore",
     "install": "integrations.botocore",
     "s3_client_kwargs": "integrations.botocore",
@@ -90,6 +96,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from .adapters.activate import Activation, activate, deactivate
     from .adapters.arrow import pyarrow_environment, pyarrow_kwargs, s3_filesystem
     from .adapters.duckdb import duckdb_create_secret
     from .adapters.fsspec import InfnS3FileSystem, s3fs_filesystem, storage_options
@@ -128,6 +135,22 @@ def endpoint_url(**settings: Any) -> str:
     from .settings import Settings
 
     return Settings.resolve(**settings).endpoint.url
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext infnminio_boto``: :func:`activate`, then one line saying for whom,
+    where and until when (or one line saying why not). Defined here, not lazily:
+    IPython looks the name up on the module itself."""
+    from .adapters.ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext infnminio_boto``: :func:`deactivate`."""
+    from .adapters.ipython import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 def __getattr__(name: str) -> Any:

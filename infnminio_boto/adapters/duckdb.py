@@ -20,13 +20,20 @@ installed DuckDB (so no download is needed); otherwise DuckDB installs them itse
 from __future__ import annotations
 
 import importlib
+import logging
 import os
-from typing import Any, Sequence
+import threading
+import time
+from typing import Any, Optional, Sequence
 
-from ..errors import ConfigurationError, MissingDependencyError, scrub
+from ..errors import ConfigurationError, InfnMinioError, MissingDependencyError, scrub
+from ..keys.refresh import RefreshingCredentials
+from ..settings import Settings
 from . import resolve, snapshot
 
-__all__ = ["duckdb_create_secret", "load_extension"]
+__all__ = ["duckdb_create_secret", "load_extension", "RenewingSecret"]
+
+logger = logging.getLogger(__name__)
 
 
 def _quote(value: str) -> str:
@@ -131,3 +138,109 @@ def duckdb_create_secret(
     except duckdb.Error as error:
         secrets = [] if refreshing else [credentials.secret_key, credentials.token]
         raise refusal(error, secrets) from None
+
+
+class RenewingSecret:
+    """A TEMPORARY S3 secret on a DuckDB database, replaced with new keys before expiry.
+
+    What :func:`infnminio_boto.activate` puts on ``duckdb.default_connection()``. The
+    secret lives in the database's memory (temporary secrets are never written to
+    disk); it is scoped ``s3:/`` (and ``s3a:/``, ``s3n:/``), which every ``s3://`` URL
+    matches, so that a secret of the user's own, whose default scope ``s3://`` is
+    longer, wins (DuckDB picks the longest matching scope). A thread replaces it from
+    ``refresher`` when the keys enter their refresh window, through a cursor of its own
+    (secrets belong to the database, so every cursor of it sees them).
+
+    A ``credential_chain`` secret would renew by itself, but DuckDB's aws extension
+    reads the AWS config file once per process: a second activation with other
+    settings could not change the command it runs.
+    """
+
+    # How often the thread looks at the refresher at most: a clock that jumps (a laptop
+    # that slept) is caught up with within this many seconds.
+    LOOK_EVERY = 60.0
+
+    def __init__(
+        self, connection: Any, name: str, settings: Settings, refresher: RefreshingCredentials
+    ) -> None:
+        self._cursor = connection.cursor()
+        self.name = name
+        self.settings = settings
+        self.refresher = refresher
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._access_key: Optional[str] = None
+
+    def start(self) -> RenewingSecret:
+        """Create the secret now (errors raise here), then keep it renewed."""
+        try:
+            self._replace()
+        except _DatabaseRefusedError as refused:
+            raise refused.error from None
+        self._thread = threading.Thread(
+            target=self._run, name=f"infnminio-duckdb-{self.name}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop renewing and drop the secret."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        try:
+            self._cursor.execute(f"DROP TEMPORARY SECRET IF EXISTS {_identifier(self.name)}")
+        finally:
+            self._cursor.close()
+
+    def _replace(self) -> None:
+        """Create the secret with the refresher's keys, unless it already has them."""
+        import duckdb
+
+        keys = self.refresher.get()
+        if keys.access_key == self._access_key:
+            return
+        endpoint = self.settings.endpoint
+        fields = [
+            "TYPE s3",
+            f"KEY_ID {_quote(keys.access_key)}",
+            f"SECRET {_quote(keys.secret_key)}",
+            f"SESSION_TOKEN {_quote(keys.token)}",
+            f"ENDPOINT {_quote(endpoint.netloc)}",
+            "URL_STYLE 'path'",
+            f"USE_SSL {'true' if endpoint.secure else 'false'}",
+            f"REGION {_quote(self.settings.region)}",
+            "SCOPE ['s3:/', 's3a:/', 's3n:/']",
+        ]
+        statement = (
+            f"CREATE OR REPLACE TEMPORARY SECRET {_identifier(self.name)} ({', '.join(fields)})"
+        )
+        try:
+            self._cursor.execute(statement)
+        except duckdb.Error as error:
+            raise _DatabaseRefusedError(refusal(error, [keys.secret_key, keys.token])) from None
+        self._access_key = keys.access_key
+
+    def _pause(self) -> float:
+        ask_again = self.refresher.next_refresh
+        if ask_again is None:
+            return 1.0
+        return min(self.LOOK_EVERY, max(1.0, ask_again.timestamp() - time.time()))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._pause()):
+            try:
+                self._replace()
+            except _DatabaseRefusedError as refused:  # the database was closed: nothing to renew
+                logger.warning("Stopped renewing DuckDB secret %s: %s", self.name, refused.error)
+                return
+            except InfnMinioError as error:
+                # The refresher keeps still-valid keys and backs off; say why, once a look.
+                logger.warning("Renewing the DuckDB secret %s failed: %s", self.name, error)
+                self._stop.wait(5.0)
+
+
+class _DatabaseRefusedError(Exception):
+    def __init__(self, error: ConfigurationError) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -18,7 +18,11 @@ from ..integrations.ca_trust import ssl_cert_file_variables
 from ..settings import Settings
 from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, resolve, set_variables, snapshot
 
-__all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
+__all__ = [
+    "polars_storage_options",
+    "polars_credential_provider",
+    "PolarsCredentialProvider",
+]
 
 
 def _endpoint_options(settings: Settings) -> Dict[str, str]:
@@ -80,3 +84,49 @@ class PolarsCredentialProvider(RefreshingProvider):
 def polars_credential_provider(**settings: Any) -> PolarsCredentialProvider:
     """A refreshing ``credential_provider`` for polars."""
     return PolarsCredentialProvider(resolve(settings))
+
+
+def activated_provider(settings: Settings, *, profile_name: str) -> Any:
+    """An :class:`ActivatedPolarsProvider` (importing polars)."""
+    return __getattr__("ActivatedPolarsProvider")(settings, profile_name=profile_name)
+
+
+def __getattr__(name: str) -> Any:
+    # ActivatedPolarsProvider subclasses polars' own class: defined (and polars imported)
+    # on first use, and kept here under its name so that pickle finds it.
+    if name == "ActivatedPolarsProvider":
+        cls = _activated_provider_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _activated_provider_class() -> type:
+    import polars as pl
+
+    class ActivatedPolarsProvider(pl.CredentialProviderAWS):
+        """polars' default credential provider after :func:`infnminio_boto.activate`.
+
+        A ``pl.CredentialProviderAWS`` because polars asks only those for an endpoint:
+        it reads ``endpoint_url`` and ``region`` from the AWS profile ``profile_name``
+        (which activate() writes), and leaves them to the caller's own
+        ``storage_options`` endpoint when there is one. The keys come from our
+        refreshing credentials as one consistent set: polars' own class reads the three
+        parts of botocore's credentials one by one, and keys of 15 minutes or less are
+        renewed between the reads (a mismatched set, HTTP 403).
+        """
+
+        infnminio_activation = True
+
+        def __init__(self, settings: Settings, *, profile_name: str) -> None:
+            super().__init__(profile_name=profile_name)
+            self._keys = PolarsCredentialProvider(settings)
+
+        def retrieve_credentials_impl(self) -> Tuple[Dict[str, str], Optional[int]]:
+            return self._keys()
+
+        def __repr__(self) -> str:
+            return f"ActivatedPolarsProvider({self._keys.settings.describe()})"
+
+    ActivatedPolarsProvider.__module__ = __name__
+    return ActivatedPolarsProvider

@@ -7,7 +7,8 @@ the adapter does not.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional, Union
+import os
+from typing import Any, ClassVar, Dict, Optional, Union
 
 from ..errors import MissingDependencyError
 from ..integrations import policy_denied
@@ -25,7 +26,7 @@ try:
 except ImportError:
     raise MissingDependencyError("s3fs", "fsspec") from None
 
-__all__ = ["InfnS3FileSystem", "AioStsWireCredentials"]
+__all__ = ["InfnS3FileSystem", "AioStsWireCredentials", "ActivatedS3FileSystem"]
 
 
 class AioStsWireCredentials(RefresherKeys, AioCredentials):
@@ -89,3 +90,111 @@ class InfnS3FileSystem(s3fs.S3FileSystem):
             self.session = session
             self._session_is_owned = False
         return await super().set_session(refresh=refresh, kwargs=kwargs or {})
+
+
+# Arguments by which a caller chooses credentials or an endpoint of their own.
+_CALLER_CHOICES = (
+    "key", "secret", "token", "username", "password", "session", "profile", "anon",
+    "endpoint_url",
+)
+
+
+def caller_chose(kwargs: Dict[str, Any]) -> Optional[str]:
+    """The argument by which an s3fs caller chose their own credentials or endpoint."""
+    for name in _CALLER_CHOICES:
+        if kwargs.get(name) not in (None, False, ""):
+            return name
+    if (kwargs.get("client_kwargs") or {}).get("endpoint_url"):
+        return "client_kwargs.endpoint_url"
+    return None
+
+
+class ActivatedS3FileSystem(InfnS3FileSystem):
+    """What ``s3://`` means in fsspec after :func:`infnminio_boto.activate`.
+
+    :func:`~infnminio_boto.adapters.activate.activate` registers it for ``s3`` and
+    ``s3a`` with ``fsspec.register_implementation`` (fsspec's public API for choosing a
+    protocol's class), so pandas, xarray/zarr, uproot and Dask, which open ``s3://``
+    through fsspec, get the refreshing filesystem of the activation's settings.
+
+    The caller's explicit choice wins: given any of ``key``, ``secret``, ``token``,
+    ``username``, ``password``, ``session``, ``profile``, ``anon`` or an endpoint
+    (``endpoint_url``, ``client_kwargs["endpoint_url"]``), it is a plain
+    ``s3fs.S3FileSystem`` with those arguments, which sends its requests where it
+    would without the activation (the endpoint variable set for pyarrow is not
+    applied to it, see :func:`plain_endpoint_arguments`). It pickles with the
+    activation's settings keywords (paths and names, no secret), so a Dask worker
+    builds the same refreshing filesystem without being activated itself.
+    """
+
+    # The settings keywords of the activation in force, and the value it gave
+    # AWS_ENDPOINT_URL_S3 (None: none); set by activate(), cleared by deactivate().
+    activation: ClassVar[Optional[Dict[str, Any]]] = None
+    activation_endpoint_variable: ClassVar[Optional[str]] = None
+    # A second activation must not be handed the cached instances of the first.
+    activation_number: ClassVar[int] = 0
+    _extra_tokenize_attributes = ("activation_number",)
+
+    def __init__(
+        self, *args: Any, infnminio: Optional[Dict[str, Any]] = None, **kwargs: Any
+    ) -> None:
+        self.plain = bool(caller_chose(kwargs))
+        self._infnminio_words: Optional[Dict[str, Any]] = None
+        if self.plain:
+            s3fs.S3FileSystem.__init__(self, *args, **plain_endpoint_arguments(kwargs))
+            return
+        words = dict(infnminio if infnminio is not None else (type(self).activation or {}))
+        self._infnminio_words = words
+        super().__init__(*args, infnminio=words, **kwargs)
+
+    async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:
+        if self.plain:
+            return await s3fs.S3FileSystem.set_session(self, refresh=refresh, kwargs=kwargs or {})
+        return await super().set_session(refresh=refresh, kwargs=kwargs)
+
+    def __reduce__(self) -> Any:
+        from fsspec.spec import make_instance
+
+        options = dict(self.storage_options)
+        if self._infnminio_words is not None:
+            options["infnminio"] = self._infnminio_words
+        return make_instance, (type(self), self.storage_args, options)
+
+
+def plain_endpoint_arguments(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """``kwargs`` for a plain s3fs call that goes where it would without activate().
+
+    activate() sets ``AWS_ENDPOINT_URL_S3`` for pyarrow, and botocore would send this
+    caller's requests (their keys, or ``anon``) there too. When the caller named no
+    endpoint: their profile's ``endpoint_url`` if it has one, else botocore's
+    ``ignore_configured_endpoint_urls`` (the variables and profiles' endpoints are not
+    used, so AWS's own endpoint is).
+    """
+    ours = ActivatedS3FileSystem.activation_endpoint_variable
+    if not ours or os.environ.get("AWS_ENDPOINT_URL_S3") != ours:
+        return kwargs
+    if kwargs.get("endpoint_url") or (kwargs.get("client_kwargs") or {}).get("endpoint_url"):
+        return kwargs
+    kwargs = dict(kwargs)
+    profile_endpoint = _profile_endpoint(kwargs.get("profile"))
+    if profile_endpoint:
+        kwargs["client_kwargs"] = {**(kwargs.get("client_kwargs") or {}),
+                                   "endpoint_url": profile_endpoint}
+    else:
+        kwargs["config_kwargs"] = {"ignore_configured_endpoint_urls": True,
+                                   **(kwargs.get("config_kwargs") or {})}
+    return kwargs
+
+
+def _profile_endpoint(profile: Optional[str]) -> Optional[str]:
+    if not profile:
+        return None
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        config = botocore.session.Session(profile=profile).get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        return None  # s3fs says so when it connects
+    endpoint = config.get("endpoint_url")
+    return str(endpoint) if endpoint else None
