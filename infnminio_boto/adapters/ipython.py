@@ -5,7 +5,8 @@ environment (``INFNMINIO_*`` variables, else the defaults) and prints one line: 
 endpoint, the libraries whose bare ``s3://`` URLs now reach it, the token's subject and
 where the token came from, and when the keys expire. When the token cannot be read or
 the store refuses or cannot be reached, it prints one line saying why and what to do
-(on stderr), and changes nothing: no traceback. ``%unload_ext infnminio_boto`` undoes
+(on stderr), and changes nothing: no traceback. IPython counts the extension as loaded
+all the same, so the line ends with the command that tries again. ``%unload_ext infnminio_boto`` undoes
 it; ``%reload_ext infnminio_boto`` activates again (after the token or settings
 changed). For other settings, call ``infnminio_boto.activate(endpoint=..., ...)``.
 """
@@ -32,7 +33,11 @@ def load_ipython_extension(ipython: Any = None) -> None:
     try:
         activation = activate()
     except InfnMinioError as error:
-        print(f"infnminio-boto: not activated: {one_line(error)}", file=sys.stderr)
+        print(
+            f"infnminio-boto: not activated: {one_line(error)} "
+            "(then: %reload_ext infnminio_boto)",
+            file=sys.stderr,
+        )
         return
     print(activation.summary())
 

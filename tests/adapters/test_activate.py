@@ -1,0 +1,414 @@
+"""activate(): bare s3:// URLs reach the sandbox in every library, through each one's own
+configuration; the user's choices win; deactivate() restores; a second call replaces.
+
+Each scenario runs in a fresh Python process, as a notebook kernel is one: activation is
+process-wide, and pyarrow reads its CA list once, when pyarrow.fs is first imported
+(the test process imported it long ago). The scripts print one JSON line of results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import secret_registry
+from support.jwt_helpers import write_in_place
+
+import infnminio_boto
+from infnminio_boto.settings import SETTING_NAMES
+
+pytestmark = pytest.mark.sandbox
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def environment_for(settings: dict, home: Path, **extra: str) -> dict:
+    """A clean environment with ``settings`` as INFNMINIO_* variables, as a notebook on
+    the hub has them, and a HOME (AWS config file, caches) of its own."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("INFNMINIO_", "AWS_", "XDG_CACHE_HOME", "MPLBACKEND"))
+    }
+    env.update({SETTING_NAMES[name]: str(value) for name, value in settings.items()})
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(home / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        PYTHONPATH=str(TESTS),  # the scripts use tests/support
+    )
+    env.update(extra)
+    return env
+
+
+def run_script(code: str, env: dict, *args: str, timeout: float = 300) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    assert not secret_registry.leaked(done.stdout + done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def module_settings(infnminio_sandbox, tmp_path_factory) -> dict:
+    """Settings keywords for the sandbox, with a token file and cache of this module's."""
+    folder = tmp_path_factory.mktemp("activate")
+    token = infnminio_sandbox.mint_token(lifetime=3600)
+    secret_registry.register(token)
+    write_in_place(str(folder / "token"), token + "\n")
+    return dict(
+        infnminio_sandbox.settings(),
+        token_file=str(folder / "token"),
+        cache_dir=str(folder / "cache"),
+    )
+
+
+@pytest.fixture(scope="module")
+def module_bucket(module_settings) -> str:
+    """A bucket holding runs.parquet and runs.csv (run 1..3), written by a plain session."""
+    import io
+
+    import pandas as pd
+
+    s3 = infnminio_boto.session(**module_settings).client("s3")
+    name = "activate-bare-urls"
+    if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=name)
+    frame = pd.DataFrame({"run": [1, 2, 3], "energy": [10.5, 20.25, 30.0]})
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet)
+    s3.put_object(Bucket=name, Key="runs.parquet", Body=parquet.getvalue())
+    s3.put_object(Bucket=name, Key="runs.csv", Body=frame.to_csv(index=False).encode())
+    return name
+
+
+# One process does what a notebook does after the one activate line, in every library,
+# then checks what activate() left in os.environ and what deactivate() restored.
+BARE_URLS = r"""
+import json, os, sys
+bucket = sys.argv[1]
+
+def state():
+    import boto3, duckdb, fsspec, polars.config
+    return {
+        "environ": dict(os.environ),
+        "boto3": repr(boto3.DEFAULT_SESSION),
+        "fsspec": {p: repr(fsspec.get_filesystem_class(p)) for p in ("s3", "s3a")},
+        "polars": repr(polars.config._get_default_credential_provider()),
+        "duckdb": duckdb.sql("SELECT name FROM duckdb_secrets()").fetchall(),
+        "duckdb_ca": duckdb.sql("SELECT current_setting('ca_cert_file')").fetchall(),
+    }
+
+import duckdb
+from infnminio_boto.adapters.duckdb import load_extension
+load_extension(duckdb.default_connection(), "httpfs")  # where ca_cert_file is defined
+before = state()
+import infnminio_boto
+activation = infnminio_boto.activate()
+import boto3, duckdb, fsspec, pandas as pd, polars as pl, pyarrow as pa, pyarrow.parquet as pq
+
+results = {}
+def check(name, action):
+    try:
+        results[name] = action()
+    except Exception as error:
+        results[name] = f"FAILED {type(error).__name__}: {error}"[:600]
+
+url = f"s3://{bucket}"
+def use_boto3():
+    boto3.client("s3").put_object(Bucket=bucket, Key="boto3.txt", Body=b"hello")
+    return boto3.resource("s3").Object(bucket, "boto3.txt").get()["Body"].read().decode()
+def use_pandas_parquet():
+    frame = pd.read_parquet(f"{url}/runs.parquet")
+    frame.to_parquet(f"{url}/pandas.parquet")
+    return int(pd.read_parquet(f"{url}/pandas.parquet")["run"].sum())
+def use_pandas_csv():
+    frame = pd.read_csv(f"{url}/runs.csv")
+    frame.to_csv(f"{url}/pandas.csv", index=False)
+    return int(pd.read_csv(f"{url}/pandas.csv")["run"].sum())
+def use_pyarrow():
+    table = pq.read_table(f"{url}/runs.parquet")
+    pq.write_table(table, f"{url}/pyarrow.parquet")
+    return pq.read_table(f"{url}/pyarrow.parquet").num_rows * 2
+def use_polars():
+    frame = pl.read_parquet(f"{url}/runs.parquet")
+    frame.write_parquet(f"{url}/polars.parquet")
+    lazy = pl.scan_parquet(f"{url}/polars.parquet")
+    return int(lazy.select(pl.col("run").sum()).collect().item())
+def use_duckdb():
+    duckdb.sql(f"COPY (SELECT * FROM '{url}/runs.parquet') TO '{url}/duckdb.parquet'")
+    return int(duckdb.sql(f"SELECT sum(run) FROM '{url}/duckdb.parquet'").fetchone()[0])
+def use_fsspec():
+    with fsspec.open(f"{url}/fsspec.txt", "w") as handle:
+        handle.write("hello")
+    return fsspec.filesystem("s3").cat(f"{bucket}/fsspec.txt").decode()
+
+for name, action in [("boto3", use_boto3), ("pandas-parquet", use_pandas_parquet),
+                     ("pandas-csv", use_pandas_csv), ("pyarrow", use_pyarrow),
+                     ("polars", use_polars), ("duckdb", use_duckdb), ("fsspec", use_fsspec)]:
+    check(name, action)
+
+keys = infnminio_boto.credentials()
+token = open(os.environ["INFNMINIO_TOKEN_FILE"]).read().strip()
+results["secrets in os.environ"] = sorted(
+    name for name, value in os.environ.items()
+    if any(secret in value for secret in (keys.secret_key, keys.token, token)))
+results["reported"] = [list(change) for change in activation.changes]
+infnminio_boto.deactivate()
+after = state()
+results["not restored"] = sorted(k for k in before if before[k] != after[k])
+results["environ differences"] = sorted(
+    set(before["environ"].items()) ^ set(after["environ"].items()))
+try:
+    fsspec.filesystem("s3", skip_instance_cache=True).ls(bucket)
+    results["fsspec after deactivate"] = "reached the store"
+except Exception as error:
+    results["fsspec after deactivate"] = type(error).__name__
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def bare_url_results(module_settings, module_bucket, tmp_path_factory) -> dict:
+    env = environment_for(module_settings, tmp_path_factory.mktemp("home"))
+    return run_script(BARE_URLS, env, module_bucket)
+
+
+@pytest.mark.parametrize(
+    ("library", "expected"),
+    [
+        ("boto3", "hello"),  # boto3.client("s3") and boto3.resource("s3")
+        ("pandas-parquet", 6),  # pd.read_parquet/to_parquet("s3://...") (pyarrow's route)
+        ("pandas-csv", 6),  # pd.read_csv/to_csv("s3://...") (fsspec's route)
+        ("pyarrow", 6),  # pq.read_table/write_table("s3://...")
+        ("polars", 6),  # pl.read_parquet, scan_parquet, write_parquet
+        ("duckdb", 6),  # duckdb.sql on the default connection, COPY ... TO s3://
+        ("fsspec", "hello"),  # fsspec.open, fsspec.filesystem("s3")
+    ],
+)
+def test_bare_urls_reach_the_store_after_activate(bare_url_results, library, expected):
+    assert bare_url_results[library] == expected
+
+
+def test_no_secret_key_session_token_or_oidc_token_is_put_in_os_environ(bare_url_results):
+    assert bare_url_results["secrets in os.environ"] == []
+
+
+def test_activate_reports_each_library_it_changed(bare_url_results):
+    reported = {library for library, _ in bare_url_results["reported"]}
+    assert {"boto3", "fsspec", "pyarrow", "polars", "duckdb"} <= reported
+    what = " ".join(text for _, text in bare_url_results["reported"])
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "SSL_CERT_FILE", "DEFAULT_SESSION"):
+        assert name in what
+
+
+def test_deactivate_restores_every_library(bare_url_results):
+    assert bare_url_results["not restored"] == []
+    assert bare_url_results["environ differences"] == []
+    assert bare_url_results["fsspec after deactivate"] != "reached the store"
+
+
+USER_CHOICES = r"""
+import json, os, sys
+bucket, endpoint = sys.argv[1], sys.argv[2]
+import infnminio_boto
+activation = infnminio_boto.activate()
+import boto3, duckdb, fsspec, pandas as pd, polars as pl
+
+results = {}
+def outcome(action):
+    try:
+        return f"ok {action()}"
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"[:400]
+
+bogus = {"key": "AKIAUSERSOWNKEY00000", "secret": "users-own-secret-0000"}
+# s3fs with the caller's keys and no endpoint: plain s3fs, sent where it would go
+# without activate() (not to AWS_ENDPOINT_URL_S3, which activate() set for pyarrow).
+fs = fsspec.filesystem("s3", **bogus)
+fs.connect()
+results["fsspec keys"] = [type(fs).__name__, fs.plain, fs.s3.meta.endpoint_url]
+anonymous = fsspec.filesystem("s3", anon=True)
+anonymous.connect()
+results["fsspec anon"] = anonymous.s3.meta.endpoint_url
+# ... and with an endpoint too: their keys reach that endpoint (the store refuses them).
+options = dict(bogus, client_kwargs={"endpoint_url": endpoint,
+                                     "verify": os.environ["INFNMINIO_CA_BUNDLE"]})
+results["pandas storage_options"] = outcome(
+    lambda: pd.read_csv(f"s3://{bucket}/runs.csv", storage_options=options))
+results["polars storage_options"] = outcome(lambda: pl.read_parquet(
+    f"s3://{bucket}/runs.parquet",
+    storage_options={"aws_access_key_id": bogus["key"],
+                     "aws_secret_access_key": bogus["secret"],
+                     "aws_endpoint_url": endpoint}))
+results["boto3 endpoint_url"] = boto3.client(
+    "s3", endpoint_url="https://elsewhere.example").meta.endpoint_url
+# A DuckDB secret of the user's (default scope s3://) wins over ours (s3:/).
+duckdb.sql(f"CREATE SECRET mine (TYPE s3, KEY_ID '{bogus['key']}', SECRET '{bogus['secret']}', "
+           f"ENDPOINT '{endpoint.split('://')[1]}', URL_STYLE 'path')")
+results["duckdb which"] = duckdb.sql(
+    f"SELECT name FROM which_secret('s3://{bucket}/runs.parquet', 's3')").fetchone()[0]
+results["duckdb user secret"] = outcome(
+    lambda: duckdb.sql(f"SELECT count(*) FROM 's3://{bucket}/runs.parquet'").fetchall())
+duckdb.sql("DROP SECRET mine")
+results["duckdb ours again"] = outcome(
+    lambda: duckdb.sql(f"SELECT count(*) FROM 's3://{bucket}/runs.parquet'").fetchone()[0])
+infnminio_boto.deactivate()
+
+# Choices made before activate(): that library (or, for the environment, every one)
+# is left alone, and the activation says why.
+with open(os.environ["AWS_CONFIG_FILE"], "a") as config:
+    config.write("\n[profile theirs]\nregion = eu-west-1\n")
+boto3.setup_default_session(profile_name="theirs")
+import polars.config
+pl.Config.set_default_credential_provider(None)
+fsspec.config.conf["s3"] = {"profile": "theirs"}
+activation = infnminio_boto.activate()
+results["left alone"] = activation.left_alone
+results["changed"] = activation.libraries
+results["polars provider kept"] = polars.config._get_default_credential_provider() is None
+infnminio_boto.deactivate()
+boto3.DEFAULT_SESSION = None
+del fsspec.config.conf["s3"]
+pl.Config.set_default_credential_provider("auto")
+
+os.environ["AWS_PROFILE"] = "theirs"
+before = dict(os.environ)
+activation = infnminio_boto.activate()
+results["environment"] = [activation.libraries, activation.left_alone]
+results["environment untouched"] = dict(os.environ) == before and boto3.DEFAULT_SESSION is None
+print(json.dumps(results))
+"""
+
+
+def test_the_users_explicit_choices_win(
+    module_settings, module_bucket, infnminio_sandbox, tmp_path
+):
+    env = environment_for(module_settings, tmp_path / "home")
+    results = run_script(USER_CHOICES, env, module_bucket, infnminio_sandbox.endpoint)
+    name, plain, endpoint = results["fsspec keys"]
+    assert (name, plain) == ("ActivatedS3FileSystem", True)
+    assert "amazonaws.com" in endpoint and "amazonaws.com" in results["fsspec anon"]
+    # their keys went to the store, which refused them: ours were not used
+    assert "Forbidden" in results["pandas storage_options"] or "403" in results[
+        "pandas storage_options"
+    ], results["pandas storage_options"]
+    assert not results["polars storage_options"].startswith("ok"), results
+    assert "403" in results["polars storage_options"] or "Forbidden" in results[
+        "polars storage_options"
+    ] or "InvalidAccessKeyId" in results["polars storage_options"], results
+    assert results["boto3 endpoint_url"] == "https://elsewhere.example"
+    assert results["duckdb which"] == "mine"
+    assert not results["duckdb user secret"].startswith("ok"), results
+    assert results["duckdb ours again"] == "ok 3"
+    left_alone = results["left alone"]
+    assert set(left_alone) == {"boto3", "fsspec", "polars"}, left_alone
+    assert "'theirs'" in left_alone["boto3"] and "profile" in left_alone["fsspec"]
+    assert results["polars provider kept"]
+    assert results["changed"] == ["pyarrow", "duckdb"]
+    changed, why = results["environment"]
+    assert changed == []
+    assert set(why) == {"boto3", "fsspec", "pyarrow", "polars", "duckdb"}
+    assert all("AWS_PROFILE=theirs" in reason for reason in why.values())
+    assert results["environment untouched"]
+
+
+SECOND_ACTIVATION = r"""
+import json, os, sys
+from pathlib import Path
+bucket, upstream, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+from support.expiring_proxy import ExpiringProxy
+from infnminio_boto.sandbox.tls import TlsFiles
+import infnminio_boto
+
+tls = TlsFiles(ca=Path(os.environ["INFNMINIO_CA_BUNDLE"]),
+               certificate=folder / "rgw-cert.pem", private_key=folder / "rgw-key.pem")
+
+def use_every_library():
+    import boto3, duckdb, fsspec, pandas as pd, polars as pl, pyarrow.parquet as pq
+    url = f"s3://{bucket}/runs.parquet"
+    return [
+        boto3.client("s3").head_object(Bucket=bucket, Key="runs.parquet")["ContentLength"] > 0,
+        int(pd.read_parquet(url)["run"].sum()),
+        int(pd.read_csv(f"s3://{bucket}/runs.csv")["run"].sum()),
+        pq.read_table(url).num_rows,
+        int(pl.read_parquet(url)["run"].sum()),
+        int(duckdb.sql(f"SELECT sum(run) FROM '{url}'").fetchone()[0]),
+        len(fsspec.filesystem("s3").ls(bucket)) > 0,
+    ]
+
+results = {}
+with ExpiringProxy(upstream, lifetime=3600, tls=tls) as proxy:
+    first = infnminio_boto.activate(endpoint=proxy.url)
+    results["first"] = use_every_library()
+    results["through the first endpoint"] = proxy.forwarded > 0
+    results["first endpoint"] = os.environ["AWS_ENDPOINT_URL_S3"] == proxy.url
+# The first endpoint is gone: a library still configured for it would fail.
+second = infnminio_boto.activate()
+results["second"] = use_every_library()
+import duckdb
+results["duckdb secrets"] = duckdb.sql("SELECT name FROM duckdb_secrets()").fetchall()
+results["second endpoint"] = os.environ["AWS_ENDPOINT_URL_S3"]
+results["first undone"] = first.changes == []
+print(json.dumps(results))
+"""
+
+
+def test_a_second_activate_replaces_the_first(
+    module_settings, module_bucket, infnminio_sandbox, tmp_path
+):
+    env = environment_for(module_settings, tmp_path / "home")
+    results = run_script(
+        SECOND_ACTIVATION,
+        env,
+        module_bucket,
+        infnminio_sandbox.endpoint,
+        str(infnminio_sandbox.directory),
+    )
+    expected = [True, 6, 6, 3, 6, 6, True]
+    assert results["first"] == expected and results["through the first endpoint"]
+    assert results["first endpoint"]
+    assert results["second"] == expected
+    assert results["duckdb secrets"] == [["infnminio_activate"]]
+    assert results["second endpoint"] == infnminio_sandbox.endpoint
+    assert results["first undone"]
+
+
+FAILING = r"""
+import json, os
+import boto3, fsspec
+import infnminio_boto
+results = {}
+try:
+    infnminio_boto.activate()
+except infnminio_boto.InfnMinioError as error:
+    results["error"] = type(error).__name__
+results["untouched"] = [boto3.DEFAULT_SESSION is None, "AWS_PROFILE" not in os.environ,
+                        "s3" not in fsspec.registry,
+                        infnminio_boto.deactivate() is None]
+print(json.dumps(results))
+"""
+
+
+def test_activate_changes_nothing_when_there_is_no_token(module_settings, tmp_path):
+    env = environment_for(
+        dict(module_settings, token_file=str(tmp_path / "no-token")), tmp_path / "home"
+    )
+    results = run_script(FAILING, env)
+    assert results == {"error": "TokenFileError", "untouched": [True, True, True, True]}
+
+
+def test_an_unknown_library_name_is_refused():
+    with pytest.raises(infnminio_boto.ConfigurationError, match="pandas"):
+        infnminio_boto.activate(libraries=["pandas"])
