@@ -1,77 +1,24 @@
 """activate(): bare s3:// URLs reach the sandbox in every library, through each one's own
 configuration; the user's choices win; deactivate() restores; a second call replaces.
 
-Each scenario runs in a fresh Python process, as a notebook kernel is one: activation is
-process-wide, and pyarrow reads its CA list once, when pyarrow.fs is first imported
-(the test process imported it long ago). The scripts print one JSON line of results.
+Each scenario runs in a fresh Python process, as a notebook kernel is one (see
+tests/support/activated.py).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from support import secret_registry
-from support.jwt_helpers import write_in_place
+from support.activated import environment_for, run_script, sandbox_settings_in
 
 import infnminio_boto
-from infnminio_boto.settings import SETTING_NAMES
 
 pytestmark = pytest.mark.sandbox
-
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def environment_for(settings: dict, home: Path, **extra: str) -> dict:
-    """A clean environment with ``settings`` as INFNMINIO_* variables, as a notebook on
-    the hub has them, and a HOME (AWS config file, caches) of its own."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("INFNMINIO_", "AWS_", "XDG_CACHE_HOME", "MPLBACKEND"))
-    }
-    env.update({SETTING_NAMES[name]: str(value) for name, value in settings.items()})
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(home / "aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONPATH=str(TESTS),  # the scripts use tests/support
-    )
-    env.update(extra)
-    return env
-
-
-def run_script(code: str, env: dict, *args: str, timeout: float = 300) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    assert not secret_registry.leaked(done.stdout + done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
 def module_settings(infnminio_sandbox, tmp_path_factory) -> dict:
     """Settings keywords for the sandbox, with a token file and cache of this module's."""
-    folder = tmp_path_factory.mktemp("activate")
-    token = infnminio_sandbox.mint_token(lifetime=3600)
-    secret_registry.register(token)
-    write_in_place(str(folder / "token"), token + "\n")
-    return dict(
-        infnminio_sandbox.settings(),
-        token_file=str(folder / "token"),
-        cache_dir=str(folder / "cache"),
-    )
+    return sandbox_settings_in(infnminio_sandbox, tmp_path_factory.mktemp("activate"))
 
 
 @pytest.fixture(scope="module")
