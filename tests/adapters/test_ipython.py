@@ -1,0 +1,96 @@
+"""``%load_ext infnminio_boto`` in a real Jupyter kernel (nbclient starts ipykernel):
+one line on success (endpoint, libraries, subject, where the token came from, when the
+keys expire), one line and no traceback when the token or the store cannot be reached."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support.activated import environment_for, sandbox_settings_in
+
+import infnminio_boto
+
+pytestmark = pytest.mark.sandbox
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+
+def run_cells(cells, env, folder):
+    """Run the cells in a fresh kernel; the executed notebook."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=180,
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    )
+    client.execute(env=env)
+    return notebook
+
+
+def streams(cell, name):
+    return "".join(o["text"] for o in cell.outputs if o.get("name") == name)
+
+
+def test_load_ext_activates_and_prints_one_line(infnminio_sandbox, tmp_path):
+    settings = sandbox_settings_in(infnminio_sandbox, tmp_path)
+    keys = infnminio_boto.credentials(**settings)  # the keys activation will find cached
+    env = environment_for(settings, tmp_path / "home")
+    notebook = run_cells(
+        [
+            "%load_ext infnminio_boto",
+            "import pandas as pd\n"
+            "print(type(__import__('fsspec').filesystem('s3')).__name__)",
+        ],
+        env,
+        tmp_path,
+    )
+    loaded, used = notebook.cells
+    assert [o["output_type"] for o in loaded.outputs] == ["stream"]
+    assert streams(loaded, "stderr") == ""
+    line = streams(loaded, "stdout")
+    assert line.count("\n") == 1, line
+    assert infnminio_sandbox.endpoint in line
+    assert "boto3, fsspec, pyarrow, polars, duckdb" in line
+    assert "as sandbox-user" in line  # the token's subject
+    assert f"the file {settings['token_file']}" in line  # where the token came from
+    assert f"keys expire {keys.expiration:%Y-%m-%d %H:%M} UTC" in line
+    assert streams(used, "stdout").strip() == "ActivatedS3FileSystem"
+
+
+def failure_cells(env_changes: dict) -> list:
+    assignments = "".join(f"os.environ[{k!r}] = {v!r}\n" for k, v in env_changes.items())
+    return [f"import os\n{assignments}", "%load_ext infnminio_boto",
+            "import boto3\nprint(boto3.DEFAULT_SESSION)"]
+
+
+@pytest.mark.parametrize("fault", ["no token file", "store unreachable"])
+def test_load_ext_says_in_one_line_why_it_could_not_activate(
+    infnminio_sandbox, tmp_path, fault
+):
+    settings = sandbox_settings_in(infnminio_sandbox, tmp_path)
+    env = environment_for(settings, tmp_path / "home", INFNMINIO_MAX_ATTEMPTS="1",
+                          INFNMINIO_TIMEOUT="2")
+    if fault == "no token file":
+        changes = {"INFNMINIO_TOKEN_FILE": str(tmp_path / "there-is-no-token")}
+        expected = r"token file .*there-is-no-token does not exist"
+    else:
+        import socket
+
+        with socket.socket() as unused:  # a port nobody listens on
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        changes = {"INFNMINIO_ENDPOINT": f"https://127.0.0.1:{port}"}
+        expected = r"(?i)could not (be )?reach|connection refused|refused"
+    notebook = run_cells(failure_cells(changes), env, tmp_path)
+    _, loaded, after = notebook.cells
+    assert [o["output_type"] for o in loaded.outputs] == ["stream"]  # no error, no traceback
+    assert streams(loaded, "stdout") == ""
+    line = streams(loaded, "stderr")
+    assert line.count("\n") == 1 and line.startswith("infnminio-boto: not activated: "), line
+    assert re.search(expected, line), line
+    assert "Traceback" not in line and "%reload_ext infnminio_boto" in line
+    assert streams(after, "stdout").strip() == "None"  # nothing was changed
