@@ -2,8 +2,9 @@
 
 Starts the sandbox (a real Ceph RGW with STS and a local OIDC issuer), points the
 library at it through the INFNMINIO_* variables exactly as a user's shell would be
-configured, runs each example as its own process, and stops the sandbox, also when a
-step fails.
+configured, runs each example as its own process, executes examples/notebook.ipynb in
+a real Jupyter kernel (leaving it, outputs and figure included, in build/notebook.ipynb),
+and stops the sandbox, also when a step fails.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from infnminio_boto.sandbox import Sandbox
 
 EXAMPLES = Path(__file__).resolve().parent
+EXECUTED_NOTEBOOK = EXAMPLES.parent / "build" / "notebook.ipynb"
 STEPS = [
     ("boto3 through infnminio_boto.session()", "boto3_session.py"),
     ("the AWS CLI through a credential_process profile", "aws_cli.sh"),
@@ -33,6 +35,32 @@ STEPS = [
 
 def say(text: str) -> None:
     print(text, flush=True)
+
+
+def run_notebook(environment: dict, workdir: Path) -> int:
+    """Execute examples/notebook.ipynb in a Jupyter kernel; write it to build/. 0: it ran."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(EXAMPLES / "notebook.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(workdir)}}
+    )
+    try:
+        client.execute(env=environment)
+    except nbclient.exceptions.CellExecutionError as error:
+        say(f"   {str(error).strip().splitlines()[-1]}")
+        return 1
+    finally:
+        EXECUTED_NOTEBOOK.parent.mkdir(exist_ok=True)
+        nbformat.write(notebook, EXECUTED_NOTEBOOK)
+    [line] = [o["text"].strip() for o in notebook.cells[1].outputs]
+    figures = sum(
+        "image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", [])
+    )
+    say(f"   {line}")
+    say(f"   executed notebook with {figures} figure(s): {EXECUTED_NOTEBOOK}")
+    return 0
 
 
 def main() -> int:
@@ -67,6 +95,16 @@ def main() -> int:
                 say(f"   FAILED (exit {done.returncode})")
             else:
                 say("   OK")
+        say("\n-- a notebook: %load_ext infnminio_boto, pandas, zarr, uproot, a plot "
+            "(notebook.ipynb, in a Jupyter kernel)")
+        workdir = sandbox.directory / "notebook"
+        workdir.mkdir(exist_ok=True)
+        kernel_environment = {k: v for k, v in environment.items() if k != "MPLBACKEND"}
+        if run_notebook(kernel_environment, workdir) != 0:
+            failures += 1
+            say("   FAILED")
+        else:
+            say("   OK")
         say("\nStopping the sandbox...")
     if failures:
         say(f"Demo finished with {failures} failed step(s).")

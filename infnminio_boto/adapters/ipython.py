@@ -6,9 +6,10 @@ endpoint, the libraries whose bare ``s3://`` URLs now reach it, the token's subj
 where the token came from, and when the keys expire. When the token cannot be read or
 the store refuses or cannot be reached, it prints one line saying why and what to do
 (on stderr), and changes nothing: no traceback. IPython counts the extension as loaded
-all the same, so the line ends with the command that tries again. ``%unload_ext infnminio_boto`` undoes
-it; ``%reload_ext infnminio_boto`` activates again (after the token or settings
-changed). For other settings, call ``infnminio_boto.activate(endpoint=..., ...)``.
+all the same, so the line ends with the command that tries again.
+``%unload_ext infnminio_boto`` undoes it; ``%reload_ext infnminio_boto`` activates
+again (after the token or settings changed). For other settings, call
+``infnminio_boto.activate(endpoint=..., ...)``.
 """
 
 from __future__ import annotations
