@@ -128,8 +128,7 @@ class Activation:
         """One line: endpoint, libraries, identity, when the keys expire."""
         endpoint = self.settings.endpoint.url
         if not self.libraries:
-            reasons = "; ".join(f"{name}: {why}" for name, why in self.left_alone.items())
-            return f"infnminio-boto: nothing activated for {endpoint} ({reasons})"
+            return f"infnminio-boto: nothing activated for {endpoint}: {self._reasons()}"
         now = now or datetime.now(timezone.utc)
         left = (self.expiration - now).total_seconds()
         line = (
@@ -139,8 +138,15 @@ class Activation:
             "and renew themselves"
         )
         if self.left_alone:
-            line += f"; left alone: {', '.join(f'{n} ({w})' for n, w in self.left_alone.items())}"
+            line += f"; left alone: {self._reasons()}"
         return line
+
+    def _reasons(self) -> str:
+        """``boto3, fsspec (why); polars (why)``: libraries left alone for one reason together."""
+        by_reason: Dict[str, List[str]] = {}
+        for name, why in self.left_alone.items():
+            by_reason.setdefault(why, []).append(name)
+        return "; ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
 
     def __repr__(self) -> str:
         lines = [self.summary()]

@@ -94,3 +94,13 @@ def test_load_ext_says_in_one_line_why_it_could_not_activate(
     assert re.search(expected, line), line
     assert "Traceback" not in line and "%reload_ext infnminio_boto" in line
     assert streams(after, "stdout").strip() == "None"  # nothing was changed
+
+
+def test_load_ext_says_in_one_line_that_the_environment_chose(infnminio_sandbox, tmp_path):
+    settings = sandbox_settings_in(infnminio_sandbox, tmp_path)
+    env = environment_for(settings, tmp_path / "home", AWS_PROFILE="theirs")
+    [loaded] = run_cells(["%load_ext infnminio_boto"], env, tmp_path).cells
+    line = streams(loaded, "stdout")
+    assert line.count("\n") == 1 and streams(loaded, "stderr") == "", line
+    assert line.startswith(f"infnminio-boto: nothing activated for {infnminio_sandbox.endpoint}")
+    assert "boto3, fsspec, pyarrow, polars, duckdb (AWS_PROFILE=theirs is set" in line
