@@ -332,6 +332,56 @@ def test_a_second_activate_replaces_the_first(
     assert results["first undone"]
 
 
+RENEWAL = r"""
+import json, os, sys, time
+from pathlib import Path
+bucket, upstream, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+from support.expiring_proxy import ExpiringProxy
+from infnminio_boto.sandbox.tls import TlsFiles
+import infnminio_boto
+
+tls = TlsFiles(ca=Path(os.environ["INFNMINIO_CA_BUNDLE"]),
+               certificate=folder / "rgw-cert.pem", private_key=folder / "rgw-key.pem")
+
+def use_every_library():
+    import boto3, duckdb, fsspec, pandas as pd, polars as pl, pyarrow.parquet as pq
+    url = f"s3://{bucket}/runs.parquet"
+    results = []
+    for action in [
+        lambda: boto3.client("s3").head_object(Bucket=bucket, Key="runs.parquet")["ETag"] != "",
+        lambda: int(pd.read_csv(f"s3://{bucket}/runs.csv")["run"].sum()),
+        lambda: pq.read_table(url).num_rows,
+        lambda: int(pl.read_parquet(url)["run"].sum()),
+        lambda: int(duckdb.sql(f"SELECT sum(run) FROM '{url}'").fetchone()[0]),
+    ]:
+        try:
+            results.append(action())
+        except Exception as error:
+            results.append(f"{type(error).__name__}: {error}"[:300])
+    return results
+
+with ExpiringProxy(upstream, lifetime=12, tls=tls) as proxy:
+    infnminio_boto.activate(endpoint=proxy.url)
+    first = use_every_library()
+    time.sleep(proxy.lifetime + 4)  # every key handed out so far has expired
+    second = use_every_library()
+    print(json.dumps({"first": first, "second": second, "exchanges": proxy.exchanges}))
+"""
+
+
+def test_keys_renew_themselves_in_every_library_past_their_expiry(
+    module_settings, module_bucket, infnminio_sandbox, tmp_path
+):
+    env = environment_for(module_settings, tmp_path / "home")
+    results = run_script(
+        RENEWAL, env, module_bucket, infnminio_sandbox.endpoint, str(infnminio_sandbox.directory)
+    )
+    expected = [True, 6, 3, 6, 6]
+    assert results["first"] == expected
+    assert results["second"] == expected  # with keys obtained after the first ones expired
+    assert results["exchanges"] >= 2
+
+
 FAILING = r"""
 import json, os
 import boto3, fsspec
