@@ -8,7 +8,12 @@ tests/support/activated.py).
 from __future__ import annotations
 
 import pytest
-from support.activated import environment_for, run_script, sandbox_settings_in
+from support.activated import (
+    environment_for,
+    run_script,
+    sandbox_settings_in,
+    without_aws_variables,
+)
 
 import infnminio_boto
 
@@ -28,15 +33,16 @@ def module_bucket(module_settings) -> str:
 
     import pandas as pd
 
-    s3 = infnminio_boto.session(**module_settings).client("s3")
     name = "activate-bare-urls"
-    if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=name)
     frame = pd.DataFrame({"run": [1, 2, 3], "energy": [10.5, 20.25, 30.0]})
     parquet = io.BytesIO()
     frame.to_parquet(parquet)
-    s3.put_object(Bucket=name, Key="runs.parquet", Body=parquet.getvalue())
-    s3.put_object(Bucket=name, Key="runs.csv", Body=frame.to_csv(index=False).encode())
+    with without_aws_variables():
+        s3 = infnminio_boto.session(**module_settings).client("s3")
+        if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=name)
+        s3.put_object(Bucket=name, Key="runs.parquet", Body=parquet.getvalue())
+        s3.put_object(Bucket=name, Key="runs.csv", Body=frame.to_csv(index=False).encode())
     return name
 
 
@@ -95,7 +101,8 @@ def use_polars():
     return int(lazy.select(pl.col("run").sum()).collect().item())
 def use_duckdb():
     duckdb.sql(f"COPY (SELECT * FROM '{url}/runs.parquet') TO '{url}/duckdb.parquet'")
-    return int(duckdb.sql(f"SELECT sum(run) FROM '{url}/duckdb.parquet'").fetchone()[0])
+    cursor = duckdb.default_connection().cursor()  # more connections to the same database
+    return int(cursor.sql(f"SELECT sum(run) FROM '{url}/duckdb.parquet'").fetchone()[0])
 def use_fsspec():
     with fsspec.open(f"{url}/fsspec.txt", "w") as handle:
         handle.write("hello")

@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.activated import environment_for, run_script, sandbox_settings_in
+from support.activated import (
+    environment_for,
+    run_script,
+    sandbox_settings_in,
+    without_aws_variables,
+)
 
 import infnminio_boto
 
@@ -25,10 +30,11 @@ def hep_settings(infnminio_sandbox, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def hep_bucket(hep_settings) -> str:
-    s3 = infnminio_boto.session(**hep_settings).client("s3")
     name = "hep-recipes"
-    if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=name)
+    with without_aws_variables():
+        s3 = infnminio_boto.session(**hep_settings).client("s3")
+        if name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=name)
     return name
 
 

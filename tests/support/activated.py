@@ -7,12 +7,15 @@ the sandbox's settings as INFNMINIO_* variables, printing one JSON line of resul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
+
+import pytest
 
 from infnminio_boto.settings import SETTING_NAMES
 from support import secret_registry
@@ -64,3 +67,15 @@ def run_script(code: str, env: Dict[str, str], *args: str, timeout: float = 300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     assert not secret_registry.leaked(done.stdout + done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def without_aws_variables() -> Iterator[None]:
+    """No AWS_* variable in this process meanwhile: module-scoped fixtures run before
+    conftest's per-test clean environment, and may find what an earlier test left
+    (an AWS_PROFILE set by a pyarrow helper, say)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("AWS_"):
+                patch.delenv(name)
+        yield
