@@ -336,9 +336,17 @@ def _apply(
 
 
 def _profile_and_trust(activation: Activation, settings: Settings, profile: str) -> None:
-    from ..profiles.aws import ensure_profile
+    from ..profiles.aws import config_path, ensure_profile
 
-    path = ensure_profile(profile, settings)
+    try:
+        path = ensure_profile(profile, settings)
+    except OSError as error:
+        raise ConfigurationError(
+            f"activate() could not write the AWS profile {profile!r} pyarrow and polars need "
+            f"into {config_path()}: {error.strerror or error}. Point AWS_CONFIG_FILE at a "
+            'writable file, or leave them out: activate(libraries=["boto3", "fsspec", '
+            '"duckdb"]).'
+        ) from None
     activation.changed(
         "AWS config",
         f"profile {profile!r} in {path} (credential_process, endpoint_url, region; no "

@@ -416,3 +416,14 @@ def test_activate_changes_nothing_when_there_is_no_token(module_settings, tmp_pa
 def test_an_unknown_library_name_is_refused():
     with pytest.raises(infnminio_boto.ConfigurationError, match="pandas"):
         infnminio_boto.activate(libraries=["pandas"])
+
+
+def test_an_unwritable_aws_config_is_one_clear_error_and_changes_nothing(
+    module_settings, tmp_path
+):
+    # Under a file rather than a folder: unwritable even for root (CI runs as root).
+    (tmp_path / "not-a-folder").write_text("")
+    env = environment_for(module_settings, tmp_path / "home")
+    env["AWS_CONFIG_FILE"] = str(tmp_path / "not-a-folder" / "config")
+    results = run_script(FAILING, env)
+    assert results == {"error": "ConfigurationError", "untouched": [True, True, True, True]}
