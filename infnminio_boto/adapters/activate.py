@@ -463,8 +463,26 @@ def _duckdb(activation: Activation, settings: Settings) -> Optional[str]:
 
     default = duckdb.default_connection
     connection = default() if callable(default) else default
-    load_extension(connection, "httpfs")
+    try:
+        load_extension(connection, "httpfs")
+    except duckdb.Error as error:
+        first_line = str(error).strip().split("\n", 1)[0]
+        return (
+            f"its httpfs extension could not be loaded ({first_line}): install "
+            f"duckdb-extension-httpfs=={duckdb.__version__} (the duckdb extra)"
+        )
     activation.changed("duckdb", "httpfs loaded on duckdb.default_connection()")
+    try:
+        secret = RenewingSecret(
+            connection, DUCKDB_SECRET, settings, refreshing_credentials(settings)
+        ).start()
+    except ConfigurationError as refused:  # the secret statement (no secret in the words)
+        return str(refused)
+    activation.changed(
+        "duckdb",
+        f"TEMPORARY SECRET {DUCKDB_SECRET} (scope s3:/, renewed by a thread)",
+        secret.stop,
+    )
     if settings.ca_bundle:
         bundle = bundle_with_system(settings.ca_bundle, settings.cache_dir)
         row = connection.execute("SELECT current_setting('ca_cert_file')").fetchone()
@@ -478,12 +496,4 @@ def _duckdb(activation: Activation, settings: Settings) -> Optional[str]:
                 connection.execute("RESET GLOBAL ca_cert_file")
 
         activation.changed("duckdb", f"SET GLOBAL ca_cert_file = {bundle!r}", restore_ca)
-    secret = RenewingSecret(
-        connection, DUCKDB_SECRET, settings, refreshing_credentials(settings)
-    ).start()
-    activation.changed(
-        "duckdb",
-        f"TEMPORARY SECRET {DUCKDB_SECRET} (scope s3:/, renewed by a thread)",
-        secret.stop,
-    )
     return None

@@ -427,3 +427,29 @@ def test_an_unwritable_aws_config_is_one_clear_error_and_changes_nothing(
     env["AWS_CONFIG_FILE"] = str(tmp_path / "not-a-folder" / "config")
     results = run_script(FAILING, env)
     assert results == {"error": "ConfigurationError", "untouched": [True, True, True, True]}
+
+
+WITHOUT_HTTPFS = r"""
+import json
+import boto3, duckdb
+import infnminio_boto
+activation = infnminio_boto.activate()
+print(json.dumps({"left alone": activation.left_alone, "libraries": activation.libraries,
+                  "secrets": duckdb.sql("SELECT name FROM duckdb_secrets()").fetchall()}))
+"""
+
+
+def test_duckdb_without_its_httpfs_package_offline_is_left_alone_with_why(
+    module_settings, tmp_path
+):
+    # As on a machine without the duckdb-extension-httpfs package: the import fails,
+    # and DuckDB's own download has no network to reach (as in CI).
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "duckdb_extension_httpfs.py").write_text("raise ImportError('not installed')\n")
+    env = environment_for(module_settings, tmp_path / "home")
+    env["PYTHONPATH"] = f"{hide}:{env['PYTHONPATH']}"
+    results = run_script(WITHOUT_HTTPFS, env)
+    assert results["libraries"] == ["boto3", "fsspec", "pyarrow", "polars"]
+    assert "duckdb-extension-httpfs==" in results["left alone"]["duckdb"]
+    assert results["secrets"] == []
