@@ -319,7 +319,7 @@ def _apply(
         return
     configure: Dict[str, Callable[[], Optional[str]]] = {
         "boto3": lambda: _boto3(activation, keywords),
-        "fsspec": lambda: _fsspec(activation, keywords),
+        "fsspec": lambda: _fsspec(activation, settings),
         "polars": lambda: _polars(activation, settings, profile),
         "duckdb": lambda: _duckdb(activation, settings),
     }
@@ -391,7 +391,7 @@ def _boto3(activation: Activation, keywords: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _fsspec(activation: Activation, keywords: Dict[str, Any]) -> Optional[str]:
+def _fsspec(activation: Activation, settings: Settings) -> Optional[str]:
     import fsspec
     import fsspec.config
     import s3fs
@@ -408,7 +408,7 @@ def _fsspec(activation: Activation, keywords: Dict[str, Any]) -> Optional[str]:
         chosen = caller_chose(dict(fsspec.config.conf.get(name) or {}))
         if chosen:
             return f"fsspec.config.conf[{name!r}] chooses {chosen}"
-    ActivatedS3FileSystem.activation = dict(keywords)
+    ActivatedS3FileSystem.activation = settings
     ActivatedS3FileSystem.activation_endpoint_variable = os.environ.get("AWS_ENDPOINT_URL_S3")
     ActivatedS3FileSystem.activation_number += 1
     for name in protocols:

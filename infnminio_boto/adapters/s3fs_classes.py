@@ -123,29 +123,31 @@ class ActivatedS3FileSystem(InfnS3FileSystem):
     ``s3fs.S3FileSystem`` with those arguments, which sends its requests where it
     would without the activation (the endpoint variable set for pyarrow is not
     applied to it, see :func:`plain_endpoint_arguments`). It pickles with the
-    activation's settings keywords (paths and names, no secret), so a Dask worker
-    builds the same refreshing filesystem without being activated itself.
+    activation's resolved settings (paths and names, no secret), so a Dask worker builds
+    the same refreshing filesystem without being activated itself.
     """
 
-    # The settings keywords of the activation in force, and the value it gave
+    # The resolved settings of the activation in force, and the value it gave
     # AWS_ENDPOINT_URL_S3 (None: none); set by activate(), cleared by deactivate().
-    activation: ClassVar[Optional[Dict[str, Any]]] = None
+    activation: ClassVar[Optional[Settings]] = None
     activation_endpoint_variable: ClassVar[Optional[str]] = None
     # A second activation must not be handed the cached instances of the first.
     activation_number: ClassVar[int] = 0
     _extra_tokenize_attributes = ("activation_number",)
 
     def __init__(
-        self, *args: Any, infnminio: Optional[Dict[str, Any]] = None, **kwargs: Any
+        self,
+        *args: Any,
+        infnminio: Union[Settings, Dict[str, Any], None] = None,
+        **kwargs: Any,
     ) -> None:
         self.plain = bool(caller_chose(kwargs))
-        self._infnminio_words: Optional[Dict[str, Any]] = None
         if self.plain:
             s3fs.S3FileSystem.__init__(self, *args, **plain_endpoint_arguments(kwargs))
             return
-        words = dict(infnminio if infnminio is not None else (type(self).activation or {}))
-        self._infnminio_words = words
-        super().__init__(*args, infnminio=words, **kwargs)
+        if infnminio is None:
+            infnminio = type(self).activation
+        super().__init__(*args, infnminio=infnminio, **kwargs)
 
     async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:
         if self.plain:
@@ -156,8 +158,8 @@ class ActivatedS3FileSystem(InfnS3FileSystem):
         from fsspec.spec import make_instance
 
         options = dict(self.storage_options)
-        if self._infnminio_words is not None:
-            options["infnminio"] = self._infnminio_words
+        if not self.plain:
+            options["infnminio"] = self.infnminio_settings
         return make_instance, (type(self), self.storage_args, options)
 
 
