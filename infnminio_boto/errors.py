@@ -105,6 +105,13 @@ class MissingDependencyError(InfnMinioError, ImportError):
             f"{library} is not installed: pip install 'infnminio-boto[{extra}]' "
             f"(or pip install {library})."
         )
+        self.library = library
+        self.extra = extra
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt from what __init__ takes (a Dask worker or a process pool sends it back
+        # pickled; the default would call __init__ with the message alone).
+        return (type(self), (self.library, self.extra))
 
 
 class SharedKeysExpiredError(InfnMinioError):

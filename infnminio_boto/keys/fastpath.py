@@ -264,14 +264,55 @@ def answer(argv, environ=None, now=None):
     return entry[2]
 
 
+# The PYTHON* variables a process we start keeps: where the user's own site-packages
+# are (a `pip install --user` of this package) and how text is encoded. The others
+# (PYTHONPATH, PYTHONHOME, PYTHONSTARTUP, PYTHONINSPECT...) would make it import or run
+# something other than the installed package, or wait for a terminal.
+KEPT_PYTHON_VARIABLES = (
+    "PYTHONUSERBASE",
+    "PYTHONIOENCODING",
+    "PYTHONUTF8",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+)
+# -c puts the caller's directory first on sys.path, after site has run: it goes before
+# anything is imported, and the module runs as `python -m` would run it.
+_RUN_MODULE = (
+    "import sys; del sys.path[0]; import runpy; "
+    "runpy.run_module({!r}, run_name='__main__', alter_sys=True)"
+)
+
+
+def isolated(python, module, args, environ):
+    """``(argv, environment)`` running ``module`` of the installed package with ``args``.
+
+    Nothing from the caller's directory or ``PYTHONPATH`` is imported (``python -I`` would
+    do that too, but it also hides the user's site-packages, where ``pip install --user``
+    puts the package); the user's site and the rest of ``environ`` are kept.
+    """
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith("PYTHON") or name in KEPT_PYTHON_VARIABLES
+    }
+    return [python, "-c", _RUN_MODULE.format(module), *args], kept
+
+
 def main():
     argv = sys.argv[1:]
     payload = answer(argv)
     if payload is None:
-        python = sys.executable or "python3"
-        # The same flags to the full command, as an argument list (no shell), isolated:
-        # -I keeps the caller's directory and PYTHONPATH off sys.path.
-        posix.execv(python, [python, "-I", "-m", "infnminio_boto", "credential-process", *argv])
+        python = sys.executable
+        if not python:
+            sys.stderr.write("infnminio-boto: cannot tell which Python runs this\n")
+            return 1
+        # The same flags to the full command, as an argument list (no shell), isolated.
+        environ = {
+            name.decode("utf-8", "surrogateescape"): value.decode("utf-8", "surrogateescape")
+            for name, value in posix.environ.items()
+        }
+        command, kept = isolated(python, "infnminio_boto", ["credential-process", *argv], environ)
+        posix.execve(python, command, kept)
     view = memoryview(payload)
     while view:
         view = view[posix.write(1, view) :]

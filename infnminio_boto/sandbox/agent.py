@@ -9,16 +9,18 @@ With an OWNER_PID other than 0 it is also a watchdog: when that process dies wit
 stopping the sandbox (a test run killed mid-way), it stops the daemons and removes the
 directory, so nothing is left running.
 
-Usage: python -I -m infnminio_boto.sandbox.agent DIRECTORY PORT INTERVAL LIFETIME OWNER_PID
-(:func:`launch_agent` starts it so and waits until the issuer answers). ``-I``
-(isolated mode): neither the working directory nor ``PYTHONPATH`` (nor the user's site
-directory) comes on ``sys.path``, so the agent imports the installed package and the
-standard library, never a ``json.py`` or ``infnminio_boto/`` of the caller's directory.
+Usage: python -m infnminio_boto.sandbox.agent DIRECTORY PORT INTERVAL LIFETIME OWNER_PID.
+:func:`launch_agent` starts it isolated (:func:`infnminio_boto.keys.fastpath.isolated`):
+neither the working directory nor ``PYTHONPATH`` comes on ``sys.path`` (the user's
+site-packages do, where ``pip install --user`` puts the package), so the agent imports
+the installed package and the standard library, never a ``json.py`` or
+``infnminio_boto/`` of the caller's directory; and waits until the issuer answers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -35,21 +37,15 @@ def launch_agent(
     directory: Path, issuer_port: int, *, interval: float, lifetime: int, owner_pid: int
 ) -> int:
     """Start the agent in the background, wait until its issuer answers; its pid."""
+    from ..keys.fastpath import isolated
     from .ceph import SandboxStartError
 
+    arguments = [str(directory), str(issuer_port), str(interval), str(lifetime), str(owner_pid)]
+    command, environment = isolated(sys.executable, __name__, arguments, os.environ)
     with open(directory / "agent.log", "ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",  # see the module's docstring
-                "-m",
-                __name__,
-                str(directory),
-                str(issuer_port),
-                str(interval),
-                str(lifetime),
-                str(owner_pid),
-            ],
+        process = subprocess.Popen(  # see the module's docstring: isolated
+            command,
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
