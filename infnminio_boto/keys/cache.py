@@ -59,8 +59,13 @@ def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
     Everything that decides the keys: the endpoint, the role, the RoleSessionName sent,
     the session policy sent (its compact document), and the token's identity claims
     (:meth:`OidcToken.identity_claims`: issuer, subject, audience, client, scopes,
-    groups), so that a token the STS would refuse never gets another token's keys, and
-    keys of one session policy never serve a call with another. None (no sharing) for a
+    groups), so that a token with other claims (another audience, other scopes) never
+    gets another token's keys, and keys of one session policy never serve a call with
+    another. The claims are read unverified: that is sound for the tokens of the user's
+    own sources (a private file, the user's agent, a command or variable the user set),
+    since only the user can put a token there and the cache is the user's; a token given
+    in code may come from anyone (a service passing its callers' tokens), so it is also
+    keyed on the token itself and the store judges each new one. None (no sharing) for a
     token without ``iss`` or ``sub``.
     """
     identity = token.identity_digest()
@@ -74,6 +79,8 @@ def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
         # Keys of another session policy can do more, or less: never the same entry.
         # (Without one, the entry keeps the name it had before policies existed.)
         parts.append(settings.policy.document)
+    if token.kind == "argument":
+        parts.append(token.digest)
     material = json.dumps(parts)
     return sha256(material.encode()).hexdigest()[:32]
 

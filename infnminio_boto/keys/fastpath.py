@@ -245,8 +245,12 @@ def answer(argv, environ=None, now=None):
         ):
             return None
         directory = posix.lstat(cache_dir)
-        if directory.st_mode & _S_IFMT != _S_IFDIR or directory.st_uid != posix.getuid():
-            return None  # a symlink, or another user's: the full command says why
+        if (
+            directory.st_mode & _S_IFMT != _S_IFDIR
+            or directory.st_uid != posix.getuid()
+            or directory.st_mode & 0o077
+        ):
+            return None  # a symlink, another user's, open to others: the full command says why
         policy = policy_file(argv, environ)
         policy_digest = None
         if policy is not None:

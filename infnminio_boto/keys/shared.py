@@ -27,6 +27,7 @@ from typing import Callable, Optional, Tuple
 from ..errors import ConfigurationError, SharedKeysExpiredError, TokenSourceError
 from ..settings import Policy, Settings
 from ..sources import token_source
+from ..sources.oidc_token import OidcToken
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = [
@@ -112,8 +113,12 @@ def lookup(settings: Settings) -> Optional[TemporaryCredentials]:
     """
     source, shared = _source, _shared
     wanted = identity(settings)
-    if source is not None and source[0][0] == wanted and _same_holder(settings, source[0]):
-        return source[1]()
+    if source is not None and source[0][0] == wanted:
+        # The sharing client's process: its calls read their own token, and get the
+        # shared keys only when it is the client's identity (a call naming another
+        # token, or a source that fails, gets its own keys or its own error).
+        if _same_holder(settings, source[0], missing_is_owner=False):
+            return source[1]()
     if shared is None or shared[0][0][:2] != wanted[:2]:
         return None
     policy = shared[0][0][2]
@@ -128,7 +133,9 @@ def lookup(settings: Settings) -> Optional[TemporaryCredentials]:
             "policy here, or share keys made with this one: "
             f"share_credentials(client, policy={asked.value!r})."
         )
-    if not _same_holder(settings, shared[0]):
+    # A worker: keys received from the client, used unless a token of another identity
+    # can be read here (no token at all is the usual case on another machine).
+    if not _same_holder(settings, shared[0], missing_is_owner=True):
         return None
     return usable(shared[1])
 
@@ -149,21 +156,24 @@ def _named(policy: Optional[Policy]) -> str:
     return f"the session policy {policy.name}" if policy is not None else "no session policy"
 
 
-def _own_token(settings: Settings) -> Optional[object]:
+def _own_token(settings: Settings) -> Optional[OidcToken]:
     try:
         return token_source(settings).read()
     except (TokenSourceError, ConfigurationError):
         return None
 
 
-def _same_holder(settings: Settings, keys_owner: Owner) -> bool:
-    """Whether the token this process finds for ``settings`` is the keys' owner's; a
-    process that finds none (a worker on another machine) counts as the owner's."""
-    try:
-        mine = token_source(settings).read()
-    except (TokenSourceError, ConfigurationError):
-        return True
-    return mine.identity_digest() == keys_owner[1] and keys_owner[1] is not None
+def _same_holder(settings: Settings, keys_owner: Owner, *, missing_is_owner: bool) -> bool:
+    """Whether the token this process finds for ``settings`` is the keys' owner's.
+
+    ``missing_is_owner``: whether finding no token (a worker on another machine) counts
+    as the owner's; where it does not, the caller reads the token again and gets the
+    source's own error.
+    """
+    mine = _own_token(settings)
+    if mine is None:
+        return missing_is_owner
+    return keys_owner[1] is not None and mine.identity_digest() == keys_owner[1]
 
 
 def usable(keys: TemporaryCredentials) -> TemporaryCredentials:
@@ -174,7 +184,7 @@ def usable(keys: TemporaryCredentials) -> TemporaryCredentials:
         f"The keys shared by the Dask client expired at {format_timestamp(keys.expiration)} "
         "and no new ones came. The client (the machine with the token file) renews and "
         "sends them while it runs: it may have closed, or lost the STS for longer than the "
-        "keys live. Keep the client running (infnminio_boto.adapters.dask.share_credentials), or "
+        "keys live. Keep the client running (infnminio_boto.dask.share_credentials), or "
         "check it with infnminio-boto doctor there."
     )
 

@@ -62,7 +62,8 @@ def _key(endpoint="https://a", role_arn="arn:r", session=None, **claims):
         endpoint=endpoint, role_arn=role_arn, role_session_name=session, environ={}
     )
     fixed = {"sub": "alice", "iss": "https://iss", "aud": "object", "lifetime": 600}
-    token = token_from_text(make_jwt(**{**fixed, **claims}))
+    # a token of the user's own sources (here: BEARER_TOKEN), keyed on its claims
+    token = token_from_text(make_jwt(**{**fixed, **claims}), "BEARER_TOKEN", kind="variable")
     return entry_key(settings, token)
 
 
@@ -87,6 +88,13 @@ def test_entries_differ_by_every_claim_and_setting_that_decides_the_keys():
     # What does not decide the keys does not split the cache: the token's lifetime, jti
     assert _key(lifetime=1200, jti="another") == _key()
     assert _key(scope="b a") == _key(scope="a b")  # scopes are a set
+
+
+def test_a_token_given_in_code_is_keyed_on_itself_too():
+    """It may be anyone's (a service passing its callers' tokens): the store judges it."""
+    settings = Settings.resolve(endpoint="https://a", environ={})
+    first, second = (token_from_text(make_jwt(sub="alice", jti=n)) for n in ("1", "2"))
+    assert entry_key(settings, first) != entry_key(settings, second)
 
 
 def test_a_token_without_issuer_or_subject_is_never_shared_through_the_cache():
