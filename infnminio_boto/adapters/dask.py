@@ -209,25 +209,39 @@ _SAFE_SCHEMES = ("tls", "wss", "inproc")
 
 
 def check_comm(client: Any) -> None:
-    """Refuse a plain comm to a scheduler that is not on this machine's loopback.
+    """Refuse plain comms that would carry the keys across the network.
 
-    The keys go to the scheduler and from it to every worker; a scheduler on loopback
-    has its workers on this machine too (they reach it there), so only TLS makes a
-    remote one safe. Dask's TLS: https://distributed.dask.org/en/stable/tls.html
+    The keys go to the scheduler and from it to every worker. The client's own comm may
+    be a loopback tunnel (``ssh -L``) to a scheduler elsewhere, so the scheduler's own
+    address and its workers' are looked at too: each must be TLS, in-process, or on
+    this machine's loopback. Dask's TLS: https://distributed.dask.org/en/stable/tls.html
     """
+    addresses = [client.scheduler.address]
+    info = client.scheduler_info()
+    addresses.append(info.get("address") or "")
+    addresses.extend(info.get("workers", {}))
+    for address in addresses:
+        if address and not _safe(address):
+            _refuse(address)
+
+
+def _safe(address: str) -> bool:
     from distributed.comm import parse_address, parse_host_port
 
-    address = client.scheduler.address
     scheme, location = parse_address(address)
     if scheme in _SAFE_SCHEMES:
-        return
+        return True
     host = parse_host_port(location)[0] if location else ""
-    if _is_loopback(host):
-        return
+    return _is_loopback(host)
+
+
+def _refuse(address: str) -> None:
+    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
     raise ConfigurationError(
-        f"The Dask scheduler is reached at {address}, a plain {scheme} comm to another "
+        f"The Dask cluster talks over {address}, a plain {scheme} comm to another "
         "address than this machine's loopback: the temporary keys would cross the network "
-        "unencrypted (the OIDC token is never sent like that either). Give the cluster "
+        "unencrypted (the OIDC token is never sent like that either; a loopback tunnel to "
+        "the scheduler does not help, its workers talk to it in clear). Give the cluster "
         "TLS: security=Security.temporary() (from distributed.security) for a cluster "
         "started here, e.g. HTCondorCluster(..., security=Security.temporary()), or "
         "certificates as https://distributed.dask.org/en/stable/tls.html says; or pass "
