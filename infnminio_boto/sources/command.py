@@ -46,8 +46,11 @@ def run_bounded(
     """Run ``argv`` (no shell, no stdin) for at most ``timeout`` seconds.
 
     Returns ``(status, stdout, stderr)`` with at most ``limit`` bytes of each (more
-    stdout than that kills the command). Raises ``OSError`` when it cannot start and
-    ``subprocess.TimeoutExpired`` when it runs too long (it is killed first).
+    stdout than that kills the command). Once the command has exited, what its pipes
+    hold is read and the rest is not waited for: a background child it left behind may
+    keep them open for ever. Raises ``OSError`` when it cannot start and
+    ``subprocess.TimeoutExpired`` when it runs too long (it and what it started in its
+    session are killed first).
     """
     process = subprocess.Popen(
         list(argv),
@@ -55,6 +58,7 @@ def run_bounded(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         close_fds=True,
+        start_new_session=True,  # its children can be killed with it
     )
     outputs = {process.stdout: bytearray(), process.stderr: bytearray()}
     deadline = time.monotonic() + timeout
@@ -63,10 +67,14 @@ def run_bounded(
             selector.register(stream, selectors.EVENT_READ)  # type: ignore[arg-type]
         try:
             while selector.get_map():
+                exited = process.poll() is not None
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 and not exited:
                     raise subprocess.TimeoutExpired(list(argv), timeout)
-                for key, _ in selector.select(min(left, 1.0)):
+                ready = selector.select(0 if exited else min(left, 0.25))
+                if exited and not ready:
+                    break  # exited, pipes drained: a background child may hold them
+                for key, _ in ready:
                     chunk = os.read(key.fd, 65536)
                     if not chunk:
                         selector.unregister(key.fileobj)
@@ -79,13 +87,23 @@ def run_bounded(
                         del buffer[: len(buffer) - limit]  # keep the end of stderr
             status = process.wait(max(0.1, deadline - time.monotonic()))
         except BaseException:
-            process.kill()
-            process.wait()
+            _kill_session(process)
             raise
         finally:
             for stream in outputs:
                 stream.close()  # type: ignore[union-attr]
     return status, bytes(outputs[process.stdout]), bytes(outputs[process.stderr])
+
+
+def _kill_session(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Kill the command and what it started in its session, and reap the command."""
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()
+    process.wait()
 
 
 class _TooMuch(Exception):  # noqa: N818 - a condition turned into our error below
