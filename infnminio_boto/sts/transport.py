@@ -320,6 +320,8 @@ def urllib3_sender(ca_bundle: Optional[str]) -> Send:
             if deadline.expired:
                 raise Unreachable(deadline.describe() + via) from None
             raise Unreachable(describe_failure(exc, request.secrets) + via) from None
+        if deadline.expired:  # the socket was shut down under a reader that saw an end
+            raise Unreachable(deadline.describe() + via)
         return HttpResponse(response.status, response.headers, body)
 
     return send
