@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import ssl
+import stat
 import tempfile
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -90,11 +91,13 @@ def combine_bundles(bundles: Sequence[str], directory: str) -> str:
     """One PEM file holding every certificate of ``bundles`` (files or folders), once each.
 
     When one of the files already holds them all, that file is returned and nothing is
-    written. Otherwise a new file is written in ``directory`` (made 0700 if missing),
-    atomically, named after its content (``ca-<sha256>.pem``, so the same bundles give
-    the same file) and world-readable: it holds public certificates only. The inputs are
-    never written. Raises :class:`~infnminio_boto.errors.ConfigurationError` naming a
-    bundle that cannot be read.
+    written. Otherwise a new file is written in ``directory`` (made 0700 if missing; a
+    private folder of this user's instead when ``directory`` is not one), atomically,
+    named after its content (``ca-<sha256>.pem``, so the same bundles give the same
+    file) and world-readable: it holds public certificates only. A file already there is
+    reused only when it is this user's, writable by nobody else and holds exactly that
+    content. The inputs are never written. Raises
+    :class:`~infnminio_boto.errors.ConfigurationError` naming a bundle that cannot be read.
     """
     unique: Dict[bytes, bytes] = {}
     per_file: Dict[str, set] = {}
@@ -112,24 +115,67 @@ def combine_bundles(bundles: Sequence[str], directory: str) -> str:
         if os.path.isfile(bundle) and unique.keys() <= held:
             return bundle
     content = b"\n".join(unique.values()) + b"\n"
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    directory = _private_directory(directory)
     path = os.path.join(directory, f"ca-{hashlib.sha256(content).hexdigest()[:16]}.pem")
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == content:
-                return path
-    except OSError:
-        pass
+    if _holds_exactly(path, content):
+        return path
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".ca-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        os.replace(temporary, path)  # whatever was at that name (a planted link) goes
     except BaseException:
         os.unlink(temporary)
         raise
     return path
+
+
+def _private_directory(directory: str) -> str:
+    """``directory`` if it is (or can be made) a folder of this user's that nobody else
+    can write, else a private folder of this user's under the temporary directory.
+
+    The combined bundle decides whom TLS trusts: a file in a folder another account
+    controls could gain that account's authority later (SSL_CERT_FILE names it).
+    """
+    fallback = os.path.join(tempfile.gettempdir(), f"infnminio-boto-{os.geteuid()}")
+    for candidate in (directory, fallback):
+        try:
+            os.makedirs(candidate, mode=0o700, exist_ok=True)
+            info = os.lstat(candidate)
+        except OSError:
+            continue
+        if (
+            stat.S_ISDIR(info.st_mode)
+            and info.st_uid == os.geteuid()
+            and not info.st_mode & 0o022
+        ):
+            return candidate
+        warn(
+            __name__,
+            "Not writing the combined CA bundle in %s: it is not a folder of this user's "
+            "that only this user can write",
+            candidate,
+        )
+    return tempfile.mkdtemp(prefix="infnminio-boto-ca-")
+
+
+def _holds_exactly(path: str, content: bytes) -> bool:
+    """Whether ``path`` is a file of this user's, writable by nobody else, with ``content``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            return False
+        if info.st_mode & 0o022:
+            return False
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(len(content) + 1) == content
+    finally:
+        os.close(fd)
 
 
 def bundle_with_system(
