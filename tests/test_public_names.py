@@ -73,3 +73,28 @@ def test_a_notebook_shows_the_keywords_masked(rgw_sts, settings_for):
     keywords = infnminio_boto.storage_options(**settings_for(rgw_sts))
     issued = next(iter(rgw_sts.issued.values()))
     assert issued.secret_key not in pretty(keywords) and "***" in pretty(keywords)
+
+
+def test_copies_and_merges_of_the_keywords_stay_masked(rgw_sts, settings_for):
+    import infnminio_boto
+
+    keywords = infnminio_boto.storage_options(**settings_for(rgw_sts))
+    issued = next(iter(rgw_sts.issued.values()))
+    for derived in (keywords.copy(), keywords | {"anon": False}, {"anon": False} | keywords):
+        assert issued.secret_key not in repr(derived) and issued.secret_key in derived.values()
+
+
+def test_a_token_given_in_code_shows_in_no_repr_and_never_pickles(rgw_sts):
+    import pickle
+
+    from support.jwt_helpers import make_jwt
+
+    from infnminio_boto.keys.refresh import refreshing_credentials
+    from infnminio_boto.settings import Settings
+    from infnminio_boto.sources.value import TextSource
+
+    token = make_jwt()
+    refresher = refreshing_credentials(Settings.resolve(endpoint=rgw_sts.url), token=token)
+    assert token not in repr(vars(refresher)) and token.split(".")[2] not in repr(vars(refresher))
+    with pytest.raises(TypeError, match="never pickled"):
+        pickle.dumps(TextSource(token).read())

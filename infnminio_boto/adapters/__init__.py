@@ -94,6 +94,16 @@ class Keywords(dict):  # type: ignore[type-arg]
 
     __str__ = __repr__
 
+    # Copies and merges stay masked (a plain dict would print the secret again).
+    def copy(self) -> Keywords:
+        return Keywords(self)
+
+    def __or__(self, other: Any) -> Keywords:
+        return Keywords({**self, **other})
+
+    def __ror__(self, other: Any) -> Keywords:
+        return Keywords({**other, **self})
+
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's display
         printer.text(repr(self))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Dict
 
@@ -52,6 +53,7 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     )
     for name, setting in SETTINGS_BY_NAME.items():
         words = f"{setting.description} [{setting.variable}; default: {setting.default_text}]"
+        words = re.sub(r"\[([^][]+)\]\(#[^)]*\)", r"\1 (README)", words)  # in-page links
         help_text = words.replace("`", "").replace("%", "%%")
         if setting.kind == "switch":
             group.add_argument(

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         from ..profiles.rclone import check_remote_name
 
         check_remote_name(args.rclone)
-    settings = Settings.resolve(**settings_from_flags(args))
+    settings = Settings.resolve(command_line=True, **settings_from_flags(args))
     values = profile_values(settings)
     remote: Dict[str, str] = {}
     if args.rclone is not None:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from ..keys.timing import fresh_for_sdk, fresh_until
     from ..settings import Settings
 
-    settings = Settings.resolve(**settings_from_flags(args))
+    settings = Settings.resolve(command_line=True, **settings_from_flags(args))
     token = read_settings_token(settings)
     credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk, token=token)
     payload = (json.dumps(credentials.to_credential_process()) + "\n").encode()

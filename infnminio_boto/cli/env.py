@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from ..settings import Settings
 
     mc_host_name(args.mc_alias)  # before anything is asked of the STS
-    settings = Settings.resolve(**settings_from_flags(args))
+    settings = Settings.resolve(command_line=True, **settings_from_flags(args))
     credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk)
     sys.stdout.write(render(variables(settings, credentials, args.mc_alias), args.format) + "\n")
     return 0

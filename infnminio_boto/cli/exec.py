@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from ..settings import Settings
     from .env import endpoint_variables, key_variables
 
-    settings = Settings.resolve(**settings_from_flags(args))
+    settings = Settings.resolve(command_line=True, **settings_from_flags(args))
 
     def fetch():
         return fetch_credentials(settings, fresh_enough=fresh_for_sdk)

@@ -66,7 +66,7 @@ def start(args: argparse.Namespace) -> Tuple[Report, Optional[Settings]]:
     configure_logging(args.verbose)
     report = Report(as_json=args.json)
     try:
-        return report, Settings.resolve(**settings_from_flags(args))
+        return report, Settings.resolve(command_line=True, **settings_from_flags(args))
     except InfnMinioError as error:
         report.fail("settings", str(error), exit_code_for(error))
         return report, None

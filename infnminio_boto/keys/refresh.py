@@ -192,8 +192,12 @@ def refreshing_credentials(
 ) -> RefreshingCredentials:
     """Refreshing credentials for ``settings``: every client's keys are built here.
 
-    ``token`` (a JWT) replaces the token file, for the old InfnMinio API.
+    ``token`` (a JWT) replaces the settings' source, for the old InfnMinio API. It is
+    kept parsed (an :class:`~infnminio_boto.sources.oidc_token.OidcToken`, whose repr
+    shows claims, never the token), so no repr of the refresher shows it.
     """
+    from ..sources.value import TextSource
     from .fetch import fetch_credentials
 
-    return RefreshingCredentials(functools.partial(fetch_credentials, settings, token=token))
+    parsed = TextSource(token).read() if token is not None else None
+    return RefreshingCredentials(functools.partial(fetch_credentials, settings, token=parsed))

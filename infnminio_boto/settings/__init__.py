@@ -99,12 +99,15 @@ class TokenChoice(NamedTuple):
     list), ``"oidc-agent"`` (``value``: the account) or ``"discover"`` (``value`` None:
     the discovery order, see :mod:`infnminio_boto.sources`). ``setting`` names the
     setting that chose it (None for discovery). Holds no secret: it travels with the
-    settings to Dask workers.
+    settings to Dask workers. ``here`` is false once it has travelled to another process:
+    a file named on another machine is read under the rules of a file nobody named
+    here (it must be this user's, and nobody else's to write).
     """
 
     kind: str
     value: Union[str, Tuple[str, ...], None] = None
     setting: Optional[str] = None
+    here: bool = True
 
 
 DISCOVER = TokenChoice("discover")
@@ -141,10 +144,19 @@ class Settings(NamedTuple):
     sources: Mapping[str, str]
 
     @classmethod
-    def resolve(cls, environ: Optional[Mapping[str, str]] = None, **overrides: Any) -> Settings:
+    def resolve(
+        cls,
+        environ: Optional[Mapping[str, str]] = None,
+        *,
+        command_line: bool = False,
+        **overrides: Any,
+    ) -> Settings:
         """Combine keyword arguments, ``INFNMINIO_*`` variables, presets and defaults.
 
-        Keyword arguments set to ``None`` count as not given.
+        Keyword arguments set to ``None`` count as not given. ``command_line``: they came
+        from flags, and errors name the flag (``--duration-seconds``). Raises
+        :class:`~infnminio_boto.ConfigurationError` naming the setting and where it came
+        from.
         """
         unknown = sorted(set(overrides) - set(SETTINGS_BY_NAME))
         if unknown:
@@ -153,7 +165,7 @@ class Settings(NamedTuple):
                 f"{', '.join(SETTINGS_BY_NAME)}."
             )
         env = os.environ if environ is None else environ
-        return _Resolution(overrides, env).settings(cls)
+        return _Resolution(overrides, env, command_line).settings(cls)
 
     @property
     def token_configured(self) -> bool:
@@ -216,15 +228,18 @@ def _arrive(fields: Tuple[Any, ...]) -> Settings:
     settings = Settings(*fields)
     if settings.cache_dir is None:
         settings = settings._replace(cache_dir=default_cache_dir(os.environ))
-    return settings
+    return settings._replace(token=settings.token._replace(here=False))
 
 
 class _Resolution:
     """The work of :meth:`Settings.resolve`: one pick per setting, recording its source."""
 
-    def __init__(self, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, overrides: Mapping[str, Any], environ: Mapping[str, str], command_line: bool
+    ) -> None:
         self.overrides = overrides
         self.environ = environ
+        self.command_line = command_line
         self.sources: Dict[str, str] = {}
 
     def pick(self, name: str, parse: Callable[[Any, str], Any], fallback: Any) -> Any:
@@ -232,7 +247,7 @@ class _Resolution:
         value = self.overrides.get(name)
         if value is not None:
             self.sources[name] = ARGUMENT
-            return parse(value, f"the {name} argument")
+            return parse(value, _origin(name, ARGUMENT, command_line=self.command_line))
         setting = SETTINGS_BY_NAME[name]
         text = self.environ.get(setting.variable)
         if text is not None and text.strip() != "":
@@ -328,7 +343,7 @@ class _Resolution:
         return TokenChoice(_TOKEN_KINDS[name], parsed, name)
 
     def _origin(self, name: str) -> str:
-        return _origin(name, self.sources[name])
+        return _origin(name, self.sources[name], command_line=self.command_line)
 
 
 def _origin(name: str, source: str, *, command_line: bool = False) -> str:

@@ -87,7 +87,10 @@ def select(
         setting = choice.setting or "token_file"
         why = f"set by {settings.origin(setting, command_line=command_line)}"
         if choice.kind == "file":
-            return Selection(FileSource(str(choice.value), named=True, why=why), why, ())
+            # Named here: as the user said. Named on another machine (travelled with the
+            # settings to a worker): under the rules of a file nobody named here.
+            source = FileSource(str(choice.value), named=choice.here, why=why)
+            return Selection(source, why, ())
         if choice.kind == "command":
             command = CommandSource(
                 tuple(choice.value or ()), timeout=_exchange_budget(settings), why=why
@@ -105,9 +108,14 @@ def select(
         return Selection(None, "", tuple(tried))
     kind, where, why = found
     if kind == "several":
+        listed = []
+        for path in where:
+            reason = discovery.unsafe_reason(path)
+            listed.append(path if reason is None else f"{path} (not safe: {reason})")
         raise ConfigurationError(
-            f"{why} holds {len(where)} tokens ({', '.join(where)}): choose one with token_file "
-            "/ INFNMINIO_TOKEN_FILE (the one of the service your store trusts)."
+            f"{why} holds {len(where)} tokens ({'; '.join(listed)}): choose one with "
+            "token_file / INFNMINIO_TOKEN_FILE (the one of the service your store trusts, "
+            "and a file only you can write)."
         )
     if kind == "variable":
         return Selection(VariableSource(where, environ), why, tuple(tried))

@@ -69,6 +69,10 @@ def source_identity(kind, where, environ):
         material = "oidc-agent\0" + where + "\0" + (environ.get("OIDC_SOCK") or "")
     else:
         material = kind + "\0" + where
+        program = where.split()[0] if where.split() else ""
+        if "/" in program and not program.startswith(("/", "~")):
+            # ./get-token in another folder is another command
+            material += "\0" + posix.getcwd()
     return sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
 
 

@@ -17,7 +17,7 @@ import time
 from typing import Tuple
 
 from ..errors import TokenFileError
-from .discovery import token_digest
+from .discovery import token_digest, unsafe_reason
 from .jwt import NotAJwtError, extract_jwt, parse_jwt_claims
 from .oidc_token import OidcToken
 
@@ -124,6 +124,15 @@ class FileSource:
         retried for ``patience`` seconds first: sts-wire may be rewriting it).
         """
         path = self.path
+        if not self.named:
+            reason = unsafe_reason(path)
+            if reason is not None and reason != "no such file":
+                raise TokenFileError(
+                    f"The token file {path} was not used: {reason}. A file nobody named on "
+                    "this machine must be a private file of this user's; name the one you "
+                    "trust with token_file / INFNMINIO_TOKEN_FILE here.",
+                    path=path,
+                )
         deadline = time.monotonic() + self.patience
         delay = 0.005
         while True:

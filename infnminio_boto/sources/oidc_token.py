@@ -109,7 +109,8 @@ class OidcToken(
         Issuer and subject, and what a store may check or map to permissions: audience,
         authorised party and client (``azp``, ``client_id``: Ceph RGW accepts either in
         place of ``aud``), scopes and groups (INDIGO IAM's ``groups``, WLCG's
-        ``wlcg.groups``). None when the token lacks ``iss`` or ``sub``: such tokens
+        ``wlcg.groups``), MinIO's ``policy`` claim and the session tags of
+        ``https://aws.amazon.com/tags``. None when the token lacks ``iss`` or ``sub``: such tokens
         cannot be told apart, so their keys are never shared through the cache.
         """
         if not self.issuer or not self.subject:
@@ -124,6 +125,10 @@ class OidcToken(
             "scope": _words(claims.get("scope")),
             "groups": _words(claims.get("groups")),
             "wlcg.groups": _words(claims.get("wlcg.groups")),
+            # MinIO maps its (configurable, "policy" by default) claim to policies;
+            # Ceph RGW and AWS read session tags from this claim.
+            "policy": _words(claims.get("policy")),
+            "tags": _words(claims.get("https://aws.amazon.com/tags")),
         }
 
     def identity_digest(self) -> Optional[str]:
@@ -143,6 +148,12 @@ class OidcToken(
 
     def __repr__(self) -> str:
         return f"OidcToken(origin={self.origin!r}, {self.describe()})"
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        raise TypeError(
+            "An OIDC token is never pickled: it must not leave this process (a Dask worker "
+            "gets temporary keys, see infnminio_boto.dask.share_credentials)."
+        )
 
 
 def _words(value: Any) -> List[str]:

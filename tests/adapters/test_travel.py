@@ -88,3 +88,25 @@ def test_obstore_names_a_bad_option_and_keeps_its_cause(rgw_sts, settings_for):
         infnminio_boto.obstore_store("data", prefix="runs//2026", **settings_for(rgw_sts))
     assert "empty path segment" in str(info.value) and info.value.__cause__ is not None
     assert "0.12" not in str(info.value)  # not blamed on the obstore version
+
+
+def test_a_token_file_named_on_the_client_is_read_on_a_worker_as_a_file_nobody_named(
+    tmp_path,
+):
+    """A worker with a /tmp/token another account planted must not send it because the
+    client once named /tmp/token."""
+    import os
+
+    from support.jwt_helpers import make_jwt, write_in_place
+
+    from infnminio_boto.errors import TokenFileError
+    from infnminio_boto.sources import token_source
+
+    path = tmp_path / "token"
+    write_in_place(str(path), make_jwt() + "\n")
+    settings = Settings.resolve(token_file=str(path), environ={})
+    arrived = pickle.loads(pickle.dumps(settings))
+    os.chmod(path, 0o666)  # as a planted file would be: others can write it
+    assert token_source(settings).read().subject  # named here: as the user said
+    with pytest.raises(TokenFileError, match="others can write it"):
+        token_source(arrived).read()

@@ -82,6 +82,8 @@ def test_entries_differ_by_every_claim_and_setting_that_decides_the_keys():
         {"scope": "openid storage.read:/"},
         {"groups": ["/cms"]},
         {"wlcg.groups": ["/atlas"]},
+        {"policy": "readwrite"},  # MinIO's policy claim
+        {"https://aws.amazon.com/tags": {"principal_tags": {"team": ["a"]}}},
     ]
     keys = [_key(**variant) for variant in variants]
     assert None not in keys and len(set(keys)) == len(variants)
