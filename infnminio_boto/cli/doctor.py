@@ -1,7 +1,8 @@
 """``infnminio-boto doctor``: check the whole chain and say what to do where it breaks.
 
 settings -> TLS -> token source (which, why, what was skipped) -> token claims -> STS
-exchange -> credential lifetime -> one S3 call -> cache (``--json``: the same checks as
+exchange -> clocks (this machine's against the store's) -> credential lifetime -> one S3
+call -> cache (``--json``: the same checks as
 one JSON array). Each line is OK, WARN or FAIL; the exit code is that of the first
 failure (see ``infnminio_boto.cli``), 0 when nothing failed. The exchange always goes to the
 server directly (not through the cache, which is neither read nor written), and no
@@ -77,7 +78,20 @@ def run(args: argparse.Namespace) -> Report:
         f"AssumeRoleWithWebIdentity gave access key "
         f"{credentials.access_key[:4]}***, valid {describe_age(lifetime)}",
     )
-    if lifetime < 16 * 60:
+    _check_clock(report, settings, credentials.clock_skew)
+    issued_for = credentials.lifetime or lifetime
+    if issued_for < settings.duration_seconds - 60 and issued_for >= 16 * 60:
+        report.warn(
+            "lifetime",
+            f"the store gave keys for {int(issued_for // 60)} minutes though duration_seconds "
+            f"asks {settings.duration_seconds // 60} (from "
+            f"{settings.origin('duration_seconds', command_line=True)}): the role allows no "
+            "more (Ceph RGW: its MaxSessionDuration, 3600 s unless raised; the library asks "
+            "for that and remembers it). Lower duration_seconds / INFNMINIO_DURATION_SECONDS "
+            f"to {round(issued_for / 60) * 60}, or ask the administrators to raise the role's "
+            "MaxSessionDuration.",
+        )
+    elif lifetime < 16 * 60:
         report.warn(
             "lifetime",
             f"credentials expire {describe_age(lifetime)}: inside the "
@@ -122,6 +136,28 @@ def run(args: argparse.Namespace) -> Report:
         except CacheUnavailable as reason:
             report.warn("cache", f"not usable ({reason}): each process will exchange the token")
     return report
+
+
+def _check_clock(report: Report, settings: Settings, skew: Optional[float]) -> None:
+    """This machine's clock against the store's, as measured from the exchange's answer."""
+    from ..sts.clock import WARN_SECONDS, describe_skew, skew_advice
+
+    if skew is None:
+        report.ok(
+            "clock",
+            "the store's answer carried no Date header: its clock could not be compared "
+            "with this machine's",
+        )
+    elif abs(skew) > WARN_SECONDS:
+        report.warn("clock", skew_advice(skew, settings.endpoint.url))
+    elif skew:
+        report.ok(
+            "clock",
+            f"this machine's clock is {describe_skew(skew)} the store's; key expiry is "
+            "judged by the store's clock",
+        )
+    else:
+        report.ok("clock", "this machine's clock agrees with the store's (within 2 s)")
 
 
 def _check_tls(report: Report, settings: Settings) -> bool:
@@ -217,6 +253,12 @@ def _check_s3(settings, credentials, call=("ListBuckets", {})) -> Optional[str]:
                 f"ListObjectsV2 on bucket {parameters['Bucket']} (the policy's) was refused "
                 f"({said}): the bucket may not exist or the role may not allow it there, or "
                 "the region/endpoint is wrong."
+            )
+        if "RequestTimeTooSkewed" in said:
+            return (
+                f"{operation} was refused ({said}): this machine's clock is more than 15 "
+                "minutes off the store's, and it refuses every signed request: set the "
+                "clock right (NTP: timedatectl, chronyc or ntpd)."
             )
         return (
             f"ListBuckets was refused ({said}): the keys work "

@@ -24,7 +24,7 @@ import json
 import os
 import stat
 import time
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
 from .._log import warn
 from ..errors import TokenExpiredError
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..sources.oidc_token import OidcToken
 
-__all__ = ["CredentialCache", "CacheUnavailable", "entry_key", "cached_fetch"]
+__all__ = ["CredentialCache", "CacheUnavailable", "LifetimeRecord", "entry_key", "cached_fetch"]
 
 
 ENTRY_VERSION = 1
@@ -147,8 +147,31 @@ class CredentialCache:
     # ---------------------------------------------------------------- read
     def read(self, key: str) -> Optional[TemporaryCredentials]:
         """The entry, or None when it is absent or cannot be trusted."""
-        self.check_directory()
         path = self.path_for(key)
+        data = self._read_private(path)
+        if data is None:
+            return None
+        try:
+            document = json.loads(data)
+            if document.get("Version") != ENTRY_VERSION:
+                return self._untrusted(path, "unknown version")
+            issued = document.get("IssuedAt")
+            skew = document.get("ClockSkew")
+            return TemporaryCredentials(
+                access_key=_text(document, "AccessKeyId"),
+                secret_key=_text(document, "SecretAccessKey"),
+                token=_text(document, "SessionToken"),
+                expiration=parse_timestamp(_text(document, "Expiration")),
+                issued_at=parse_timestamp(issued) if isinstance(issued, str) else None,
+                clock_skew=float(skew) if isinstance(skew, (int, float)) else None,
+            )
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError, OverflowError):
+            return self._untrusted(path, "not a valid entry")
+
+    def _read_private(self, path: str) -> Optional[bytes]:
+        """The bytes of ``path`` when it is a private regular file of this user's (not a
+        symlink, not writable by others, not too large), else None (said, once read)."""
+        self.check_directory()
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
@@ -167,23 +190,9 @@ class CredentialCache:
                 return self._untrusted(path, "writable by group or others")
             if info.st_size > MAX_ENTRY_BYTES:
                 return self._untrusted(path, "too large")
-            data = os.read(fd, MAX_ENTRY_BYTES + 1)
+            return os.read(fd, MAX_ENTRY_BYTES + 1)
         finally:
             os.close(fd)
-        try:
-            document = json.loads(data)
-            if document.get("Version") != ENTRY_VERSION:
-                return self._untrusted(path, "unknown version")
-            issued = document.get("IssuedAt")
-            return TemporaryCredentials(
-                access_key=_text(document, "AccessKeyId"),
-                secret_key=_text(document, "SecretAccessKey"),
-                token=_text(document, "SessionToken"),
-                expiration=parse_timestamp(_text(document, "Expiration")),
-                issued_at=parse_timestamp(issued) if isinstance(issued, str) else None,
-            )
-        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
-            return self._untrusted(path, "not a valid entry")
 
     @staticmethod
     def _untrusted(path: str, why: str) -> None:
@@ -197,6 +206,9 @@ class CredentialCache:
         document["Version"] = ENTRY_VERSION
         if credentials.issued_at is not None:
             document["IssuedAt"] = format_timestamp(credentials.issued_at)
+        if credentials.clock_skew is not None:
+            # For diagnostics only: Expiration is already on this machine's clock.
+            document["ClockSkew"] = credentials.clock_skew
         self._replace(f"{key}.json", json.dumps(document).encode())
 
     def write_fast(self, name: str, fresh_until: float, expires_at: float, payload: bytes) -> None:
@@ -338,6 +350,84 @@ class CredentialCache:
             return fresh
         finally:
             os.close(fd)  # releases the flock
+
+
+LIMITS_PREFIX = "limits-"
+# DurationSeconds no STS accepts lie outside this (MinIO's maximum is 365 days).
+_LIFETIME_RANGE = (900, 365 * 24 * 3600)
+
+
+class LifetimeRecord:
+    """The cache's memory of the lifetimes a role allows, per endpoint and role.
+
+    A :class:`~infnminio_boto.sts.LifetimeMemory` for
+    :func:`~infnminio_boto.sts.exchange`: one small JSON file per endpoint and role
+    (``limits-<hash>`` in the cache directory), written and trusted as the entries are
+    (0600, renamed into place, ignored unless a private regular file of this user's).
+    It holds no secret. An unusable cache means no memory: the exchange then pays the
+    refusal at each exchange.
+    """
+
+    def __init__(self, cache: CredentialCache) -> None:
+        self.cache = cache
+
+    @staticmethod
+    def name_for(endpoint: str, role: str) -> str:
+        material = json.dumps([ENTRY_VERSION, "lifetimes", endpoint, role])
+        return LIMITS_PREFIX + sha256(material.encode()).hexdigest()[:32]
+
+    def recall(self, endpoint: str, role: str) -> Tuple[Optional[int], Optional[int]]:
+        path = os.path.join(self.cache.directory, self.name_for(endpoint, role))
+        try:
+            data = self.cache._read_private(path)
+        except CacheUnavailable:
+            return None, None
+        if data is None:
+            return None, None
+        try:
+            document = json.loads(data)
+            if (
+                document.get("Version") != ENTRY_VERSION
+                or document.get("Endpoint") != endpoint
+                or document.get("Role") != role
+            ):
+                raise ValueError("another record")
+            return _lifetime(document.get("Allowed")), _lifetime(document.get("Refused"))
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            self.cache._untrusted(path, "not a valid record")
+            return None, None
+
+    def store(
+        self, endpoint: str, role: str, *, allowed: Optional[int], refused: Optional[int]
+    ) -> None:
+        document = {
+            "Version": ENTRY_VERSION,
+            "Endpoint": endpoint,
+            "Role": role,
+            "Allowed": allowed,
+            "Refused": refused,
+        }
+        try:
+            self.cache.check_directory()
+            self.cache._replace(self.name_for(endpoint, role), json.dumps(document).encode())
+        except (CacheUnavailable, OSError) as exc:
+            warn(
+                __name__,
+                "Could not remember the role's lifetime in %s: %s",
+                self.cache.directory,
+                getattr(exc, "strerror", None) or exc,
+            )
+
+
+def _lifetime(value: object) -> Optional[int]:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("not a lifetime")
+    low, high = _LIFETIME_RANGE
+    if not low <= value <= high:
+        raise ValueError("not a lifetime")
+    return value
 
 
 def _discard(path: str) -> None:

@@ -19,7 +19,7 @@ from ..sources.oidc_token import OidcToken, ensure_not_expired
 from ..sources.value import TextSource
 from ..sts.temporary_credentials import TemporaryCredentials
 from . import shared as shared_keys
-from .cache import CredentialCache, cached_fetch, entry_key
+from .cache import CredentialCache, LifetimeRecord, cached_fetch, entry_key
 from .timing import fresh_for_library
 
 __all__ = ["fetch_credentials", "read_settings_token"]
@@ -65,7 +65,9 @@ def fetch_credentials(
         from ..sts import exchange  # urllib3 and xmltodict only when a request is sent
 
         ensure_not_expired(oidc_token)
-        return exchange(settings, oidc_token)
+        # The role's maximum lifetime, once learnt, is remembered beside the entries.
+        lifetimes = LifetimeRecord(CredentialCache(settings.cache_dir)) if settings.cache else None
+        return exchange(settings, oidc_token, lifetimes=lifetimes)
 
     key = entry_key(settings, oidc_token) if settings.cache else None
     if key is None:  # no cache, or a token whose identity cannot be told apart

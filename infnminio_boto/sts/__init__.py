@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 from urllib.parse import quote, urlencode
 
 from ..errors import StsError, TransportError, scrub
 from ..settings import Settings
 from ..settings.values import SESSION_NAME_CHARACTERS, SESSION_NAME_LENGTHS
 from ..sources.oidc_token import OidcToken
+from . import clock as clock_module
 from .dialects import Problem, parse_response
 from .explain import explain
+from .lifetimes import SAFE_DURATION_SECONDS, LifetimeMemory
 from .retry import delay_before, retry_after, retryable
 from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
 from .transport import HttpResponse, Send, StsRequest, Unreachable, urllib3_sender
@@ -37,6 +39,8 @@ __all__ = [
     "StsRequest",
     "HttpResponse",
     "Unreachable",
+    "LifetimeMemory",
+    "SAFE_DURATION_SECONDS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -44,7 +48,8 @@ logger = logging.getLogger(__name__)
 API_VERSION = "2011-06-15"
 CONNECT_TIMEOUT_CAP = 5.0
 USER_AGENT = "infnminio-boto"
-
+# Keys with no more than this left on arrival are refused (see exchange()).
+EXPIRED_ON_ARRIVAL_SECONDS = 1.0
 
 
 def role_session_name_for(token: OidcToken) -> str:
@@ -55,14 +60,17 @@ def role_session_name_for(token: OidcToken) -> str:
     return cleaned if len(cleaned) >= low else "infnminio-boto"
 
 
-def build_form(settings: Settings, token: OidcToken) -> Dict[str, str]:
+def build_form(
+    settings: Settings, token: OidcToken, duration_seconds: Optional[int] = None
+) -> Dict[str, str]:
     """The form fields of the request. RoleArn is left out when none is configured,
-    Policy (the compact session policy) when none is set."""
+    Policy (the compact session policy) when none is set. ``duration_seconds`` replaces
+    the settings' (a lifetime the role allows, see :func:`exchange`)."""
     form = {
         "Action": "AssumeRoleWithWebIdentity",
         "Version": API_VERSION,
         "WebIdentityToken": token.value,
-        "DurationSeconds": str(settings.duration_seconds),
+        "DurationSeconds": str(duration_seconds or settings.duration_seconds),
         "RoleSessionName": settings.role_session_name or role_session_name_for(token),
     }
     if settings.role_arn:
@@ -72,12 +80,14 @@ def build_form(settings: Settings, token: OidcToken) -> Dict[str, str]:
     return form
 
 
-def build_request(settings: Settings, token: OidcToken) -> StsRequest:
+def build_request(
+    settings: Settings, token: OidcToken, duration_seconds: Optional[int] = None
+) -> StsRequest:
     return StsRequest(
         url=settings.endpoint.url + "/",
         # %20, never +: Ceph RGW 16 does not decode + in a form (measured), so a space
         # inside a policy's strings would arrive as a literal +.
-        body=urlencode(build_form(settings, token), quote_via=quote),
+        body=urlencode(build_form(settings, token, duration_seconds), quote_via=quote),
         headers={
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "Accept": "application/xml, text/xml",
@@ -89,18 +99,45 @@ def build_request(settings: Settings, token: OidcToken) -> StsRequest:
     )
 
 
+class _Answer(NamedTuple):
+    """What one exchange request came to, after its retries."""
+
+    credentials: Optional[TemporaryCredentials]
+    status: int
+    problem: Optional[Problem]
+    attempts: int
+    headers: Mapping[str, str]
+    sent_at: float
+    received_at: float
+
+
 def exchange(
     settings: Settings,
     token: OidcToken,
     *,
     send: Optional[Send] = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+    lifetimes: Optional[LifetimeMemory] = None,
 ) -> TemporaryCredentials:
     """Trade ``token`` for temporary credentials at ``settings.endpoint``.
 
     ``send`` posts one request (default: urllib3, trusting ``settings.ca_bundle``,
-    through the proxy botocore would use; see :mod:`.transport`). Raises
-    :class:`StsError` for an error answer (after the retries, for a retryable one),
+    through the proxy botocore would use; see :mod:`.transport`); ``clock`` is this
+    machine's time (epoch seconds). The keys' ``expiration`` comes back on this
+    machine's clock, corrected by the skew measured from the answer (:mod:`.clock`;
+    a skew over a minute is warned about once per process).
+
+    When the server refuses ``settings.duration_seconds`` as more than the role allows
+    (Ceph RGW: 400 ``InvalidArgument`` with an empty message above the role's
+    MaxSessionDuration), the request is sent once more with the longest lifetime known
+    to be allowed (:data:`SAFE_DURATION_SECONDS`, which every RGW role allows, unless
+    ``lifetimes`` remembers a longer one accepted), a warning names the setting, and
+    ``lifetimes`` (the cache's record, see :class:`LifetimeMemory`) remembers it for
+    this endpoint and role, so that later exchanges ask for that lifetime directly.
+
+    Raises :class:`StsError` for an error answer (after the retries, for a retryable
+    one) and for keys that had already expired when they arrived (never handed out),
     :class:`TransportError` when the server cannot be reached within
     ``settings.max_attempts`` attempts (each bounded by the connect and read timeouts
     added up), when TLS fails, or when the proxy setting is unusable.
@@ -110,12 +147,107 @@ def exchange(
     _log.ensure_configured()
     settings.check_transport()
     send = send or urllib3_sender(settings.ca_bundle)
-    request = build_request(settings, token)
+    endpoint = settings.endpoint.url
+    role = settings.role_arn or ""
+    wanted = settings.duration_seconds
+    allowed, refused = (None, None)
+    if lifetimes is not None and wanted > SAFE_DURATION_SECONDS:
+        allowed, refused = lifetimes.recall(endpoint, role)
+    asked = wanted
+    if refused is not None and wanted >= refused:
+        asked = allowed if allowed is not None and allowed < wanted else SAFE_DURATION_SECONDS
+        _warn_lifetime(settings, wanted, asked, remembered=True)
+
+    answer = _post(settings, token, asked, send, sleep, clock)
+    if answer.credentials is None and _refuses_duration(answer, asked):
+        fallback = (
+            allowed
+            if allowed is not None and SAFE_DURATION_SECONDS < allowed < asked
+            else SAFE_DURATION_SECONDS
+        )
+        retried = _post(settings, token, fallback, send, sleep, clock)
+        if retried.credentials is not None:
+            _warn_lifetime(settings, asked, fallback, remembered=False, memory=lifetimes)
+            if lifetimes is not None:
+                stale = allowed is not None and allowed >= asked
+                lifetimes.store(
+                    endpoint,
+                    role,
+                    allowed=(fallback if fallback > SAFE_DURATION_SECONDS else None)
+                    if stale
+                    else allowed,
+                    refused=min(asked, refused) if refused is not None else asked,
+                )
+        answer, asked = retried, fallback
+    elif (
+        answer.credentials is not None
+        and lifetimes is not None
+        and asked > SAFE_DURATION_SECONDS
+        and (allowed is None or asked > allowed)
+    ):
+        lifetimes.store(
+            endpoint,
+            role,
+            allowed=asked,
+            refused=refused if refused is not None and refused > asked else None,
+        )
+
+    if answer.credentials is None:
+        assert answer.problem is not None
+        raise explain(
+            answer.status,
+            answer.problem,
+            settings,
+            token,
+            answer.attempts,
+            duration_seconds=asked,
+        )
+    reading = clock_module.measure(
+        answer.credentials, answer.headers, asked, answer.sent_at, answer.received_at
+    )
+    credentials = clock_module.on_local_clock(answer.credentials, reading, answer.received_at)
+    secrets = (token.value,)
+    if credentials.expires_at <= clock() + EXPIRED_ON_ARRIVAL_SECONDS:
+        # One check for every path (the library, credential-process, env, exec,
+        # doctor): keys past their expiry are neither handed out nor cached.
+        raise StsError(
+            clock_module.expired_on_arrival(credentials, reading, endpoint),
+            status=answer.status,
+            endpoint=endpoint,
+        )
+    clock_module.warn_if_skewed(credentials, endpoint)
+    logger.info(
+        "STS exchange at %s for subject %s: access key %s valid until %s%s",
+        endpoint,
+        token.subject or "-",
+        scrub(mask(credentials.access_key), secrets),
+        format_timestamp(credentials.expiration),
+        f" (server clock {credentials.clock_skew:+.1f} s)" if credentials.clock_skew else "",
+    )
+    return credentials
+
+
+def _post(
+    settings: Settings,
+    token: OidcToken,
+    duration_seconds: int,
+    send: Send,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> _Answer:
+    """Send the request, retrying what is worth retrying; the last answer.
+
+    Raises :class:`TransportError` (unreachable after every attempt) and
+    :class:`StsError` for a redirect; an error answer is returned for the caller to
+    explain (or to retry with another lifetime).
+    """
+    request = build_request(settings, token, duration_seconds)
     endpoint = settings.endpoint.url
     secrets = request.secrets
     failures: List[str] = []
     for attempt in range(1, settings.max_attempts + 1):
         last = attempt == settings.max_attempts
+        sent_at = clock()
         try:
             response = send(request)
         except Unreachable as failure:
@@ -131,6 +263,7 @@ def exchange(
                 "HTTP_PROXY, NO_PROXY), then retry.",
                 endpoint=endpoint,
             ) from None
+        received_at = clock()
 
         if 300 <= response.status < 400:
             location = scrub(response.headers.get("Location", "?"), secrets, limit=200)
@@ -142,15 +275,11 @@ def exchange(
                 endpoint=endpoint,
             )
         credentials, problem = parse_response(response.status, response.body, response.headers)
+        answer = _Answer(
+            credentials, response.status, problem, attempt, response.headers, sent_at, received_at
+        )
         if credentials is not None:
-            logger.info(
-                "STS exchange at %s for subject %s: access key %s valid until %s",
-                endpoint,
-                token.subject or "-",
-                scrub(mask(credentials.access_key), secrets),
-                format_timestamp(credentials.expiration),
-            )
-            return credentials
+            return answer
         assert problem is not None
         if retryable(response.status, problem) and not last:
             code = f" {scrub(problem.code, secrets, limit=64)}" if problem.code else ""
@@ -163,8 +292,80 @@ def exchange(
                 asked=retry_after(response.headers),
             )
             continue
-        raise explain(response.status, problem, settings, token, attempt)
+        return answer
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# The codes a refused DurationSeconds comes with: Ceph RGW's InvalidArgument (empty
+# message: AssumeRoleRequestBase::validate_input, src/rgw/rgw_sts.cc; measured on
+# 16.2.15 for 3601..86400 on a role of 3600), AWS's ValidationError ("The requested
+# DurationSeconds exceeds the MaxSessionDuration set for this role.").
+_DURATION_CODES = ("InvalidArgument", "ValidationError", "InvalidParameterValue")
+
+
+def _refuses_duration(answer: _Answer, asked: int) -> bool:
+    """Whether the refusal is (most likely) of a DurationSeconds above the role's maximum.
+
+    Only a lifetime above :data:`SAFE_DURATION_SECONDS` can be: every RGW role allows
+    900..3600 (CreateRole refuses a MaxSessionDuration below 3600), so an
+    ``InvalidArgument`` below it is about something else (the RoleSessionName, a token
+    without ``sub`` or ``aud``).
+    """
+    problem = answer.problem
+    if problem is None or answer.status != 400 or asked <= SAFE_DURATION_SECONDS:
+        return False
+    message = (problem.message or "").lower()
+    return problem.code in _DURATION_CODES and (not message or "duration" in message)
+
+
+_warned_lifetimes: Set[Tuple[str, str, int]] = set()
+
+
+def _warn_lifetime(
+    settings: Settings,
+    wanted: int,
+    asked: int,
+    *,
+    remembered: bool,
+    memory: Optional[LifetimeMemory] = None,
+) -> None:
+    """Say once per process, endpoint, role and setting that the role allows less."""
+    key = (settings.endpoint.url, settings.role_arn or "", wanted)
+    if key in _warned_lifetimes:
+        return
+    _warned_lifetimes.add(key)
+    from .._log import warn
+
+    role = settings.role_arn or "(no RoleArn sent)"
+    origin = settings.origin("duration_seconds")
+    if remembered:
+        what = (
+            f"refused DurationSeconds={wanted} before (remembered in the cache): keys of "
+            f"{asked} s are asked for instead"
+        )
+    else:
+        what = (
+            f"refused DurationSeconds={wanted}: the role's MaxSessionDuration is lower "
+            "(Ceph RGW: 3600 s unless its administrators raised it). Keys of "
+            f"{asked} s were asked for instead"
+            + (
+                ", and will be for this store and role (remembered in the cache)"
+                if memory is not None
+                else " (with the cache off this is not remembered: each exchange asks twice)"
+            )
+        )
+    warn(
+        __name__,
+        "The STS at %s, role %s, %s. Lower duration_seconds / INFNMINIO_DURATION_SECONDS "
+        "(now %d, from %s) to %d to silence this, or ask the store's administrators to "
+        "raise the role's MaxSessionDuration.",
+        settings.endpoint.url,
+        role,
+        what,
+        wanted,
+        origin,
+        asked,
+    )
 
 
 def _pause(

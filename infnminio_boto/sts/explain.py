@@ -116,7 +116,8 @@ def _policy_refusal(code: Optional[str], settings: Settings) -> Optional[str]:
 
 
 def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken, attempts: int,
-            server_message: str, code: Optional[str], request_id: Optional[str]) -> str:
+            server_message: str, code: Optional[str], request_id: Optional[str],
+            duration: int) -> str:
     lower = server_message.lower()
     tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
     if code == "STSNotInitialized":
@@ -180,11 +181,17 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
         "duration" in lower or not server_message
     ):
         return (
-            f"it refused the request's parameters. DurationSeconds={settings.duration_seconds} "
+            f"it refused the request's parameters. DurationSeconds={duration} "
             "must lie between 900 and the role's MaxSessionDuration (3600 s on Ceph RGW "
             "unless the administrator raised it; at most 43200): lower duration_seconds / "
             "INFNMINIO_DURATION_SECONDS. RoleSessionName must be 2-64 characters of "
             "[A-Za-z0-9_=,.@-] (set role_session_name if the derived one is wrong)."
+            + (
+                f" (duration_seconds={settings.duration_seconds} was refused first, so "
+                f"{duration} s, which every Ceph RGW role allows, was tried.)"
+                if duration != settings.duration_seconds
+                else ""
+            )
         )
     if code in _TOKEN_REJECTED_CODES:
         role = settings.role_arn or "none (no RoleArn sent)"
@@ -202,9 +209,18 @@ def _advice(status: int, problem: Problem, settings: Settings, token: OidcToken,
 
 
 def explain(
-    status: int, problem: Problem, settings: Settings, token: OidcToken, attempts: int
+    status: int,
+    problem: Problem,
+    settings: Settings,
+    token: OidcToken,
+    attempts: int,
+    *,
+    duration_seconds: Optional[int] = None,
 ) -> StsError:
     """The :class:`StsError` for a refusal, with its advice.
+
+    ``duration_seconds`` is the DurationSeconds the refused request sent, when the
+    exchange sent another than the settings' (see :func:`~infnminio_boto.sts.exchange`).
 
     The server's code, message and request id are scrubbed of the token and of
     control characters, and bounded, in the message and in the error's attributes.
@@ -217,7 +233,8 @@ def explain(
     if server_message:
         said += f": {server_message}"
     advice = _advice(
-        status, problem, settings, token, attempts, server_message, code, request_id
+        status, problem, settings, token, attempts, server_message, code, request_id,
+        duration_seconds or settings.duration_seconds,
     )
     endpoint = settings.endpoint.url
     message = f"The STS at {endpoint} refused AssumeRoleWithWebIdentity ({said}): {advice}"

@@ -72,19 +72,25 @@ def mask(value: Optional[str], keep: int = 4) -> str:
 class TemporaryCredentials:
     """Temporary S3 keys: ``access_key``, ``secret_key``, ``token`` and ``expiration``.
 
-    Immutable. ``expiration`` is timezone-aware UTC; ``issued_at`` is when the STS
-    handed the keys out (None if unknown). ``repr`` and ``str`` mask the keys, so the
-    object can be logged or shown in a notebook without leaking them.
+    Immutable. ``expiration`` is timezone-aware UTC **on this machine's clock** (the
+    exchange converts the server's, see :mod:`.clock`); ``issued_at`` is when the STS
+    handed the keys out (None if unknown); ``clock_skew`` is the correction applied to
+    the server's ``Expiration``: seconds the server's clock was ahead of this machine's
+    (negative: behind), 0.0 when within the tolerance, None when unknown (for
+    diagnostics: every expiry decision already uses ``expiration``). ``repr`` and
+    ``str`` mask the keys, so the object can be logged or shown in a notebook without
+    leaking them.
     """
 
     # A plain slotted class whose instances refuse attribute changes.
-    __slots__ = ("access_key", "expiration", "issued_at", "secret_key", "token")
+    __slots__ = ("access_key", "clock_skew", "expiration", "issued_at", "secret_key", "token")
 
     access_key: str
     secret_key: str
     token: str
     expiration: datetime
     issued_at: Optional[datetime]
+    clock_skew: Optional[float]
 
     def __init__(
         self,
@@ -93,6 +99,7 @@ class TemporaryCredentials:
         token: str,
         expiration: datetime,
         issued_at: Optional[datetime] = None,
+        clock_skew: Optional[float] = None,
     ) -> None:
         if expiration.tzinfo is None:
             raise ValueError("expiration must be timezone-aware")
@@ -102,6 +109,7 @@ class TemporaryCredentials:
             "token": token,
             "expiration": expiration,
             "issued_at": issued_at,
+            "clock_skew": clock_skew,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -111,7 +119,14 @@ class TemporaryCredentials:
         # __setattr__ refuses. (Dask sends keys to its workers this way.)
         return (
             TemporaryCredentials,
-            (self.access_key, self.secret_key, self.token, self.expiration, self.issued_at),
+            (
+                self.access_key,
+                self.secret_key,
+                self.token,
+                self.expiration,
+                self.issued_at,
+                self.clock_skew,
+            ),
         )
 
     def __setattr__(self, name: str, value: object) -> None:

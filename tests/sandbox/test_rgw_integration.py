@@ -129,16 +129,6 @@ def test_unknown_issuer(infnminio_sandbox, tmp_path):
     assert server.url in text and "not registered" in text
 
 
-def test_duration_above_the_role_maximum(infnminio_sandbox, own_token_file):
-    with pytest.raises(StsError) as info:
-        infnminio_boto.credentials(
-            **settings(infnminio_sandbox, own_token_file, duration_seconds=7200)
-        )
-    text = str(info.value)
-    assert info.value.code == "InvalidArgument"
-    assert "DurationSeconds=7200" in text and "MaxSessionDuration" in text and "3600" in text
-
-
 def test_forced_refresh_makes_a_real_exchange(infnminio_sandbox, own_token_file):
     # Without the shared cache, so that the refresh is a real exchange with RGW.
     session = infnminio_boto.session(**settings(infnminio_sandbox, own_token_file, cache=False))

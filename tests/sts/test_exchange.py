@@ -117,14 +117,6 @@ def test_rgw_empty_access_denied_lists_causes(rgw_sts, settings_for, tmp_path):
     assert rgw_sts.exchanges == 1  # a 4xx is never retried
 
 
-def test_rgw_duration_above_role_maximum(rgw_sts, settings_for):
-    with pytest.raises(StsError) as info:
-        run(rgw_sts, settings_for, duration_seconds=7200)
-    text = str(info.value)
-    assert info.value.code == "InvalidArgument"
-    assert "DurationSeconds=7200" in text and "MaxSessionDuration" in text and "3600" in text
-
-
 def test_rgw_missing_role_arn(rgw_sts, settings_for):
     with pytest.raises(StsError, match="InvalidArgument"):
         run(rgw_sts, settings_for, role_arn="")

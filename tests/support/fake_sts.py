@@ -10,11 +10,18 @@ in tests/sandbox.
 It checks requests as the real servers do (unsigned form POST, required parameters,
 duration limits, an unexpired token, MinIO's handling of RoleArn) but does not verify
 JWT signatures. Given the sandbox's TLS files it serves https.
+
+Its clock is ``clock() + clock_offset`` (:meth:`FakeSts.now`): the ``Date`` header of
+every answer, the ``Expiration`` it issues and its S3 side's expiry check all use it,
+as a server whose clock differs from the client's would (the token's ``exp`` is judged
+on the real clock, the issuer's). Its S3 side does not check the request's signing time
+(RGW refuses more than 15 minutes of skew; tests of larger offsets are about expiry).
 """
 
 from __future__ import annotations
 
 import base64
+import email.utils
 import io
 import json
 import secrets
@@ -27,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Deque, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 from support import secret_registry
@@ -223,10 +230,16 @@ class FakeSts:
         minio_roles: Tuple[str, ...] = (),
         minio_claim_based: bool = True,
         tls: Any = None,
+        clock_offset: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        expired_code: str = "AccessDenied",
     ) -> None:
         """``minio_roles`` are the role ARNs a MinIO server knows (its role-policy
         providers); ``minio_claim_based`` whether it also has a claim-based provider
-        (INFN's MinIO has). ``tls`` is the sandbox's ``TlsFiles``: serve https."""
+        (INFN's MinIO has). ``tls`` is the sandbox's ``TlsFiles``: serve https.
+        ``clock_offset`` (seconds) puts the server's clock ahead of ``clock`` (negative:
+        behind). ``expired_code`` is the S3 side's answer to expired keys:
+        ``AccessDenied`` (403, Ceph RGW 16) or ``ExpiredToken`` (400, newer RGW, AWS)."""
         assert dialect in ("rgw", "minio", "aws")
         self.minio_roles = frozenset(minio_roles)
         self.minio_claim_based = minio_claim_based
@@ -242,6 +255,10 @@ class FakeSts:
         self.s3_requests: List[Dict[str, str]] = []
         self.s3_failures = 0
         self.s3_deny = False  # answer every S3 request 403 AccessDenied
+        self.clock_offset = clock_offset
+        self.clock = clock
+        self.expired_code = expired_code
+        self.s3_expired_refusals = 0
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
         self._connections: List[socket.socket] = []
@@ -292,6 +309,10 @@ class FakeSts:
             except OSError:
                 pass
 
+    def now(self) -> float:
+        """The server's clock, in epoch seconds."""
+        return self.clock() + self.clock_offset
+
     # ------------------------------------------------------------- behaviour
     def _next_fault(self) -> Optional[Fault]:
         with self._lock:
@@ -337,7 +358,7 @@ class FakeSts:
             access_key="FAKEAK" + secrets.token_hex(7).upper(),
             secret_key="fakesecret" + secrets.token_urlsafe(24),
             session_token="fakesession" + secrets.token_urlsafe(48),
-            expiration=datetime.now(timezone.utc).replace(microsecond=0)
+            expiration=datetime.fromtimestamp(self.now(), timezone.utc).replace(microsecond=0)
             + timedelta(seconds=lifetime),
         )
         if self.exchange_delay:
@@ -382,8 +403,11 @@ class FakeSts:
         if issued is None or lowered.get("x-amz-security-token") != issued.session_token:
             self.s3_failures += 1
             return 403, rgw_error_xml("InvalidAccessKeyId")
-        if issued.expiration <= datetime.now(timezone.utc):
+        if issued.expiration <= datetime.fromtimestamp(self.now(), timezone.utc):
             self.s3_failures += 1
+            self.s3_expired_refusals += 1
+            if self.expired_code == "ExpiredToken":
+                return 400, rgw_error_xml("ExpiredToken")
             return 403, rgw_error_xml("AccessDenied")
         return 200, (
             b'<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult '
@@ -404,6 +428,12 @@ def _make_handler(fake: FakeSts) -> type:
 
         def log_message(self, *args: object) -> None:  # keep test output clean
             pass
+
+        def date_time_string(self, timestamp: Optional[float] = None) -> str:
+            # The Date header, on the server's clock.
+            return email.utils.formatdate(
+                fake.now() if timestamp is None else timestamp, usegmt=True
+            )
 
         def setup(self) -> None:
             super().setup()
@@ -485,5 +515,12 @@ def _make_handler(fake: FakeSts) -> type:
         def do_GET(self) -> None:
             status, body = fake.handle_s3(dict(self.headers))
             self._send(status, body)
+
+        def do_HEAD(self) -> None:
+            # As S3 answers HEAD: the status alone, no error document.
+            status, _body = fake.handle_s3(dict(self.headers))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
     return Handler
