@@ -11,7 +11,7 @@ import os
 from typing import Any, ClassVar, Dict, Optional, Union
 
 from ..errors import MissingDependencyError
-from ..integrations import policy_denied
+from ..integrations import expired_keys, policy_denied
 from ..integrations.botocore import RefresherKeys, StsWireProvider, frozen
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
@@ -50,9 +50,12 @@ class _AioStsWireProvider(CredentialProvider):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
+        self.owners = expired_keys.KeyOwners()
 
     async def load(self) -> AioStsWireCredentials:
-        return AioStsWireCredentials(refreshing_credentials(self.settings))
+        refresher = refreshing_credentials(self.settings)
+        self.owners.add(refresher)
+        return AioStsWireCredentials(refresher)
 
 
 class InfnS3FileSystem(s3fs.S3FileSystem):
@@ -85,8 +88,10 @@ class InfnS3FileSystem(s3fs.S3FileSystem):
         if getattr(self, "session", None) is None:  # s3fs sets it once connected
             session = aiobotocore.session.AioSession()
             resolver = session.get_component("credential_provider")
-            resolver.providers.insert(0, _AioStsWireProvider(self.infnminio_settings))
+            provider = _AioStsWireProvider(self.infnminio_settings)
+            resolver.providers.insert(0, provider)
             policy_denied.register(session, self.infnminio_settings)
+            expired_keys.register(session, provider.owners, asynchronous=True)
             self.session = session
             self._session_is_owned = False
         return await super().set_session(refresh=refresh, kwargs=kwargs or {})

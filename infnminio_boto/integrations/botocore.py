@@ -29,7 +29,7 @@ from ..settings.upload_checksums import (
     botocore_supports_them,
     config_defaults,
 )
-from . import policy_denied
+from . import expired_keys, policy_denied
 
 if TYPE_CHECKING:  # imported when credentials are first needed, not by session()
     from ..keys.refresh import RefreshingCredentials
@@ -113,13 +113,17 @@ class StsWireProvider(CredentialProvider):
         if settings is not None and overrides:
             raise TypeError("pass either a Settings value or keyword settings, not both")
         self.settings = settings if settings is not None else Settings.resolve(**overrides)
+        # The refreshers load() made: whose keys the session's clients sign with.
+        self.owners = expired_keys.KeyOwners()
 
     def load(self) -> StsWireCredentials:
         from ..keys.refresh import (
             refreshing_credentials,  # when credentials are first needed
         )
 
-        return StsWireCredentials(refreshing_credentials(self.settings), method=self.METHOD)
+        refresher = refreshing_credentials(self.settings)
+        self.owners.add(refresher)
+        return StsWireCredentials(refresher, method=self.METHOD)
 
     def __repr__(self) -> str:
         return f"StsWireProvider({self.settings.describe()})"
@@ -157,7 +161,9 @@ def install(
 
     Works with or without an explicit profile (botocore drops the ``env`` provider when
     a profile is set, so the provider goes to the front of the list instead of before
-    ``env``). Installing twice replaces the earlier provider. Returns the provider.
+    ``env``). Installing twice replaces the earlier provider. S3 clients made afterwards
+    retry a call once with new keys when the store refuses theirs as expired
+    (:mod:`.expired_keys`). Returns the provider.
     """
     core = _botocore_session(session)
     provider = StsWireProvider(settings, **overrides)
@@ -168,6 +174,7 @@ def install(
     resolver.providers.insert(0, provider)
     _forget_resolved_credentials(core)
     policy_denied.register(core, provider.settings)
+    expired_keys.register(core, provider.owners)
     return provider
 
 
@@ -272,7 +279,10 @@ def session(**settings: Any) -> InfnMinioSession:
     needed. Uploads skip the streaming checksums Ceph RGW refuses (411), unless you
     chose otherwise (an ``AWS_*_CHECKSUM_*`` variable, a profile key, or a client
     ``Config`` of your own), and over https their bodies are not hashed into the
-    signature (so a stream that cannot seek uploads with its ``ContentLength``).
+    signature (so a stream that cannot seek uploads with its ``ContentLength``). A call
+    the store refuses because its keys expired (``ExpiredToken``; Ceph RGW 16's bare
+    ``AccessDenied`` near their expiry) is retried once with new keys
+    (:mod:`.expired_keys`).
     """
     resolved = Settings.resolve(**settings)
     core = botocore.session.Session()
@@ -290,4 +300,5 @@ def session(**settings: Any) -> InfnMinioSession:
         core.set_config_variable("ca_bundle", resolved.ca_bundle)
     _set_defaults(core, resolved)
     policy_denied.register(core, resolved)
+    expired_keys.register(core, provider.owners)
     return InfnMinioSession(botocore_session=core, s3_endpoint_url=resolved.endpoint.url)

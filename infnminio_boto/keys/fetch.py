@@ -42,13 +42,16 @@ def fetch_credentials(
     fresh_enough: Optional[Callable[[TemporaryCredentials], bool]] = None,
     token: Union[str, OidcToken, None] = None,
     shared: bool = True,
+    refused: Optional[TemporaryCredentials] = None,
 ) -> TemporaryCredentials:
     """Credentials for ``settings``: from the cache when ``fresh_enough``, else exchanged.
 
     ``fresh_enough`` defaults to "outside the library's own advisory window". ``token``
     replaces the settings' source: a JWT (the old InfnMinio API takes one), or a token
     already read. Keys a Dask client shares (:mod:`.shared`) come first, unless
-    ``shared`` is false (the client's own renewals).
+    ``shared`` is false (the client's own renewals). ``refused`` are keys the store
+    refused as expired: the cache does not hand them out again (whatever our clock
+    says), so the token is exchanged unless another process already did.
     """
     if token is None and shared:
         keys = shared_keys.lookup(settings)  # in a Dask cluster that shares keys
@@ -75,4 +78,14 @@ def fetch_credentials(
     rule = fresh_enough or (
         lambda creds: fresh_for_library(creds, default_lifetime=settings.duration_seconds)
     )
-    return cached_fetch(CredentialCache(settings.cache_dir), key, exchange_now, rule)
+    if refused is not None:
+        judged = rule
+
+        def rule(creds: TemporaryCredentials) -> bool:
+            return creds.access_key != refused.access_key and judged(creds)
+
+    keys = cached_fetch(CredentialCache(settings.cache_dir), key, exchange_now, rule)
+    if refused is not None and keys.access_key == refused.access_key:
+        # Only the cache's fallback for an expired token hands them back: say that.
+        ensure_not_expired(oidc_token)
+    return keys

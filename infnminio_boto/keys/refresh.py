@@ -7,7 +7,7 @@ through thin views in their own modules; none of them decides freshness itself.
 
 Two things differ from botocore's own ``RefreshableCredentials``:
 
-* The refresh windows follow the credentials' lifetime (:mod:`.refresh_timing`):
+* The refresh windows follow the credentials' lifetime (:mod:`.timing`):
   botocore's fixed 15/10 minutes would renew 900-second keys on every call.
 * A failed refresh never throws away keys that are still valid: the current keys are
   kept and the next attempt waits with exponential backoff, so an STS outage costs
@@ -57,11 +57,17 @@ class RefreshingCredentials:
         fetch: Callable[[], TemporaryCredentials],
         *,
         clock: Callable[[], float] = time.time,
+        replace: Optional[Callable[[TemporaryCredentials], TemporaryCredentials]] = None,
     ) -> None:
+        """``replace(refused)`` fetches keys other than ``refused`` (which the store
+        refused as expired: not from the cache); without it, :meth:`replace_refused`
+        uses ``fetch`` and gives up when that hands back the same keys."""
         self._fetch = fetch
+        self._replace = replace
         self._clock = clock
         self._lock = threading.Lock()
         self._current: Optional[TemporaryCredentials] = None
+        self._previous_key: Optional[str] = None
         self._lifetime = 0.0
         self._advisory = 0.0
         self._mandatory = 0.0
@@ -79,6 +85,11 @@ class RefreshingCredentials:
         """When the current keys expire (None before the first fetch)."""
         current = self._current
         return current.expiration if current is not None else None
+
+    @property
+    def current(self) -> Optional[TemporaryCredentials]:
+        """The keys held now, without renewing them (None before the first fetch)."""
+        return self._current
 
     @property
     def next_refresh(self) -> Optional[datetime]:
@@ -111,6 +122,51 @@ class RefreshingCredentials:
         """Renew now, whatever the windows say (a failure keeps still-valid keys)."""
         with self._lock:
             return self._renew(force=True)
+
+    def holds(self, access_key: Optional[str]) -> bool:
+        """Whether ``access_key`` is that of the current keys, or of the keys they
+        replaced (a request signed just before a renewal)."""
+        current = self._current
+        return access_key is not None and (
+            (current is not None and current.access_key == access_key)
+            or access_key == self._previous_key
+        )
+
+    def replace_refused(self, access_key: str) -> Optional[TemporaryCredentials]:
+        """The store refused the keys ``access_key`` as expired: keys to retry with.
+
+        When they are the current keys, new ones are fetched now, never those again
+        (the store's clock, not ours, decides: see :mod:`infnminio_boto.sts.clock`);
+        when another thread already replaced them, the current keys. None when
+        ``access_key`` is not ours or nothing else can be had (the same keys came
+        back). A failed renewal raises its error (after a recent one, during the
+        backoff, the same error again, without a fetch): the keys no longer work.
+        """
+        with self._lock:
+            current = self._current
+            if current is None or not self.holds(access_key):
+                return None
+            if current.access_key != access_key:
+                return current  # replaced while the refused request was in flight
+            now = self._clock()
+            if now < self._retry_at and self._last_error is not None:
+                raise self._last_error
+            try:
+                fresh = self._replace(current) if self._replace else self._fetch()
+            except InfnMinioError as error:
+                self._failures = min(self._failures + 1, MAX_COUNTED_FAILURES)
+                self._last_error = error
+                self._retry_at = now + backoff_delay(self._failures, self._lifetime or 3600.0)
+                raise
+            if fresh.access_key == access_key:
+                return None
+            logger.info(
+                "The store refused access key %s as expired; renewed to %s",
+                mask(access_key),
+                mask(fresh.access_key),
+            )
+            self._install(fresh, fresh.seconds_left(self._clock()))
+            return fresh
 
     def __repr__(self) -> str:
         current = self._current
@@ -152,6 +208,11 @@ class RefreshingCredentials:
                 ),
                 current,
             )
+        self._install(fresh, left)
+        return fresh
+
+    def _install(self, fresh: TemporaryCredentials, left: float) -> None:
+        """Make ``fresh`` (``left`` seconds from expiry) the current keys; lock held."""
         # Size the windows by the keys' whole lifetime (also for keys another process
         # cached earlier), so every process sharing them renews at the same point.
         lifetime = fresh.lifetime if fresh.lifetime and fresh.lifetime >= left else left
@@ -161,9 +222,10 @@ class RefreshingCredentials:
         self._failures = 0
         self._last_error = None
         self._retry_at = 0.0
+        if self._current is not None and self._current.access_key != fresh.access_key:
+            self._previous_key = self._current.access_key
         self._current = fresh
         self.renewals += 1
-        return fresh
 
     def _after_failure(
         self, error: InfnMinioError, current: Optional[TemporaryCredentials]
@@ -200,4 +262,10 @@ def refreshing_credentials(
     from .fetch import fetch_credentials
 
     parsed = TextSource(token).read() if token is not None else None
-    return RefreshingCredentials(functools.partial(fetch_credentials, settings, token=parsed))
+
+    def replace(refused: TemporaryCredentials) -> TemporaryCredentials:
+        return fetch_credentials(settings, token=parsed, refused=refused)
+
+    return RefreshingCredentials(
+        functools.partial(fetch_credentials, settings, token=parsed), replace=replace
+    )

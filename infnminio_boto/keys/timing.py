@@ -22,6 +22,9 @@ __all__ = [
     "refresh_windows",
     "fresh_until",
     "still_usable",
+    "maybe_expired",
+    "recently_issued",
+    "SKEW_MARGIN_SECONDS",
     "keep_margin",
     "backoff_cap",
     "backoff_delay",
@@ -76,6 +79,33 @@ def backoff_delay(failures: int, lifetime_seconds: float) -> float:
 
 # Keys closer than this to their expiry could expire in flight: never handed out.
 USABLE_MARGIN_SECONDS = 30
+
+
+# Keys the store refuses with a bare AccessDenied (Ceph RGW 16's answer to expired keys
+# and to a policy denial alike) are taken to have expired only this close to their
+# expiry. Their expiration is already on the store's clock (sts/clock.py); what remains
+# is the reading's error (half a round trip plus at most a second) and the drift of
+# this machine's clock since the exchange (a free-running clock: well under 30 s over
+# the 12 hours of the longest keys RGW issues). Nowhere near it, the refusal is a real
+# one and surfaces unchanged.
+SKEW_MARGIN_SECONDS = 60
+
+
+def maybe_expired(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
+    """Whether a bare refusal of these keys may mean that they expired on the store."""
+    return credentials.seconds_left(now) < SKEW_MARGIN_SECONDS
+
+
+def recently_issued(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
+    """Issued less than :data:`SKEW_MARGIN_SECONDS` ago (on this machine's clock).
+
+    Such keys cannot have expired on the store unless its clock jumped within that
+    minute: the skew was measured when they were issued.
+    """
+    if credentials.issued_at is None:
+        return False
+    now = time.time() if now is None else now
+    return now - credentials.issued_at.timestamp() < SKEW_MARGIN_SECONDS
 
 
 def still_usable(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:

@@ -7,6 +7,13 @@ passed as signed), rewrites the ``Expiration`` of AssumeRoleWithWebIdentity answ
 moment 400 ``ExpiredToken``, as AWS does. So a client that does not refresh fails after
 ``lifetime`` seconds, exactly as it would against a server with short credentials.
 
+It can also refuse keys the client still considers valid, as a store whose clock has
+moved on does: :meth:`ExpiringProxy.consider_expired` marks keys expired now (their
+``Expiration`` as the client read it unchanged), ``expire_on_issue`` does so for every
+key as it is issued. ``refusal`` is how: ``ExpiredToken`` (400, newer Ceph RGW releases
+and AWS) or ``AccessDenied`` (403 with an empty message and, for HEAD, no body: Ceph
+RGW 16, measured on the sandbox).
+
 Given the sandbox's TLS files it speaks https on both sides, with the sandbox's own
 certificate (issued for 127.0.0.1), so clients reach it exactly as they reach RGW.
 """
@@ -41,7 +48,20 @@ HOP_BY_HOP = {
 
 
 class ExpiringProxy:
-    def __init__(self, upstream: str, lifetime: float, tls=None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        lifetime: Optional[float],
+        tls=None,
+        refusal: str = "ExpiredToken",
+    ) -> None:
+        """``lifetime`` None leaves RGW's Expiration as it is (keys expire when RGW
+        says, or when :meth:`consider_expired` says)."""
+        assert refusal in ("ExpiredToken", "AccessDenied")
+        self.sts_durations: list = []  # the DurationSeconds of every exchange forwarded
+        self.refusal = refusal
+        self.expire_on_issue = False
+        self.issued_keys: list = []  # access keys, in the order of issue
         parts = urlsplit(upstream)
         self.tls = tls  # the sandbox's TlsFiles, or None for plain http
         self.upstream_host = parts.hostname
@@ -91,13 +111,25 @@ class ExpiringProxy:
             found = re.search(rb"<" + tag + rb">([^<]*)</" + tag + rb">", body)
             if found:
                 secret_registry.register(found.group(1).decode())
-        deadline = time.time() + self.lifetime
+        lifetime = self.lifetime if self.lifetime is not None else 365 * 86400.0
+        deadline = time.time() + lifetime
         with self._lock:
             self.exchanges += 1
-            self.expiry[match.group(1).decode()] = deadline
+            self.issued_keys.append(match.group(1).decode())
+            self.expiry[match.group(1).decode()] = (
+                time.time() if self.expire_on_issue else deadline
+            )
+        if self.lifetime is None:
+            return body
         stamp = datetime.fromtimestamp(deadline, tz=timezone.utc) + timedelta(microseconds=0)
         text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
         return _EXPIRATION.sub(b"<Expiration>" + text + b"</Expiration>", body)
+
+    def consider_expired(self, access_key: Optional[str] = None) -> None:
+        """Refuse ``access_key`` (default: every key issued so far) from now on."""
+        with self._lock:
+            for key in [access_key] if access_key else list(self.expiry):
+                self.expiry[key] = time.time()
 
     def expired(self, access_key: Optional[str]) -> bool:
         if not access_key:
@@ -157,9 +189,20 @@ def _handler(proxy: ExpiringProxy) -> type:
                 and urlsplit(self.path).path == "/"
                 and b"AssumeRoleWithWebIdentity" in body
             )
+            if is_sts:
+                form = parse_qs(body.decode("utf-8", "replace"))
+                with proxy._lock:
+                    proxy.sts_durations.append(int((form.get("DurationSeconds") or ["0"])[0]))
             if not is_sts and proxy.expired(self._access_key()):
                 with proxy._lock:
                     proxy.expired_rejections += 1
+                if proxy.refusal == "AccessDenied":
+                    body = (
+                        b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+                        b"<Message></Message><RequestId>tx000-proxy</RequestId></Error>"
+                    )
+                    self._reply(403, {"Content-Type": "application/xml"}, body)
+                    return
                 self._reply(
                     400,
                     {"Content-Type": "application/xml"},

@@ -1,0 +1,183 @@
+"""One retry, with new keys, of an S3 call the store refused because its keys expired.
+
+The keys' expiry is judged on the store's clock (:mod:`infnminio_boto.sts.clock`), so
+a call should never go out with keys the store considers expired. It still can: this
+machine's clock jumps (a suspended VM or laptop) or drifts after the exchange, the
+server's clock moves, keys are revoked early. Newer Ceph RGW releases then answer 400
+``ExpiredToken`` (ceph/s3-tests PR #742, tracker 76269, 2026), as AWS does; RGW 16
+answers 403 ``AccessDenied`` with an empty message (``STSEngine::authenticate``,
+``src/rgw/rgw_rest_s3.cc``: ``-EPERM``; measured on the sandbox's 16.2.15), which is
+also its answer to a policy denial, and a HEAD request gets the status alone.
+
+:func:`register` puts two handlers on a botocore ``Session`` or aiobotocore
+``AioSession``; every S3 client it makes afterwards copies them:
+
+* ``request-created.s3``, registered last so that it runs after the client's signer
+  (``BaseClient._register_handlers``, botocore 1.31 to 1.44): records in the request's
+  context (``request_dict["context"]``, the same dict on every attempt) which access
+  key signed it, read from the ``Authorization`` header;
+* ``needs-retry.s3``, emitted by the endpoint after each attempt
+  (``Endpoint._needs_retry``; aiobotocore awaits the same event, and sync or async
+  handlers alike): when the answer is ``ExpiredToken``; or a bare ``AccessDenied``
+  (a 403, with or without a body) while the keys are within
+  :data:`~infnminio_boto.keys.timing.SKEW_MARGIN_SECONDS` of their expiry; or the
+  bodiless 400 a HEAD request gets for ``ExpiredToken`` (HEAD answers carry no error
+  code, and s3fs reads an object's size with HEAD before it reads the object) while
+  the keys are that near their expiry or were not issued within that margin (a bad
+  request's 400 then costs at most one exchange a minute); and the keys are ours
+  (handed out by a refresher of this session), the keys are replaced
+  (:meth:`~infnminio_boto.keys.refresh.RefreshingCredentials.replace_refused`: an
+  exchange, never the same keys from the cache) and the handler returns 0, so botocore
+  retries at once, signing anew with ``get_frozen_credentials()``. The context records
+  that it was done: a call is retried this way once, never in a loop. A real denial
+  (keys far from their expiry) surfaces unchanged and at once; a failed renewal raises
+  our error from the call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+
+from ..keys.timing import maybe_expired, recently_issued
+
+if TYPE_CHECKING:
+    from ..keys.refresh import RefreshingCredentials
+
+__all__ = ["KeyOwners", "register", "SIGNED_WITH", "RENEWED"]
+
+logger = logging.getLogger(__name__)
+
+# One per event: an emitter ignores a unique id it already holds, whatever the event.
+_SIGNER_ID = "infnminio-boto-expired-keys-signer"
+_RETRY_ID = "infnminio-boto-expired-keys-retry"
+SIGNED_WITH = "infnminio_boto_signed_with"
+RENEWED = "infnminio_boto_renewed"
+_EXPIRED_CODES = ("ExpiredToken", "ExpiredTokenException")
+_BARE_CODES = ("AccessDenied", "403", "Forbidden")
+# SigV4 "AWS4-HMAC-SHA256 Credential=AKID/date/region/s3/aws4_request, ...";
+# SigV2 "AWS AKID:signature".
+_SIGNER = re.compile(r"Credential=([^/,\s]+)/|^AWS ([^:\s]+):")
+# This machine's clock, for the expiry checks (a seam for the tests).
+_clock = time.time
+
+
+class KeyOwners:
+    """The refreshers whose keys a session's clients sign with (held weakly)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: List[weakref.ref] = []
+
+    def add(self, refresher: RefreshingCredentials) -> None:
+        with self._lock:
+            self._refs = [ref for ref in self._refs if ref() is not None]
+            self._refs.append(weakref.ref(refresher))
+
+    def owner(self, access_key: Optional[str]) -> Optional[RefreshingCredentials]:
+        """The refresher that handed out ``access_key``, or None (not our keys)."""
+        if not access_key:
+            return None
+        with self._lock:
+            refreshers = [ref() for ref in self._refs]
+        for refresher in refreshers:
+            if refresher is not None and refresher.holds(access_key):
+                return refresher
+        return None
+
+
+def _record_signer(request: Any = None, **_: Any) -> None:
+    headers = getattr(request, "headers", None)
+    context = getattr(request, "context", None)
+    if headers is None or not isinstance(context, dict):
+        return
+    authorization = headers.get("Authorization")
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode("ascii", "replace")
+    match = _SIGNER.search(authorization or "")
+    if match:
+        context[SIGNED_WITH] = match.group(1) or match.group(2)
+    else:
+        context.pop(SIGNED_WITH, None)
+
+
+def _refused(
+    owners: KeyOwners, response: Any, request_dict: Any
+) -> Optional[Tuple[RefreshingCredentials, str, str]]:
+    """``(refresher, access key, code)`` when this answer refuses keys of ours as
+    expired and the call was not retried for it yet; else None."""
+    if not response or not isinstance(request_dict, dict):
+        return None
+    context = request_dict.get("context")
+    if not isinstance(context, dict) or context.get(RENEWED):
+        return None
+    http, parsed = response
+    status = getattr(http, "status_code", None)
+    error = parsed.get("Error") if isinstance(parsed, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    expired = code in _EXPIRED_CODES
+    denied = status == 403 and code in _BARE_CODES
+    headless = status == 400 and code == "400"  # botocore's code for a bodiless 400
+    if not (expired or denied or headless):
+        return None
+    access_key = context.get(SIGNED_WITH)
+    refresher = owners.owner(access_key)
+    if refresher is None or not isinstance(access_key, str):
+        return None
+    current = refresher.current
+    # Keys already replaced (a renewal while the call was in flight) were at their end.
+    if not expired and current is not None and current.access_key == access_key:
+        now = _clock()
+        near = maybe_expired(current, now)
+        if not (near or (headless and not recently_issued(current, now))):
+            return None
+    context[RENEWED] = True
+    return refresher, access_key, str(code)
+
+
+def _retry_now(refresher: RefreshingCredentials, access_key: str, code: str) -> Optional[int]:
+    fresh = refresher.replace_refused(access_key)
+    if fresh is None:
+        return None
+    logger.info("S3 answered %s for the current keys: retrying once with new ones", code)
+    return 0
+
+
+def _handler(owners: KeyOwners) -> Any:
+    def retry_with_new_keys(response: Any = None, request_dict: Any = None, **_: Any) -> Any:
+        refused = _refused(owners, response, request_dict)
+        return _retry_now(*refused) if refused is not None else None
+
+    return retry_with_new_keys
+
+
+def _async_handler(owners: KeyOwners) -> Any:
+    async def retry_with_new_keys(
+        response: Any = None, request_dict: Any = None, **_: Any
+    ) -> Any:
+        refused = _refused(owners, response, request_dict)
+        if refused is None:
+            return None
+        import asyncio
+
+        # A renewal blocks (the token, HTTP): off the event loop, as s3fs's reads are.
+        return await asyncio.get_running_loop().run_in_executor(None, _retry_now, *refused)
+
+    return retry_with_new_keys
+
+
+def register(events_session: Any, owners: KeyOwners, *, asynchronous: bool = False) -> None:
+    """Retry once with new keys the S3 calls of the clients ``events_session`` (a
+    ``botocore.session.Session``, or with ``asynchronous`` an aiobotocore
+    ``AioSession``) makes, when the store refuses the keys of ``owners`` as expired.
+    Registering again replaces the earlier handlers."""
+    emitter = events_session.get_component("event_emitter")
+    events_session.unregister("request-created.s3", unique_id=_SIGNER_ID)
+    events_session.unregister("needs-retry.s3", unique_id=_RETRY_ID)
+    emitter.register_last("request-created.s3", _record_signer, unique_id=_SIGNER_ID)
+    handler = _async_handler(owners) if asynchronous else _handler(owners)
+    events_session.register("needs-retry.s3", handler, unique_id=_RETRY_ID)
