@@ -167,33 +167,32 @@ def on_local_clock(
 
 
 def describe_skew(skew: float) -> str:
-    """``"20 min 3 s behind"``-style words for a skew (server minus this machine)."""
+    """``"20 min behind"``-style words for a skew (server minus this machine): seconds
+    below two minutes, whole minutes above (the reading is good to about a second)."""
     seconds = round(abs(skew))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
-    if minutes:
-        parts.append(f"{minutes} min")
-    if secs or not parts:
-        parts.append(f"{secs} s")
-    return " ".join(parts) + (" behind" if skew > 0 else " ahead of")
+    if seconds < 120:
+        words = f"{seconds} s"
+    else:
+        hours, minutes = divmod(round(seconds / 60), 60)
+        words = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return words + (" behind" if skew > 0 else " ahead of")
 
 
 def skew_advice(skew: float, endpoint: str) -> str:
     """What a skew beyond :data:`WARN_SECONDS` means and what to do (for warnings, doctor)."""
     text = (
         f"This machine's clock is {describe_skew(skew)} the clock of the object store at "
-        f"{endpoint} (read from its STS answer). infnminio-boto "
-        "judges the keys' expiry by the store's clock, so its own renewals are right; other "
-        "tools on this machine are not corrected."
+        f"{endpoint} (read from its STS answer). infnminio-boto judges the keys' expiry by "
+        "the store's clock, so its own renewals are right; other tools on this machine are "
+        "not corrected."
     )
     if abs(skew) > RGW_GRACE_SECONDS:
-        text += (
+        return text + (
             " Ceph RGW refuses every signed S3 request more than 15 minutes off its clock "
-            "(403 RequestTimeTooSkewed), whatever this library does:"
+            "(403 RequestTimeTooSkewed), whatever this library does: set this machine's "
+            "clock right (NTP: timedatectl, chronyc or ntpd)."
         )
-    text += " set this machine's clock right (NTP: timedatectl, chronyc or ntpd)."
-    return text
+    return text + " Set this machine's clock right (NTP: timedatectl, chronyc or ntpd)."
 
 
 _warned = False

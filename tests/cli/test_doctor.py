@@ -58,6 +58,33 @@ def test_short_credentials_are_warned_about(cli_env):
     assert "WARN  lifetime" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("offset", "words"), [(20 * 60, "20 min behind"), (-5 * 60, "5 min ahead of")]
+)
+def test_a_clock_off_the_stores_is_warned_about(cli_env, offset, words):
+    from support.fake_sts import FakeSts
+
+    with FakeSts("rgw", clock_offset=offset) as server:
+        done = run_cli("doctor", env=dict(cli_env, INFNMINIO_ENDPOINT=server.url))
+    assert done.returncode == 0, done.stdout
+    clock = next(line for line in done.stdout.splitlines() if line.split()[1] == "clock")
+    assert clock.startswith("WARN") and words in clock and "NTP" in clock
+    assert ("RequestTimeTooSkewed" in clock) is (abs(offset) > 15 * 60)
+
+
+def test_a_clock_in_step_with_the_stores_is_ok(cli_env):
+    done = run_cli("doctor", env=cli_env)
+    assert "OK    clock" in done.stdout and "agrees with the store's" in done.stdout
+
+
+def test_a_role_allowing_less_than_asked_is_warned_about(cli_env):
+    done = run_cli("doctor", env=dict(cli_env, INFNMINIO_DURATION_SECONDS="7200"))
+    assert done.returncode == 0, done.stdout
+    lifetime = next(line for line in done.stdout.splitlines() if line.split()[1] == "lifetime")
+    assert lifetime.startswith("WARN") and "INFNMINIO_DURATION_SECONDS" in lifetime
+    assert "to 3600" in lifetime
+
+
 @pytest.mark.sandbox
 def test_an_untrusted_certificate_fails_the_tls_check_as_json(infnminio_sandbox, tmp_path):
     import json
