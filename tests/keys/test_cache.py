@@ -115,6 +115,16 @@ def test_round_trip_with_private_permissions(cache):
     assert leftovers == []
 
 
+def test_the_measured_clock_skew_travels_with_the_entry(cache):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    creds = TemporaryCredentials(
+        "AK", "secret-AK", "session-AK", now + timedelta(hours=1), issued_at=now,
+        clock_skew=-1200.25,
+    )
+    cache.write(KEY, creds)
+    assert cache.read(KEY).clock_skew == -1200.25  # for diagnostics: expiry is local
+
+
 def test_a_folder_it_creates_is_private_whatever_the_umask(tmp_path):
     old = os.umask(0)
     try:

@@ -226,3 +226,25 @@ def test_thousands_of_failures_raise_our_error_never_an_overflow():
             refresher.get()
         clock.advance(120)  # past any backoff: every call fetches and fails
     assert source.calls == 2000
+
+
+def test_keys_the_store_refused_are_replaced_once_whatever_the_windows_say():
+    _, source, creds = make(3600)
+    first = creds.get()
+    fresh = creds.replace_refused(first.access_key)  # an hour left by our clock
+    assert fresh is not None and fresh.access_key != first.access_key
+    assert creds.get() == fresh and source.calls == 2
+    # A request signed with the old keys, refused after the renewal: no new fetch.
+    assert creds.replace_refused(first.access_key) == fresh and source.calls == 2
+    assert creds.replace_refused("SOMEONE-ELSES") is None and source.calls == 2
+
+
+def test_a_failed_replacement_raises_and_backs_off():
+    _, source, creds = make(3600)
+    first = creds.get()
+    source.fail_with = StsError("the STS is down")
+    with pytest.raises(StsError):
+        creds.replace_refused(first.access_key)
+    with pytest.raises(StsError):  # during the backoff: the same error, no fetch
+        creds.replace_refused(first.access_key)
+    assert source.calls == 2

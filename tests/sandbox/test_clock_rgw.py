@@ -24,10 +24,11 @@ pytestmark = pytest.mark.sandbox
 LONG_ROLE = "LongSessions"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def long_role(infnminio_sandbox) -> str:
     """A role like IAMaccess whose MaxSessionDuration is raised to 43200 (CreateRole
-    only: RGW 16 answers UpdateRole 405)."""
+    only: RGW 16 answers UpdateRole 405). Made once per sandbox; function-scoped so that
+    it runs in the test's isolated environment (no AWS_* of another test)."""
     iam = infnminio_sandbox.admin_client("iam")
     provider = infnminio_sandbox.issuer_url.split("://", 1)[1]
     trust = {
