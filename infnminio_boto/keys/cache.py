@@ -13,6 +13,9 @@ kernel drops an ``flock`` when its holder dies, so a killed process leaves nothi
 
 An entry is trusted only if it is a regular file owned by this user, not writable by
 group or others, not a symlink, and well-formed; anything else is ignored and replaced.
+Expirations are on this machine's clock (the exchange converted the server's); the
+measured skew is kept as ``ClockSkew``, for diagnostics. Beside the entries,
+:class:`LifetimeRecord` remembers per endpoint and role the lifetimes a role allows.
 
 Standard library only: the credential-process command reads it without boto3.
 """

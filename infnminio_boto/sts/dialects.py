@@ -177,7 +177,9 @@ def parse_response(
 ) -> Tuple[Optional[TemporaryCredentials], Optional[Problem]]:
     """``(credentials, None)`` on success, else ``(None, problem)``. Never raises.
 
-    Credentials holding characters no STS issues are a ``bad-credentials`` problem.
+    Credentials holding characters no STS issues are a ``bad-credentials`` problem. The
+    ``expiration`` is as the server sent it, on its clock: :func:`~.exchange` puts it on
+    this machine's (:mod:`.clock`).
     """
     request_id = _header_request_id(headers)
     if _looks_like_html(body):
