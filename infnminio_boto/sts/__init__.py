@@ -160,6 +160,7 @@ def exchange(
 
     answer = _post(settings, token, asked, send, sleep, clock)
     if answer.credentials is None and _refuses_duration(answer, asked):
+        # Once per exchange: the longest lifetime known to be allowed below the refused.
         fallback = (
             allowed
             if allowed is not None and SAFE_DURATION_SECONDS < allowed < asked
@@ -169,28 +170,17 @@ def exchange(
         if retried.credentials is not None:
             _warn_lifetime(settings, asked, fallback, remembered=False, memory=lifetimes)
             if lifetimes is not None:
-                stale = allowed is not None and allowed >= asked
-                lifetimes.store(
-                    endpoint,
-                    role,
-                    allowed=(fallback if fallback > SAFE_DURATION_SECONDS else None)
-                    if stale
-                    else allowed,
-                    refused=min(asked, refused) if refused is not None else asked,
-                )
+                if allowed is not None and allowed >= asked:  # the role was made shorter
+                    allowed = fallback if fallback > SAFE_DURATION_SECONDS else None
+                refused = asked if refused is None else min(refused, asked)
+                lifetimes.store(endpoint, role, allowed=allowed, refused=refused)
         answer, asked = retried, fallback
-    elif (
-        answer.credentials is not None
-        and lifetimes is not None
-        and asked > SAFE_DURATION_SECONDS
-        and (allowed is None or asked > allowed)
+    elif answer.credentials is not None and lifetimes is not None and asked > (
+        allowed or SAFE_DURATION_SECONDS
     ):
-        lifetimes.store(
-            endpoint,
-            role,
-            allowed=asked,
-            refused=refused if refused is not None and refused > asked else None,
-        )
+        # A longer lifetime accepted: the fallback from now on (and no longer refused).
+        refused = refused if refused is not None and refused > asked else None
+        lifetimes.store(endpoint, role, allowed=asked, refused=refused)
 
     if answer.credentials is None:
         assert answer.problem is not None
@@ -205,7 +195,9 @@ def exchange(
     reading = clock_module.measure(
         answer.credentials, answer.headers, asked, answer.sent_at, answer.received_at
     )
-    credentials = clock_module.on_local_clock(answer.credentials, reading, answer.received_at)
+    credentials = clock_module.on_local_clock(
+        answer.credentials, reading, (answer.sent_at + answer.received_at) / 2
+    )
     secrets = (token.value,)
     if credentials.expires_at <= clock() + EXPIRED_ON_ARRIVAL_SECONDS:
         # One check for every path (the library, credential-process, env, exec,

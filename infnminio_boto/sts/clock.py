@@ -140,12 +140,13 @@ def measure(
 
 
 def on_local_clock(
-    credentials: TemporaryCredentials, reading: Optional[ClockReading], received_at: float
+    credentials: TemporaryCredentials, reading: Optional[ClockReading], answered_at: float
 ) -> TemporaryCredentials:
     """``credentials`` with ``expiration`` on this machine's clock, ``issued_at`` the
-    local time of the answer and ``clock_skew`` the correction applied (0.0 below the
-    tolerance, None when it could not be measured)."""
-    issued_at = datetime.fromtimestamp(received_at, tz=timezone.utc)
+    local time of the answer (``answered_at``, epoch seconds: the middle of the attempt)
+    and ``clock_skew`` the correction applied (0.0 below the tolerance, None when it
+    could not be measured)."""
+    issued_at = datetime.fromtimestamp(answered_at, tz=timezone.utc)
     skew: Optional[float] = None
     expiration = credentials.expiration
     if reading is not None:
