@@ -121,3 +121,24 @@ def test_a_record_that_is_not_a_private_file_is_not_believed(settings_for, tmp_p
         os.chmod(cache_dir / record, 0o666)  # planted, or opened to others
         assert fetch(settings).lifetime == pytest.approx(7200, abs=2)
         assert durations(server) == [7200]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b"[" * 100_000 + b"]" * 100_000, b'{"Version": 1, "Refused": 3601}'],
+    ids=["garbage", "deeply-nested", "another-record"],
+)
+def test_a_record_that_is_not_ours_or_not_a_record_is_ignored(settings_for, tmp_path, content):
+    from infnminio_boto.keys.cache import CredentialCache, LifetimeRecord
+
+    cache_dir = tmp_path / "cache"
+    with FakeSts("rgw", max_duration=43200) as server:
+        settings = Settings.resolve(
+            **settings_for(server, duration_seconds=7200, cache_dir=str(cache_dir))
+        )
+        CredentialCache(str(cache_dir)).check_directory()
+        name = LifetimeRecord.name_for(settings.endpoint.url, settings.role_arn)
+        (cache_dir / name).write_bytes(content)
+        os.chmod(cache_dir / name, 0o600)
+        assert fetch(settings).lifetime == pytest.approx(7200, abs=2)
+        assert durations(server) == [7200]
