@@ -73,6 +73,10 @@ class KeyOwners:
         self._lock = threading.Lock()
         self._refs: List[weakref.ref] = []
 
+    def __reduce__(self) -> Tuple[type, Tuple[()]]:
+        # A provider pickled for another process travels without its refreshers.
+        return (KeyOwners, ())
+
     def add(self, refresher: RefreshingCredentials) -> None:
         with self._lock:
             self._refs = [ref for ref in self._refs if ref() is not None]
