@@ -13,7 +13,7 @@ from typing import Dict, Set
 
 PACKAGE = Path(__file__).resolve().parents[1] / "infnminio_boto"
 # Each folder may import from the folders before it (and from itself); the modules at
-# the root (errors, _log) come before all of them. The root __init__ (the lazy public
+# the root (errors, _log, _timestamps) come before all of them. The root __init__ (the lazy public
 # API), __main__ and the dask alias may import anything but the CLI; only the CLI imports
 # the root __init__ (for the version), and nothing imports the CLI.
 LAYERS = [
@@ -27,7 +27,7 @@ LAYERS = [
     "sandbox",
     "cli",
 ]
-BASE = {"errors", "_log"}
+BASE = {"errors", "_log", "_timestamps"}
 ANYTHING = {"__init__", "__main__", "dask"}
 
 

@@ -15,6 +15,7 @@ from collections import namedtuple
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from .._timestamps import format_timestamp
 from ..errors import TokenExpiredError, TokenSourceError
 from .discovery import sha256, token_digest
 from .jwt import NotAJwtError, extract_jwt, parse_jwt_claims
@@ -173,7 +174,7 @@ def _expiry(token: OidcToken, now: Optional[float] = None) -> str:
     if left is None:
         return "no exp claim"
     moment = token.expires_at
-    stamp = _iso(moment) if moment is not None else f"exp={token.exp:.0f}"
+    stamp = format_timestamp(moment) if moment is not None else f"exp={token.exp:.0f}"
     return f"expires {stamp} ({describe_age(left)})"
 
 
@@ -193,10 +194,6 @@ def describe_age(seconds_left: float) -> str:
     return f"in {text}" if seconds_left >= 0 else f"{text} ago"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
     """Raise :class:`TokenExpiredError` if ``token`` is expired or about to be.
 
@@ -207,7 +204,7 @@ def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
         return
     state = f"expired {describe_age(left)}" if left < 0 else f"expires {describe_age(left)}"
     moment = token.expires_at
-    stamp = f" (exp {_iso(moment)})" if moment is not None else ""
+    stamp = f" (exp {format_timestamp(moment)})" if moment is not None else ""
     if token.kind == "file":
         age = time.time() - token.modified if token.modified else None
         written = f" The file was last written {describe_age(-age)}." if age is not None else ""
