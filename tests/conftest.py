@@ -29,9 +29,13 @@ def _environment_restored() -> Iterator[None]:
     AWS_PROFILE, share_credentials its endpoint) does not reach the next test."""
     before = dict(os.environ)
     yield
-    if dict(os.environ) != before:
-        os.environ.clear()
-        os.environ.update(before)
+    # Only what changed: setenv/unsetenv race with getenv in the C threads of libraries
+    # still running (pyarrow's AWS SDK, DuckDB), and clearing everything crashed one.
+    for name in [name for name in os.environ if name not in before]:
+        del os.environ[name]
+    for name, value in before.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)
