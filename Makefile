@@ -30,7 +30,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy infnminio_boto
 
-# The supported range: oldest and newest boto3/botocore, oldest and newest Python.
+# The supported range: oldest and newest boto3/botocore, the oldest declared version of
+# every dependency (extras too), oldest and newest Python.
 range: install
 	PY=$(PY) sh scripts/check-supported-range.sh
 

@@ -21,11 +21,16 @@ PLANTED = {
 RENDER_ALL = """
 import pydoc
 import infnminio_boto
-import infnminio_boto.dask
 import infnminio_boto.sandbox
 
 names = [getattr(infnminio_boto, name) for name in infnminio_boto.__all__]
-modules = [infnminio_boto, infnminio_boto.dask, infnminio_boto.sandbox]
+modules = [infnminio_boto, infnminio_boto.sandbox]
+try:  # needs the dask extra, which the core runs of `make range` leave out
+    import infnminio_boto.dask
+except ImportError:
+    pass
+else:
+    modules.append(infnminio_boto.dask)
 for subject in names + modules:
     print(pydoc.render_doc(subject, renderer=pydoc.plaintext))
 """

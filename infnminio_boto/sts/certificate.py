@@ -51,7 +51,19 @@ def _untrusted_details(address: Tuple[str, int], timeout: float) -> Tuple[Option
     except ImportError:
         return None, None
     certificate = x509.load_der_x509_certificate(der)
-    return certificate.issuer.rfc4514_string(), certificate.not_valid_after_utc
+    return certificate.issuer.rfc4514_string(), _not_after(certificate)
+
+
+def _not_after(certificate: Any) -> datetime:
+    """The certificate's expiry as an aware UTC datetime, from any cryptography >= 41.
+
+    cryptography 42 added ``not_valid_after_utc`` and deprecated the naive
+    ``not_valid_after`` (a UTC time without tzinfo), which 41 alone has.
+    """
+    aware = getattr(certificate, "not_valid_after_utc", None)
+    if aware is not None:
+        return aware  # type: ignore[no-any-return]
+    return certificate.not_valid_after.replace(tzinfo=timezone.utc)  # type: ignore[no-any-return]
 
 
 def inspect_certificate(

@@ -58,7 +58,8 @@ def test_a_refused_statement_never_shows_a_key_or_a_prefix_of_one():
     con = duckdb.connect()
     with pytest.raises(duckdb.Error) as raised:  # a real DuckDB parser error
         con.execute(f"CREATE SECRET select (TYPE s3, KEY_ID 'AK', SECRET '{secret}')")
-    assert secret[:6] in str(raised.value)  # DuckDB itself quotes a prefix
+    # Recent DuckDB releases quote the statement after the first line, a prefix of the
+    # key included ("LINE 1: ..."); older ones (1.3) say only the first line.
     ours = str(refusal(raised.value, [secret]))
     assert "syntax error" in ours
     assert secret[:6] not in ours and "LINE 1" not in ours

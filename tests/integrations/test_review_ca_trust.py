@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from infnminio_boto.integrations.ca_trust import ssl_cert_file_variables
 from infnminio_boto.sandbox.tls import make_certificates
 from infnminio_boto.settings import Settings
@@ -20,6 +22,7 @@ def test_ssl_cert_file_never_names_a_bundle_in_a_folder_others_can_write(tmp_pat
     not used: belongs to another user" and printed SSL_CERT_FILE naming that account's
     file, which it can later rewrite with its own authority (curl, polars, oidc-agent's
     libcurl and Python's ssl trust it)."""
+    pytest.importorskip("cryptography")  # the sandbox extra, not in the core runs of `make range`
     (tmp_path / "tls").mkdir()
     tls = make_certificates(tmp_path / "tls")
     shared = tmp_path / "shared"

@@ -157,6 +157,10 @@ def test_another_accounts_lock_file_does_not_stall_every_call(tmp_path, monkeypa
     flock on it: the lock is replaced by one of ours, never waited on."""
     import tempfile
 
+    from support.second_account import require_python_for_nobody
+
+    require_python_for_nobody()
+
     monkeypatch.setattr("infnminio_boto.keys.cache.LOCK_TIMEOUT_SECONDS", 3)
     directory = tempfile.mkdtemp(prefix="imb-cache-", dir="/tmp")
     os.chmod(directory, 0o777)  # open, for the planting

@@ -163,6 +163,10 @@ def test_a_bt_u_file_planted_by_another_account_is_never_sent(places):
     import tempfile
     from pathlib import Path
 
+    from support.second_account import require_python_for_nobody
+
+    require_python_for_nobody()
+
     runtime = Path(tempfile.mkdtemp(prefix="imb-runtime-", dir="/tmp"))
     os.chmod(runtime, 0o1777)
     planted = runtime / f"bt_u{EUID}"
