@@ -435,6 +435,13 @@ def _polars(activation: Activation, settings: Settings, profile: str) -> Optiona
 
     from . import polars as polars_adapter
 
+    if not hasattr(pl.Config, "set_default_credential_provider"):
+        # A polars older than the extra asks for (pip install polars alone may keep one).
+        return (
+            f"polars {pl.__version__} has no default credential provider (it came in polars "
+            "1.34): pip install 'polars>=1.34', or pass credential_provider="
+            "infnminio_boto.polars_credential_provider() to each call"
+        )
     # polars has no public getter for it; its Config context manager reads the same one.
     getter = getattr(polars.config, "_get_default_credential_provider", lambda: "auto")
     previous: Any = getter()

@@ -453,3 +453,26 @@ def test_duckdb_without_its_httpfs_package_offline_is_left_alone_with_why(
     assert results["libraries"] == ["boto3", "fsspec", "pyarrow", "polars"]
     assert "duckdb-extension-httpfs==" in results["left alone"]["duckdb"]
     assert results["secrets"] == []
+
+
+OLDER_POLARS = r"""
+import json
+import polars as pl
+import infnminio_boto
+# What polars before 1.34 lacks (1.17 to 1.33 are what `pip install polars` may keep).
+del pl.Config.set_default_credential_provider
+activation = infnminio_boto.activate()
+print(json.dumps({"left alone": activation.left_alone, "libraries": activation.libraries}))
+"""
+
+
+def test_a_polars_without_a_default_credential_provider_is_left_alone_with_why(
+    module_settings, tmp_path
+):
+    env = environment_for(module_settings, tmp_path / "home")
+    results = run_script(OLDER_POLARS, env)
+    assert "polars" not in results["libraries"]
+    assert "pip install 'polars>=1.34'" in results["left alone"]["polars"]
+    assert "polars_credential_provider()" in results["left alone"]["polars"]
+    # The other libraries are activated all the same.
+    assert {"boto3", "fsspec", "pyarrow", "duckdb"} <= set(results["libraries"])
