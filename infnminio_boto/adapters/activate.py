@@ -431,7 +431,6 @@ def _fsspec(activation: Activation, settings: Settings) -> Optional[str]:
 
 def _polars(activation: Activation, settings: Settings, profile: str) -> Optional[str]:
     import polars as pl
-    import polars.config
 
     from . import polars as polars_adapter
 
@@ -442,9 +441,7 @@ def _polars(activation: Activation, settings: Settings, profile: str) -> Optiona
             "1.34): pip install 'polars>=1.34', or pass credential_provider="
             "infnminio_boto.polars_credential_provider() to each call"
         )
-    # polars has no public getter for it; its Config context manager reads the same one.
-    getter = getattr(polars.config, "_get_default_credential_provider", lambda: "auto")
-    previous: Any = getter()
+    previous: Any = _polars_default_provider()
     if previous != "auto" and not getattr(previous, "infnminio_activation", False):
         return "a default credential provider of yours is set (pl.Config)"
     with warnings.catch_warnings():
@@ -461,6 +458,21 @@ def _polars(activation: Activation, settings: Settings, profile: str) -> Optiona
         "polars", "pl.Config.set_default_credential_provider(ActivatedPolarsProvider)", restore
     )
     return None
+
+
+def _polars_default_provider() -> Any:
+    """What ``pl.Config.set_default_credential_provider`` last set (``"auto"`` unset).
+
+    polars has no public getter. Read in polars 1.34 to 2.1: the setter stores it in
+    ``polars.io.cloud.credential_provider._builder.DEFAULT_CREDENTIAL_PROVIDER``, which
+    polars' own reads use (the private ``polars.config._get_default_credential_provider``
+    of later releases reads the same; 1.34 has none).
+    """
+    try:
+        from polars.io.cloud.credential_provider import _builder
+    except ImportError:
+        return "auto"
+    return getattr(_builder, "DEFAULT_CREDENTIAL_PROVIDER", "auto")
 
 
 def _duckdb(activation: Activation, settings: Settings) -> Optional[str]:

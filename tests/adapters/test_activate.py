@@ -53,12 +53,13 @@ import json, os, sys
 bucket = sys.argv[1]
 
 def state():
-    import boto3, duckdb, fsspec, polars.config
+    import boto3, duckdb, fsspec, polars  # polars sets a variable of its own on import
+    from infnminio_boto.adapters.activate import _polars_default_provider
     return {
         "environ": dict(os.environ),
         "boto3": repr(boto3.DEFAULT_SESSION),
         "fsspec": {p: repr(fsspec.get_filesystem_class(p)) for p in ("s3", "s3a")},
-        "polars": repr(polars.config._get_default_credential_provider()),
+        "polars": repr(_polars_default_provider()),
         "duckdb": duckdb.sql("SELECT name FROM duckdb_secrets()").fetchall(),
         "duckdb_ca": duckdb.sql("SELECT current_setting('ca_cert_file')").fetchall(),
     }
@@ -225,13 +226,13 @@ infnminio_boto.deactivate()
 with open(os.environ["AWS_CONFIG_FILE"], "a") as config:
     config.write("\n[profile theirs]\nregion = eu-west-1\n")
 boto3.setup_default_session(profile_name="theirs")
-import polars.config
+from infnminio_boto.adapters.activate import _polars_default_provider
 pl.Config.set_default_credential_provider(None)
 fsspec.config.conf["s3"] = {"profile": "theirs"}
 activation = infnminio_boto.activate()
 results["left alone"] = activation.left_alone
 results["changed"] = activation.libraries
-results["polars provider kept"] = polars.config._get_default_credential_provider() is None
+results["polars provider kept"] = _polars_default_provider() is None
 infnminio_boto.deactivate()
 boto3.DEFAULT_SESSION = None
 del fsspec.config.conf["s3"]
