@@ -31,6 +31,7 @@ pyarrow     the process environment, the only configuration ``FileSystem.from_ur
 polars      ``pl.Config.set_default_credential_provider(ActivatedPolarsProvider)``: keys
             from our refresher; endpoint and region from the AWS profile (polars asks
             only its own AWS provider class for an endpoint); CA from ``SSL_CERT_FILE``.
+            polars before 1.34 has no default provider: left alone, with why.
 DuckDB      on ``duckdb.default_connection()`` (what ``duckdb.sql()`` uses): httpfs
             loaded from the ``duckdb-extension-httpfs`` package (offline), ``SET GLOBAL
             ca_cert_file`` with a private CA, and a TEMPORARY secret (memory only) renewed
