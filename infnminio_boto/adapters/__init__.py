@@ -9,7 +9,9 @@ One module per library, each importing its library only when called:
 * :mod:`.fsspec` -- s3fs / pandas / Dask ``storage_options`` and a refreshing
   ``S3FileSystem`` that pickles to Dask workers;
 * :mod:`.polars` -- ``storage_options`` and a refreshing ``credential_provider``;
-* :mod:`.duckdb` -- an S3 secret on a connection.
+* :mod:`.duckdb` -- an S3 secret on a connection;
+* :mod:`.duckdb_new_databases` -- what ``activate()`` gives ``duckdb.connect()``
+  databases opened later (a persistent secret, bound to the activated processes).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``activate()``: after one call, bare ``s3://`` URLs reach the object store.
 
-Each library is configured through its own mechanism, never by replacing its code, and
-no secret key or session token is put in ``os.environ`` or on disk:
+Each library is configured through its own mechanism, never by replacing its code; no
+secret key or session token is put in ``os.environ``, nor on disk but where DuckDB keeps
+its persistent secrets (mode 0600; see DuckDB below):
 
 ==========  ================================================================================
 boto3       ``boto3.DEFAULT_SESSION`` (what ``boto3.setup_default_session`` sets) becomes
@@ -36,11 +37,11 @@ DuckDB      on ``duckdb.default_connection()`` (what ``duckdb.sql()`` uses): htt
             loaded from the ``duckdb-extension-httpfs`` package (offline), ``SET GLOBAL
             ca_cert_file`` with a private CA, and a TEMPORARY secret (memory only) renewed
             by a thread (:class:`~.duckdb.RenewingSecret`). A new ``duckdb.connect()`` is
-            another database: temporary secrets do not reach it, and DuckDB's persistent
-            secrets write the keys to ``~/.duckdb`` (also ``credential_chain`` ones, and
-            again on every refresh), so it gets none: use
-            ``duckdb.default_connection().cursor()``, or
-            ``infnminio_boto.duckdb_create_secret(con, refreshing=True)`` on it.
+            another database, which temporary secrets do not reach: for those, httpfs
+            and aws are installed from their packages for DuckDB's autoloading, and a
+            PERSISTENT ``credential_chain`` secret on the AWS profile renews itself
+            (``REFRESH auto``); it lasts while a process that activated on this machine
+            does (:mod:`.duckdb_new_databases`, which says what else it implies).
 ==========  ================================================================================
 
 The user's explicit choices win. AWS keys, a profile of their own or an endpoint in the
@@ -52,10 +53,11 @@ polars default provider of the user's, leave that library alone; DuckDB secrets 
 user's win by DuckDB's own rule (the longest matching scope); per call, storage
 options, ``credential_provider=`` or ``endpoint_url=`` win.
 
-The one change ``deactivate()`` keeps: the AWS profile (``infnminio-boto``) written in the
+The changes ``deactivate()`` keeps: the AWS profile (``infnminio-boto``) written in the
 AWS config file, as :func:`infnminio_boto.s3_filesystem` and ``infnminio-boto
-configure`` write it. It holds no secret, is used only where named, and other processes
-(another notebook's pyarrow) may be using it.
+configure`` write it (it holds no secret, is used only where named, and other processes,
+another notebook's pyarrow, may be using it); and DuckDB's httpfs and aws extensions,
+installed from their packages where DuckDB would install them itself.
 """
 
 from __future__ import annotations
@@ -213,8 +215,8 @@ def activate(
 
     It changes exactly these, and returns them (:class:`Activation`):
 
-    * the AWS profile ``profile`` in the AWS config file (for pyarrow and polars; no
-      secret; kept by :func:`deactivate`);
+    * the AWS profile ``profile`` in the AWS config file (for pyarrow, polars and
+      DuckDB; no secret; kept by :func:`deactivate`);
     * ``os.environ``: ``SSL_CERT_FILE`` when ``ca_bundle`` is set (a file with the
       system's authorities and that one); for pyarrow ``AWS_PROFILE``,
       ``AWS_ENDPOINT_URL_S3`` and, unless set, ``AWS_REQUEST_CHECKSUM_CALCULATION`` /
@@ -226,7 +228,12 @@ def activate(
     * polars' default credential provider;
     * on ``duckdb.default_connection()``: httpfs loaded, ``ca_cert_file`` (GLOBAL) when
       ``ca_bundle`` is set, a temporary secret ``infnminio_activate`` and the thread
-      that renews it.
+      that renews it;
+    * for new ``duckdb.connect()`` databases: httpfs and aws installed into DuckDB's
+      extension directory (kept by :func:`deactivate`, as DuckDB keeps what it
+      installs), the persistent secret ``infnminio_activate_persistent`` in DuckDB's
+      ``secret_directory`` (0600) and a marker of this process beside it; the secret
+      is dropped when the last process that activated deactivates or exits.
 
     The token is read and keys are fetched first: an error there (no token,
     :class:`~infnminio_boto.TokenSourceError`; the store refuses or cannot be reached,
@@ -322,11 +329,12 @@ def _apply(
         "boto3": lambda: _boto3(activation, keywords),
         "fsspec": lambda: _fsspec(activation, settings),
         "polars": lambda: _polars(activation, settings, profile),
-        "duckdb": lambda: _duckdb(activation, settings),
+        "duckdb": lambda: _duckdb(activation, settings, profile),
     }
-    if "pyarrow" in installed or "polars" in installed:
+    if {"pyarrow", "polars", "duckdb"} & set(installed):
         # Before any library is imported here: pyarrow reads SSL_CERT_FILE once.
-        _profile_and_trust(activation, settings, profile)
+        trust = "pyarrow" in installed or "polars" in installed  # DuckDB reads no variable
+        _profile_and_trust(activation, settings, profile, trust)
     if "pyarrow" in installed:
         _pyarrow(activation, settings, profile)
     for name in installed:
@@ -336,24 +344,26 @@ def _apply(
                 activation.left_alone[name] = why_not
 
 
-def _profile_and_trust(activation: Activation, settings: Settings, profile: str) -> None:
+def _profile_and_trust(
+    activation: Activation, settings: Settings, profile: str, trust: bool
+) -> None:
     from ..profiles.aws import config_path, ensure_profile
 
     try:
         path = ensure_profile(profile, settings)
     except OSError as error:
         raise ConfigurationError(
-            f"activate() could not write the AWS profile {profile!r} pyarrow and polars need "
-            f"into {config_path()}: {error.strerror or error}. Point AWS_CONFIG_FILE at a "
-            'writable file, or leave them out: activate(libraries=["boto3", "fsspec", '
-            '"duckdb"]).'
+            f"activate() could not write the AWS profile {profile!r} pyarrow, polars and "
+            f"DuckDB need into {config_path()}: {error.strerror or error}. Point "
+            "AWS_CONFIG_FILE at a writable file, or leave them out: "
+            'activate(libraries=["boto3", "fsspec"]).'
         ) from None
     activation.changed(
         "AWS config",
         f"profile {profile!r} in {path} (credential_process, endpoint_url, region; no "
         "secret; kept by deactivate())",
     )
-    if settings.ca_bundle:
+    if settings.ca_bundle and trust:
         bundle = bundle_with_system(settings.ca_bundle, settings.cache_dir)
         activation.set_variable("pyarrow, polars", "SSL_CERT_FILE", bundle)
 
@@ -476,7 +486,7 @@ def _polars_default_provider() -> Any:
     return getattr(_builder, "DEFAULT_CREDENTIAL_PROVIDER", "auto")
 
 
-def _duckdb(activation: Activation, settings: Settings) -> Optional[str]:
+def _duckdb(activation: Activation, settings: Settings, profile: str) -> Optional[str]:
     import duckdb
 
     from .duckdb import RenewingSecret, load_extension
@@ -516,4 +526,41 @@ def _duckdb(activation: Activation, settings: Settings) -> Optional[str]:
                 connection.execute("RESET GLOBAL ca_cert_file")
 
         activation.changed("duckdb", f"SET GLOBAL ca_cert_file = {bundle!r}", restore_ca)
+    _duckdb_new_databases(activation, settings, profile)
     return None
+
+
+def _duckdb_new_databases(activation: Activation, settings: Settings, profile: str) -> None:
+    """The persistent secret that reaches ``duckdb.connect()`` databases opened later."""
+    import duckdb
+
+    from ..profiles.aws import credential_process_command
+    from .duckdb_new_databases import SECRET_NAME, PersistentSecret
+
+    secret = PersistentSecret(settings, profile, credential_process_command(settings))
+    try:
+        why_not = secret.create()
+    except (ConfigurationError, duckdb.Error, OSError) as error:
+        why_not = str(error).strip().split("\n", 1)[0]
+    if why_not:
+        activation.changed("duckdb", f"WARNING: not for new duckdb.connect() databases: {why_not}")
+        return
+    if secret.installed:
+        activation.changed(
+            "duckdb",
+            f"{' and '.join(secret.installed)} installed into DuckDB's extension directory "
+            "from their packages, for autoloading offline (kept by deactivate(), as DuckDB "
+            "keeps what it installs)",
+        )
+    what = (
+        f"PERSISTENT SECRET {SECRET_NAME} in {secret.directory} (credential_chain through "
+        f"the profile {profile!r}, REFRESH auto; scope s3:/) for new duckdb.connect() "
+        "databases; dropped when the last activated process deactivates or exits"
+    )
+    if settings.ca_bundle:
+        bundle = bundle_with_system(settings.ca_bundle, settings.cache_dir)
+        what += (
+            f"; with this private CA, run SET ca_cert_file = '{bundle}' in each new "
+            "database first (DuckDB reads no CA from the environment)"
+        )
+    activation.changed("duckdb", what, secret.release)

@@ -31,7 +31,7 @@ from ..keys.refresh import RefreshingCredentials
 from ..settings import Settings
 from . import resolve, snapshot
 
-__all__ = ["duckdb_create_secret", "load_extension", "RenewingSecret"]
+__all__ = ["duckdb_create_secret", "load_extension", "packaged_extension", "RenewingSecret"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,24 @@ def refusal(error: BaseException, secrets: Sequence[str]) -> ConfigurationError:
     return ConfigurationError(f"DuckDB refused the S3 secret: {scrub(first_line, secrets)}")
 
 
+def packaged_extension(name: str) -> Optional[str]:
+    """The file of extension ``name`` in its ``duckdb-extension-<name>`` package, when
+    that package is installed and built for this DuckDB; else None."""
+    import duckdb
+
+    try:
+        package = importlib.import_module(f"duckdb_extension_{name}")
+    except ImportError:
+        return None
+    path = os.path.join(
+        os.path.dirname(package.__file__ or ""),
+        "extensions",
+        f"v{duckdb.__version__}",
+        f"{name}.duckdb_extension",
+    )
+    return path if os.path.exists(path) else None
+
+
 def load_extension(connection: Any, name: str) -> None:
     """LOAD an extension, from its PyPI package when one matches this DuckDB."""
     import duckdb
@@ -69,19 +87,10 @@ def load_extension(connection: Any, name: str) -> None:
         return
     except duckdb.Error:
         pass
-    try:
-        package = importlib.import_module(f"duckdb_extension_{name}")
-        path = os.path.join(
-            os.path.dirname(package.__file__ or ""),
-            "extensions",
-            f"v{duckdb.__version__}",
-            f"{name}.duckdb_extension",
-        )
-        if os.path.exists(path):
-            connection.execute(f"LOAD {_quote(path)}")
-            return
-    except ImportError:
-        pass
+    path = packaged_extension(name)
+    if path is not None:
+        connection.execute(f"LOAD {_quote(path)}")
+        return
     connection.execute(f"INSTALL {name}")
     connection.execute(f"LOAD {name}")
 
