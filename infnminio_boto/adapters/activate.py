@@ -265,8 +265,8 @@ def activate(
 
 
 def deactivate() -> Optional[Activation]:
-    """Undo :func:`activate` (every change it listed but the AWS profile); returns what
-    was undone, or None when nothing was active."""
+    """Undo :func:`activate` (every change it listed but the AWS profile and DuckDB's
+    installed extensions); returns what was undone, or None when nothing was active."""
     global _active
     with _lock:
         activation, _active = _active, None
@@ -329,12 +329,18 @@ def _apply(
         "boto3": lambda: _boto3(activation, keywords),
         "fsspec": lambda: _fsspec(activation, settings),
         "polars": lambda: _polars(activation, settings, profile),
-        "duckdb": lambda: _duckdb(activation, settings, profile),
+        "duckdb": lambda: _duckdb(activation, settings, profile, profile_error),
     }
-    if {"pyarrow", "polars", "duckdb"} & set(installed):
+    need_profile = bool({"pyarrow", "polars"} & set(installed))
+    profile_error = None
+    if need_profile or "duckdb" in installed:
         # Before any library is imported here: pyarrow reads SSL_CERT_FILE once.
-        trust = "pyarrow" in installed or "polars" in installed  # DuckDB reads no variable
-        _profile_and_trust(activation, settings, profile, trust)
+        try:
+            _profile_and_trust(activation, settings, profile, trust=need_profile)
+        except ConfigurationError as error:
+            if need_profile:
+                raise
+            profile_error = str(error)  # DuckDB's default connection works without it
     if "pyarrow" in installed:
         _pyarrow(activation, settings, profile)
     for name in installed:
@@ -486,7 +492,9 @@ def _polars_default_provider() -> Any:
     return getattr(_builder, "DEFAULT_CREDENTIAL_PROVIDER", "auto")
 
 
-def _duckdb(activation: Activation, settings: Settings, profile: str) -> Optional[str]:
+def _duckdb(
+    activation: Activation, settings: Settings, profile: str, profile_error: Optional[str]
+) -> Optional[str]:
     import duckdb
 
     from .duckdb import RenewingSecret, load_extension
@@ -526,11 +534,13 @@ def _duckdb(activation: Activation, settings: Settings, profile: str) -> Optiona
                 connection.execute("RESET GLOBAL ca_cert_file")
 
         activation.changed("duckdb", f"SET GLOBAL ca_cert_file = {bundle!r}", restore_ca)
-    _duckdb_new_databases(activation, settings, profile)
+    _duckdb_new_databases(activation, settings, profile, profile_error)
     return None
 
 
-def _duckdb_new_databases(activation: Activation, settings: Settings, profile: str) -> None:
+def _duckdb_new_databases(
+    activation: Activation, settings: Settings, profile: str, profile_error: Optional[str]
+) -> None:
     """The persistent secret that reaches ``duckdb.connect()`` databases opened later."""
     import duckdb
 
@@ -538,13 +548,12 @@ def _duckdb_new_databases(activation: Activation, settings: Settings, profile: s
     from .duckdb_new_databases import SECRET_NAME, PersistentSecret
 
     secret = PersistentSecret(settings, profile, credential_process_command(settings))
-    try:
-        why_not = secret.create()
-    except (ConfigurationError, duckdb.Error, OSError) as error:
-        why_not = str(error).strip().split("\n", 1)[0]
-    if why_not:
-        activation.changed("duckdb", f"WARNING: not for new duckdb.connect() databases: {why_not}")
-        return
+    why_not = profile_error
+    if why_not is None:
+        try:
+            why_not = secret.create()
+        except (ConfigurationError, duckdb.Error, OSError) as error:
+            why_not = str(error).strip().split("\n", 1)[0]
     if secret.installed:
         activation.changed(
             "duckdb",
@@ -552,6 +561,11 @@ def _duckdb_new_databases(activation: Activation, settings: Settings, profile: s
             "from their packages, for autoloading offline (kept by deactivate(), as DuckDB "
             "keeps what it installs)",
         )
+    if why_not:
+        note = f"not for new duckdb.connect() databases: {why_not}"
+        activation.changed("duckdb", f"WARNING: {note}")
+        warnings.warn(note, RuntimeWarning, stacklevel=6)
+        return
     what = (
         f"PERSISTENT SECRET {SECRET_NAME} in {secret.directory} (credential_chain through "
         f"the profile {profile!r}, REFRESH auto; scope s3:/) for new duckdb.connect() "

@@ -14,10 +14,19 @@ database of the user reads when it opens (DuckDB docs, "Secrets Manager", 1.5). 
   (and rewrites it on refresh), as our key cache does: short-lived, readable by the user
   alone.
 * It must not outlive the processes that asked for it: each activating process leaves a
-  marker (host and pid) beside it, under a lock, and the last one to deactivate or exit
-  drops the secret. A process killed outright leaves its marker; the next activation or
-  release on that machine removes the markers of processes that are gone. On a home
-  shared between machines, the secret stays while any machine's marker does.
+  marker (host, pid, and on Linux when it started, so that a later process given the
+  same number is not taken for it) in a private folder beside it, under a lock, and the
+  last one to deactivate or exit drops the secret. A process ended by a signal (SIGKILL,
+  and SIGTERM unless handled) leaves its marker; the next activation or release on that
+  machine removes the markers of processes that are gone. On a home shared between
+  machines, a marker of another machine is removed only from that machine.
+* One such secret per home: while a process holds it for some settings, another that
+  activates other settings is refused (for new databases) and told which process holds
+  it.
+* DuckDB rewrites a persistent secret when a database renews it (duckdb/duckdb-httpfs
+  #412): a database that loaded it and renews after the last release writes it back.
+  Such a leftover is replaced, and dropped, by the next activation on the machine; it
+  grants nothing the AWS profile does not (its renewals run the profile's command).
 
 DuckDB's aws extension reads the AWS config once per process (the AWS C++ SDK's cached
 config; measured with duckdb 1.5.5 and its aws extension): a database of this process
@@ -39,13 +48,18 @@ import atexit
 import contextlib
 import errno
 import fcntl
+import hashlib
+import json
 import logging
 import os
+import re
 import socket
+import stat
 import threading
 from pathlib import Path
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterator, List, Optional, Tuple
 
+from ..errors import ConfigurationError
 from ..settings import Settings
 from .duckdb import _identifier, _quote, load_extension, packaged_extension, refusal
 
@@ -58,10 +72,15 @@ _MARKERS = "infnminio-boto-activations"
 RENEWS_PERSISTENT_SECRETS = (1, 5, 5)
 logger = logging.getLogger(__name__)
 
-# The credential_process command DuckDB's aws extension read in this process, once we
-# loaded it (None: not loaded by us yet).
-_aws_read_command: Optional[str] = None
+# What DuckDB's aws extension read in this process once we loaded it: (profile, its
+# credential_process command); None until then.
+_aws_read: Optional[Tuple[str, str]] = None
 _state_lock = threading.Lock()
+
+RESTART = (
+    "restart the process (kernel) for new duckdb.connect() databases, or use "
+    "duckdb.default_connection()"
+)
 
 
 def install_for_autoload(connection: Any, names: tuple = ("httpfs", "aws")) -> List[str]:
@@ -100,44 +119,57 @@ class PersistentSecret:
         """Create (or replace) the secret; None, or why new databases do not get it.
 
         The AWS profile must already hold ``command``. Raises
-        :class:`~infnminio_boto.ConfigurationError` when DuckDB refuses the statement,
-        ``duckdb.Error`` when an extension cannot be loaded, ``OSError`` when the
-        markers' folder cannot be written.
+        :class:`~infnminio_boto.ConfigurationError` when DuckDB refuses the statement or
+        the markers' folder is not usable (naming it and what to do), ``duckdb.Error``
+        when an extension cannot be loaded.
         """
-        global _aws_read_command
+        global _aws_read
         import duckdb
 
         if _version_tuple(duckdb.__version__) < RENEWS_PERSISTENT_SECRETS:
             return (
                 f"DuckDB {duckdb.__version__} cannot renew the keys of a persistent secret "
                 "(its refresh fails with 'Cannot create temporary secrets in a persistent "
-                "secret storage', duckdb/duckdb-httpfs#195; measured with 1.3.0 to 1.5.4): "
-                "pip install 'duckdb>=1.5.5' with its duckdb-extension-httpfs and -aws"
+                "secret storage', duckdb/duckdb-httpfs#195; measured on 1.3.0, 1.4.4 and "
+                "1.5.0 to 1.5.4): pip install 'duckdb>=1.5.5' with its "
+                "duckdb-extension-httpfs and -aws"
             )
+        identity = (self.profile, self.command)
         with _state_lock:
-            if _aws_read_command is not None and _aws_read_command != self.command:
+            if _aws_read is not None and _aws_read != identity:
                 return (
-                    "DuckDB's aws extension read the AWS config once in this process, with "
-                    "the first activation's settings: restart the process (kernel) for new "
-                    "duckdb.connect() databases, or use duckdb.default_connection()"
+                    "DuckDB's aws extension read the AWS config once in this process, for "
+                    f"the first activation's settings: {RESTART}"
                 )
             scratch = duckdb.connect()
             try:
-                load_extension(scratch, "httpfs")
-                load_extension(scratch, "aws")
-                _aws_read_command = self.command
                 row = scratch.execute("SELECT current_setting('secret_directory')").fetchone()
                 self.directory = Path(row[0] if row else "~/.duckdb/stored_secrets").expanduser()
-                self.installed = install_for_autoload(scratch)
+                # Under the lock: two processes installing the same extension at once
+                # collide on DuckDB's own file lock.
                 with self._markers_locked() as markers:
-                    _live_markers(markers)  # forget processes that died without releasing
+                    fingerprint = self._fingerprint()
+                    for other in _live_markers(markers):
+                        if _read_marker(other).get("settings") != fingerprint:
+                            return (
+                                f"another process ({other.name}) activated other settings, "
+                                "and DuckDB keeps one such secret per home: deactivate() "
+                                f"there first (or remove {other} if that process is gone)"
+                            )
+                    self.installed = install_for_autoload(scratch)
+                    load_extension(scratch, "httpfs")
+                    load_extension(scratch, "aws")
+                    _aws_read = identity
+                    # The marker first: a secret must never exist without an owner.
+                    self._pid = os.getpid()
+                    self._marker = markers / _marker_name(socket.gethostname(), self._pid)
+                    _write_marker(self._marker, fingerprint, markers)
                     try:
                         scratch.execute(self._statement())
                     except duckdb.Error as error:
-                        raise refusal(error, []) from None
-                    self._pid = os.getpid()
-                    self._marker = markers / _marker_name(socket.gethostname(), self._pid)
-                    self._marker.touch(mode=0o600)
+                        self._marker.unlink()
+                        self._marker = None
+                        raise self._refused(error) from None
             finally:
                 scratch.close()
         atexit.register(self._release_at_exit)
@@ -168,6 +200,22 @@ class PersistentSecret:
         except Exception as error:  # at exit there is nobody left to raise to
             logger.warning("Could not drop DuckDB's secret %s at exit: %s", SECRET_NAME, error)
 
+    def _refused(self, error: Exception) -> ConfigurationError:
+        if "Secret Validation Failure" in str(error):
+            # The chain found no profile, or ran a command other than ours: what an aws
+            # extension that read the AWS config before our profile was written does.
+            return ConfigurationError(
+                "DuckDB's aws extension in this process read the AWS config before the "
+                f"profile {self.profile!r} held this activation's command (an earlier "
+                f"DuckDB secret of yours, or another profile): {RESTART}"
+            )
+        return refusal(error, [])
+
+    def _fingerprint(self) -> str:
+        """Which settings the secret is for (no secret in it)."""
+        text = "\n".join((self.profile, self.command, self._statement()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def _statement(self) -> str:
         endpoint = self.settings.endpoint
         fields = [
@@ -192,8 +240,12 @@ class PersistentSecret:
     def _markers_locked(self) -> Iterator[Path]:
         assert self.directory is not None
         markers = self.directory.parent / _MARKERS
-        markers.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(markers / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            markers.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _check_private_folder(markers)
+            fd = os.open(markers / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise _unusable(markers, error) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield markers
@@ -201,12 +253,36 @@ class PersistentSecret:
             os.close(fd)
 
 
-def _version_tuple(version: str) -> tuple:
-    """``"1.5.5"`` (or ``"1.5.5.dev3"``) as ``(1, 5, 5)``."""
+def _unusable(markers: Path, error: OSError) -> ConfigurationError:
+    where = error.filename or markers
+    return ConfigurationError(
+        f"activate() cannot keep its DuckDB markers in {markers} ({where}: "
+        f"{error.strerror or error}): remove that folder, and activate() makes it again"
+    )
+
+
+def _check_private_folder(markers: Path) -> None:
+    """A real folder of this user that nobody else can write: whoever could would decide
+    when the secret is dropped."""
+    status = os.lstat(markers)
+    if (
+        not stat.S_ISDIR(status.st_mode)
+        or status.st_uid != os.getuid()
+        or status.st_mode & 0o022
+    ):
+        raise ConfigurationError(
+            f"{markers} is not a folder of yours that only you can write (a link, another "
+            "owner, or writable by others): remove it, and activate() makes it again"
+        )
+
+
+def _version_tuple(version: str) -> Tuple[int, ...]:
+    """``"1.5.5"``, ``"1.5.5.dev3"`` or ``"1.5.4rc2"`` as ``(1, 5, 5)``, ``(1, 5, 5)``,
+    ``(1, 5, 4)``: the leading digits of the first three parts."""
     numbers = []
     for part in version.split(".")[:3]:
-        digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
-        numbers.append(int(digits) if digits else 0)
+        digits = re.match(r"\d*", part)
+        numbers.append(int(digits.group()) if digits and digits.group() else 0)
     return tuple(numbers)
 
 
@@ -214,15 +290,48 @@ def _marker_name(host: str, pid: int) -> str:
     return f"{host.replace('/', '_')}-{pid}"
 
 
+def _process_start(pid: int) -> Optional[str]:
+    """When process ``pid`` started (Linux: the boot's id and the start time in clock
+    ticks, from /proc), to tell it from a later process given the same number; None
+    where /proc is not there."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        with open("/proc/sys/kernel/random/boot_id", "rb") as handle:
+            boot = handle.read().strip()
+    except (OSError, IndexError):
+        return None
+    return f"{boot.decode()}:{fields[19].decode()}"  # field 22 of proc(5)
+
+
+def _write_marker(marker: Path, fingerprint: str, markers: Path) -> None:
+    content = json.dumps({"settings": fingerprint, "started": _process_start(os.getpid())})
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+    except OSError as error:
+        raise _unusable(markers, error) from None
+
+
+def _read_marker(marker: Path) -> dict:
+    try:
+        with open(marker, encoding="utf-8") as handle:
+            content = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
 def _live_markers(markers: Path) -> List[Path]:
-    """The markers left of live processes, removing those of this host's dead ones."""
+    """The markers of live processes, removing those of this host's ended ones."""
     host = socket.gethostname().replace("/", "_")
     live = []
     for marker in markers.iterdir():
         if marker.name.startswith("."):
             continue
         owner, _, pid = marker.name.rpartition("-")
-        if owner == host and pid.isdigit() and not _alive(int(pid)):
+        if owner == host and pid.isdigit() and not _alive(int(pid), _read_marker(marker)):
             with contextlib.suppress(FileNotFoundError):
                 marker.unlink()
             continue
@@ -230,9 +339,12 @@ def _live_markers(markers: Path) -> List[Path]:
     return live
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, marker: dict) -> bool:
     try:
         os.kill(pid, 0)
     except OSError as error:
-        return error.errno == errno.EPERM  # somebody else's process of that number
-    return True
+        if error.errno != errno.EPERM:  # EPERM: a process of that number, not ours
+            return False
+    started = marker.get("started")
+    # The same number, started at another time: a later process, not the one that wrote it.
+    return started is None or _process_start(pid) in (None, started)
