@@ -357,12 +357,14 @@ def _profile_and_trust(
 
     try:
         path = ensure_profile(profile, settings)
-    except OSError as error:
+    except (OSError, ConfigurationError) as error:
+        # ensure_profile names the file and the cause; say what activate() needed it for.
+        reason = error.strerror if isinstance(error, OSError) else None
         raise ConfigurationError(
-            f"activate() could not write the AWS profile {profile!r} pyarrow, polars and "
-            f"DuckDB need into {config_path()}: {error.strerror or error}. Point "
-            "AWS_CONFIG_FILE at a writable file, or leave them out: "
-            'activate(libraries=["boto3", "fsspec"]).'
+            f"activate() could not write the AWS profile {profile!r} that pyarrow, polars "
+            f"and new DuckDB databases need ({reason or error}; AWS config file: "
+            f"{config_path()}). Point AWS_CONFIG_FILE at a writable file, or leave them "
+            'out: activate(libraries=["boto3", "fsspec", "duckdb"]).'
         ) from None
     activation.changed(
         "AWS config",

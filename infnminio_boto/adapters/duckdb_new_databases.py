@@ -20,9 +20,11 @@ database of the user reads when it opens (DuckDB docs, "Secrets Manager", 1.5). 
   and SIGTERM unless handled) leaves its marker; the next activation or release on that
   machine removes the markers of processes that are gone. On a home shared between
   machines, a marker of another machine is removed only from that machine.
-* One such secret per home: while a process holds it for some settings, another that
-  activates other settings is refused (for new databases) and told which process holds
-  it.
+* One such secret per home, as there is one AWS profile: the last activation's
+  settings apply to it. A process that activated other settings earlier keeps its
+  default connection, but its new databases would run its own cached command against
+  the new endpoint: one set of settings per home at a time for the profile-based routes
+  (pyarrow, polars, DuckDB's new databases).
 * DuckDB rewrites a persistent secret when a database renews it (duckdb/duckdb-httpfs
   #412): a database that loaded it and renews after the last release writes it back.
   Such a leftover is replaced, and dropped, by the next activation on the machine; it
@@ -48,7 +50,6 @@ import atexit
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -56,6 +57,7 @@ import re
 import socket
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple
 
@@ -106,6 +108,10 @@ def install_for_autoload(connection: Any, names: tuple = ("httpfs", "aws")) -> L
 class PersistentSecret:
     """The persistent secret for new databases, and this process's marker beside it."""
 
+    # How long to wait for another process's activation or release (seconds): the
+    # longest step under the lock is DuckDB running credential_process once.
+    LOCK_WAIT = 120.0
+
     def __init__(self, settings: Settings, profile: str, command: str) -> None:
         self.settings = settings
         self.profile = profile
@@ -148,31 +154,30 @@ class PersistentSecret:
                 # Under the lock: two processes installing the same extension at once
                 # collide on DuckDB's own file lock.
                 with self._markers_locked() as markers:
-                    fingerprint = self._fingerprint()
-                    for other in _live_markers(markers):
-                        if _read_marker(other).get("settings") != fingerprint:
-                            return (
-                                f"another process ({other.name}) activated other settings, "
-                                "and DuckDB keeps one such secret per home: deactivate() "
-                                f"there first (or remove {other} if that process is gone)"
-                            )
+                    _live_markers(markers)  # forget processes that ended without releasing
                     self.installed = install_for_autoload(scratch)
+                    aws_before = _aws_read
                     load_extension(scratch, "httpfs")
                     load_extension(scratch, "aws")
                     _aws_read = identity
-                    # The marker first: a secret must never exist without an owner.
+                    # The marker (and its removal at exit) first: a secret must never
+                    # exist without an owner, whatever interrupts what follows.
                     self._pid = os.getpid()
                     self._marker = markers / _marker_name(socket.gethostname(), self._pid)
-                    _write_marker(self._marker, fingerprint, markers)
+                    atexit.register(self._release_at_exit)
                     try:
+                        _write_marker(self._marker, markers)
                         scratch.execute(self._statement())
-                    except duckdb.Error as error:
-                        self._marker.unlink()
+                    except BaseException as error:
+                        atexit.unregister(self._release_at_exit)
+                        with contextlib.suppress(OSError):
+                            self._marker.unlink()
                         self._marker = None
-                        raise self._refused(error) from None
+                        if isinstance(error, duckdb.Error):
+                            raise self._refused(error, aws_before is None) from None
+                        raise
             finally:
                 scratch.close()
-        atexit.register(self._release_at_exit)
         return None
 
     def release(self) -> None:
@@ -181,18 +186,20 @@ class PersistentSecret:
 
         if self._marker is None or os.getpid() != self._pid:
             return  # a forked child inherits this object (and atexit), not the marker
-        atexit.unregister(self._release_at_exit)
         with self._markers_locked() as markers:
+            if not _live_markers(markers, besides=self._marker):
+                scratch = duckdb.connect()
+                try:
+                    scratch.execute(
+                        f"DROP PERSISTENT SECRET IF EXISTS {_identifier(SECRET_NAME)}"
+                    )
+                finally:
+                    scratch.close()
             with contextlib.suppress(FileNotFoundError):
                 self._marker.unlink()
-            self._marker = None
-            if _live_markers(markers):
-                return
-            scratch = duckdb.connect()
-            try:
-                scratch.execute(f"DROP PERSISTENT SECRET IF EXISTS {_identifier(SECRET_NAME)}")
-            finally:
-                scratch.close()
+        # Only now: a release that failed is tried again at exit.
+        self._marker = None
+        atexit.unregister(self._release_at_exit)
 
     def _release_at_exit(self) -> None:
         try:
@@ -200,21 +207,24 @@ class PersistentSecret:
         except Exception as error:  # at exit there is nobody left to raise to
             logger.warning("Could not drop DuckDB's secret %s at exit: %s", SECRET_NAME, error)
 
-    def _refused(self, error: Exception) -> ConfigurationError:
+    def _refused(self, error: Exception, first_load: bool) -> ConfigurationError:
         if "Secret Validation Failure" in str(error):
-            # The chain found no profile, or ran a command other than ours: what an aws
-            # extension that read the AWS config before our profile was written does.
+            # DuckDB's aws extension got no keys through the profile: it found no such
+            # profile, or the profile's command failed. The keys activate() fetched
+            # itself show the settings work.
+            causes = (
+                f"the profile's credential_process fails when DuckDB runs it (try: aws "
+                f"configure export-credentials --profile {self.profile}), or DuckDB's aws "
+                "extension had read the AWS config in this process before the profile was "
+                f"written (a DuckDB secret of yours): {RESTART}"
+            )
+            if not first_load:
+                causes = f"it read the AWS config for another profile: {RESTART}"
             return ConfigurationError(
-                "DuckDB's aws extension in this process read the AWS config before the "
-                f"profile {self.profile!r} held this activation's command (an earlier "
-                f"DuckDB secret of yours, or another profile): {RESTART}"
+                f"DuckDB's aws extension got no keys through the profile {self.profile!r} "
+                f"(DuckDB: Secret Validation Failure): {causes}"
             )
         return refusal(error, [])
-
-    def _fingerprint(self) -> str:
-        """Which settings the secret is for (no secret in it)."""
-        text = "\n".join((self.profile, self.command, self._statement()))
-        return hashlib.sha256(text.encode()).hexdigest()
 
     def _statement(self) -> str:
         endpoint = self.settings.endpoint
@@ -247,7 +257,19 @@ class PersistentSecret:
         except OSError as error:
             raise _unusable(markers, error) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            deadline = time.monotonic() + self.LOCK_WAIT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ConfigurationError(
+                            f"another process has held {markers / '.lock'} for over "
+                            f"{self.LOCK_WAIT:.0f} s (an activation or release stuck "
+                            "there): end it, or remove that file"
+                        ) from None
+                    time.sleep(0.05)
             yield markers
         finally:
             os.close(fd)
@@ -290,22 +312,28 @@ def _marker_name(host: str, pid: int) -> str:
     return f"{host.replace('/', '_')}-{pid}"
 
 
-def _process_start(pid: int) -> Optional[str]:
-    """When process ``pid`` started (Linux: the boot's id and the start time in clock
-    ticks, from /proc), to tell it from a later process given the same number; None
-    where /proc is not there."""
+def _proc_stat(pid: int) -> Optional[Tuple[str, str]]:
+    """Process ``pid``'s state letter and when it started (Linux: the boot's id and the
+    start time in clock ticks, fields 3 and 22 of proc(5)), to tell it from a later
+    process given the same number; None where /proc is not there."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
+            # After the last ")": the name may hold ")" and spaces.
             fields = handle.read().rsplit(b")", 1)[1].split()
         with open("/proc/sys/kernel/random/boot_id", "rb") as handle:
             boot = handle.read().strip()
-    except (OSError, IndexError):
+        return fields[0].decode(), f"{boot.decode()}:{fields[19].decode()}"
+    except (OSError, IndexError, UnicodeDecodeError):
         return None
-    return f"{boot.decode()}:{fields[19].decode()}"  # field 22 of proc(5)
 
 
-def _write_marker(marker: Path, fingerprint: str, markers: Path) -> None:
-    content = json.dumps({"settings": fingerprint, "started": _process_start(os.getpid())})
+def _process_start(pid: int) -> Optional[str]:
+    stat_ = _proc_stat(pid)
+    return stat_[1] if stat_ else None
+
+
+def _write_marker(marker: Path, markers: Path) -> None:
+    content = json.dumps({"started": _process_start(os.getpid())})
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -323,12 +351,13 @@ def _read_marker(marker: Path) -> dict:
     return content if isinstance(content, dict) else {}
 
 
-def _live_markers(markers: Path) -> List[Path]:
-    """The markers of live processes, removing those of this host's ended ones."""
+def _live_markers(markers: Path, besides: Optional[Path] = None) -> List[Path]:
+    """The markers of live processes but ``besides``, removing those of this host's
+    ended ones. A marker of another host counts until it is removed there."""
     host = socket.gethostname().replace("/", "_")
     live = []
     for marker in markers.iterdir():
-        if marker.name.startswith("."):
+        if marker.name.startswith(".") or marker == besides:
             continue
         owner, _, pid = marker.name.rpartition("-")
         if owner == host and pid.isdigit() and not _alive(int(pid), _read_marker(marker)):
@@ -345,6 +374,12 @@ def _alive(pid: int, marker: dict) -> bool:
     except OSError as error:
         if error.errno != errno.EPERM:  # EPERM: a process of that number, not ours
             return False
+    now = _proc_stat(pid)
+    if now is None:
+        return True  # no /proc: the number is all there is to go by
+    state, started_now = now
+    if state == "Z":
+        return False  # ended; its parent has not collected it yet
     started = marker.get("started")
     # The same number, started at another time: a later process, not the one that wrote it.
-    return started is None or _process_start(pid) in (None, started)
+    return started is None or started == started_now

@@ -241,27 +241,33 @@ def test_processes_activating_at_once_on_a_fresh_home_all_get_the_secret(setting
 
 OTHER_SETTINGS = r"""
 import json, os, sys
+import duckdb
 import infnminio_boto
 activation = infnminio_boto.activate(libraries=["duckdb"], region="eu-other-1")
-print(json.dumps([what for _, what in activation.changes if what.startswith("WARNING")]))
+fresh = duckdb.connect()
+strings = fresh.sql("SELECT secret_string FROM duckdb_secrets()").fetchall()
+print(json.dumps({
+    "warnings": [what for _, what in activation.changes if what.startswith("WARNING")],
+    "secret has the second region": ["eu-other-1" in row[0] for row in strings],
+}))
 """
 
 
-def test_a_process_activating_other_settings_is_told_which_process_holds_the_secret(
+def test_the_last_activation_s_settings_apply_and_the_secret_lasts_for_both(
     settings, tmp_path
 ):
+    # As the AWS profile they share: one set of settings per home, the last one's.
     home = tmp_path / "home"
     env = environment_for(settings, home)
     holder = _start_holder(env)
     try:
-        warnings = run_script(OTHER_SETTINGS, env)
-        assert (home / SECRET_FILE).exists() == RENEWS  # the holder's, untouched
+        results = run_script(OTHER_SETTINGS, env)
+        assert (home / SECRET_FILE).exists() == RENEWS  # the holder still needs it
     finally:
         holder.stdin.close()  # type: ignore[union-attr]
         holder.wait(timeout=60)
-    [warning] = warnings
     if RENEWS:
-        assert f"{socket.gethostname()}-{holder.pid}" in warning and "deactivate()" in warning
+        assert results == {"warnings": [], "secret has the second region": [True]}
     assert holder.returncode == 0
     assert not (home / SECRET_FILE).exists()  # the holder ended normally: dropped
 
@@ -330,9 +336,72 @@ def test_a_marker_of_a_later_process_given_the_same_number_is_not_taken_for_live
     markers = tmp_path / "markers"
     markers.mkdir()
     reused = markers / f"{socket.gethostname()}-{os.getpid()}"
-    reused.write_text('{"settings": "x", "started": "another-boot:1"}')
+    reused.write_text(json.dumps({"started": "another-boot:1"}))
     mine = markers / f"{socket.gethostname()}-{os.getppid()}"
     started = duckdb_new_databases._process_start(os.getppid())
-    mine.write_text(json.dumps({"settings": "x", "started": started}))
+    mine.write_text(json.dumps({"started": started}))
     assert duckdb_new_databases._live_markers(markers) == [mine]
     assert not reused.exists()
+
+
+INTERRUPTED = r"""
+import json, os
+import infnminio_boto
+from infnminio_boto.adapters import duckdb_new_databases
+
+def interrupted(self):  # Ctrl-C between the marker and the secret
+    raise KeyboardInterrupt
+
+duckdb_new_databases.PersistentSecret._statement = interrupted
+try:
+    infnminio_boto.activate(libraries=["duckdb"])
+except KeyboardInterrupt:
+    pass
+markers = os.path.expanduser("~/.duckdb/infnminio-boto-activations")
+print(json.dumps(sorted(os.listdir(markers)) if os.path.isdir(markers) else None))
+"""
+
+
+def test_an_activation_interrupted_before_its_secret_leaves_no_marker(settings, tmp_path):
+    left = run_script(INTERRUPTED, environment_for(settings, tmp_path / "home"))
+    assert left == ([".lock"] if RENEWS else None)  # an older DuckDB: never written
+
+
+def test_an_ended_process_not_yet_collected_by_its_parent_is_not_taken_for_live(tmp_path):
+    import time
+
+    child = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 30
+        while (duckdb_new_databases._proc_stat(child.pid) or ("Z",))[0] != "Z":
+            assert time.monotonic() < deadline, "the child did not end"
+            time.sleep(0.05)
+        markers = tmp_path / "markers"
+        markers.mkdir()
+        zombie = markers / f"{socket.gethostname()}-{child.pid}"
+        started = duckdb_new_databases._process_start(child.pid)
+        zombie.write_text(json.dumps({"started": started}))
+        assert duckdb_new_databases._live_markers(markers) == []
+    finally:
+        child.wait()
+
+
+def test_a_lock_held_too_long_by_another_process_is_one_clear_error(settings, tmp_path):
+    import fcntl
+
+    from infnminio_boto import ConfigurationError
+    from infnminio_boto.settings import Settings
+
+    secret = duckdb_new_databases.PersistentSecret(
+        Settings.resolve(**settings), "infnminio-boto", "unused"
+    )
+    secret.directory = tmp_path / ".duckdb" / "stored_secrets"
+    secret.LOCK_WAIT = 0.3
+    lock = tmp_path / ".duckdb" / "infnminio-boto-activations" / ".lock"
+    lock.parent.mkdir(mode=0o700, parents=True)
+    with open(lock, "w") as held:  # as a stuck activation elsewhere holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(ConfigurationError, match="over 0 s.*remove that file") as caught:
+            with secret._markers_locked():
+                pass
+    assert str(lock) in str(caught.value)
