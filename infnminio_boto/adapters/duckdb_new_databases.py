@@ -33,8 +33,8 @@ database of the user reads when it opens (DuckDB docs, "Secrets Manager", 1.5). 
 DuckDB's aws extension reads the AWS config once per process (the AWS C++ SDK's cached
 config; measured with duckdb 1.5.5 and its aws extension): a database of this process
 would keep running the first ``credential_process`` command it read. So after a second
-activation whose command differs, this process's new databases are not given the secret
-(:meth:`PersistentSecret.create` says so); a restart fixes it.
+activation whose profile or command differs, this process's new databases are not given
+the secret (:meth:`PersistentSecret.create` says so); a restart fixes it.
 
 DuckDB renews a persistent secret from 1.5.5 on: before, the refresh fails
 (duckdb/duckdb-httpfs#195), and new databases are left alone with why.
