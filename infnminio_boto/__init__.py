@@ -1,4 +1,4 @@
-"""infnminio-boto: S3 credentials for INFN Cloud from the sts-wire OIDC token file.
+"""infnminio-boto: S3 credentials for INFN Cloud from your OIDC token, for every S3 client.
 
 The public names are imported on first use, so ``import infnminio_boto`` stays cheap
 and the ``credential_process`` command never loads boto3 when its cache answers.
@@ -20,76 +20,31 @@ from .errors import (
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "activate",
-    "deactivate",
-    "Activation",
-    "session",
-    "install",
-    "credentials",
-    "endpoint_url",
-    "s3_client_kwargs",
-    "StsWireProvider",
-    "InfnMinioSession",
-    "StsWireCredentials",
-    "RefreshingCredentials",
-    "Settings",
-    "TemporaryCredentials",
-    "InfnMinioError",
-    "ConfigurationError",
-    "TokenSourceError",
-    "TokenFileError",
-    "TokenExpiredError",
-    "StsError",
-    "TransportError",
-    "MissingDependencyError",
-    "SharedKeysExpiredError",
-    "pyarrow_kwargs",
-    "s3_filesystem",
-    "pyarrow_environment",
-    "minio_kwargs",
-    "minio_client",
-    "InfnMinio",
-    "StsWireMinioProvider",
-    "storage_options",
-    "s3fs_filesystem",
-    "InfnS3FileSystem",
-    "polars_storage_options",
-    "polars_credential_provider",
-    "duckdb_create_secret",
-    "obstore_store",
-    "obstore_credential_provider",
-]
-
-_LAZY = {
-    "activate": "adapters.activate",
-    "deactivate": "adapters.activate",
-    "Activation": "adapters.activate",
-    "session": "integrations.botocore",
-    "install": "integrations.botocore",
-    "s3_client_kwargs": "integrations.botocore",
-    "StsWireProvider": "integrations.botocore",
-    "InfnMinioSession": "integrations.botocore",
-    "StsWireCredentials": "integrations.botocore",
-    "RefreshingCredentials": "keys.refresh",
-    "Settings": "settings",
-    "TemporaryCredentials": "sts.temporary_credentials",
-    "pyarrow_kwargs": "adapters.arrow",
-    "s3_filesystem": "adapters.arrow",
-    "pyarrow_environment": "adapters.arrow",
-    "minio_kwargs": "adapters.minio",
-    "minio_client": "adapters.minio",
-    "InfnMinio": "adapters.minio",
-    "StsWireMinioProvider": "adapters.minio",
-    "storage_options": "adapters.fsspec",
-    "s3fs_filesystem": "adapters.fsspec",
-    "InfnS3FileSystem": "adapters.fsspec",
-    "polars_storage_options": "adapters.polars",
-    "polars_credential_provider": "adapters.polars",
-    "duckdb_create_secret": "adapters.duckdb",
-    "obstore_store": "adapters.obstore",
-    "obstore_credential_provider": "adapters.obstore",
+# The public names, by the module that defines them: ``__all__`` and the lazy imports
+# below come from this one table (tests/test_public_names.py checks the typing block).
+_PUBLIC = {
+    "adapters.activate": ("activate", "deactivate", "Activation"),
+    "integrations.botocore": (
+        "session", "install", "s3_client_kwargs", "StsWireProvider", "InfnMinioSession",
+        "StsWireCredentials",
+    ),
+    "keys.refresh": ("RefreshingCredentials",),
+    "settings": ("Settings",),
+    "sources": ("TokenSource",),
+    "sts.temporary_credentials": ("TemporaryCredentials",),
+    "adapters.arrow": ("pyarrow_kwargs", "s3_filesystem", "pyarrow_environment"),
+    "adapters.minio": ("minio_kwargs", "minio_client", "InfnMinio", "StsWireMinioProvider"),
+    "adapters.fsspec": ("storage_options", "s3fs_filesystem", "InfnS3FileSystem"),
+    "adapters.polars": ("polars_storage_options", "polars_credential_provider"),
+    "adapters.duckdb": ("duckdb_create_secret",),
+    "adapters.obstore": ("obstore_store", "obstore_credential_provider"),
 }
+_LAZY = {name: module for module, names in _PUBLIC.items() for name in names}
+__all__ = [
+    *_LAZY, "credentials", "endpoint_url", "InfnMinioError", "ConfigurationError",
+    "TokenSourceError", "TokenFileError", "TokenExpiredError", "StsError", "TransportError",
+    "MissingDependencyError", "SharedKeysExpiredError",
+]
 
 # typing stays out of the credential_process hot path (annotations are strings).
 TYPE_CHECKING = False
@@ -113,11 +68,13 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .keys.refresh import RefreshingCredentials
     from .settings import Settings
+    from .sources import TokenSource
     from .sts.temporary_credentials import TemporaryCredentials
 
 
 def credentials(**settings: Any) -> TemporaryCredentials:
-    """A frozen snapshot of the keys for the token file's identity.
+    """A frozen snapshot of the keys for the token's identity (``settings`` as
+    :func:`session`, ``token_loader=`` included).
 
     The keys come from the shared cache when another process already holds fresh ones,
     else from an exchange. The snapshot has ``access_key``, ``secret_key``, ``token``

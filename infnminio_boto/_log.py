@@ -6,7 +6,7 @@ from __future__ import annotations
 # annotations are strings (PEP 563), so the names are needed by type checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Optional
+    from typing import Callable, Optional, Set
 
 
 # The command line sets this so that the first warning also sets up stderr logging.
@@ -27,3 +27,14 @@ def warn(name: str, message: str, *args: object) -> None:
 
     ensure_configured()
     logging.getLogger(name).warning(message, *args)
+
+
+_said: Set[object] = set()
+
+
+def warn_once(key: object, name: str, message: str, *args: object) -> None:
+    """:func:`warn`, once per process for each ``key`` (what would repeat at every exchange
+    is news once)."""
+    if key not in _said:
+        _said.add(key)
+        warn(name, message, *args)

@@ -90,9 +90,14 @@ def cli_env(tmp_path, rgw_sts, token_file):
         INFNMINIO_ENDPOINT=rgw_sts.url,
         INFNMINIO_TOKEN_FILE=token_file,
         INFNMINIO_ROLE_ARN="arn:aws:iam:::role/IAMaccess",
+        INFNMINIO_SERVER_KIND="rgw",
         INFNMINIO_CACHE_DIR=str(tmp_path / "cache"),
         INFNMINIO_TIMEOUT="2",
     )
+
+
+# The fake STS's dialects, and the server_kind a user of such a server sets.
+SERVER_KINDS = {"rgw": "rgw", "minio": "minio", "aws": "generic"}
 
 
 @pytest.fixture
@@ -104,6 +109,7 @@ def settings_for(token_file):
             endpoint=server.url,
             token_file=token_file,
             role_arn="arn:aws:iam:::role/IAMaccess" if server.dialect != "minio" else None,
+            server_kind=SERVER_KINDS[server.dialect],  # as a user of that server sets it
             timeout=2,
             max_attempts=3,
         )

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "infnminio_boto"
 # API), __main__ and the dask alias may import anything but the CLI; only the CLI imports
 # the root __init__ (for the version), and nothing imports the CLI.
 LAYERS = [
+    "compat",
     "settings",
     "sources",
     "sts",
@@ -27,7 +28,7 @@ LAYERS = [
     "sandbox",
     "cli",
 ]
-BASE = {"errors", "_log", "_timestamps"}
+BASE = {"errors", "_log", "_timestamps", "_files"}
 ANYTHING = {"__init__", "__main__", "dask"}
 
 

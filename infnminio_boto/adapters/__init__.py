@@ -1,27 +1,19 @@
-"""Helpers that hand the token file's credentials to the data libraries.
+"""Helpers that hand the token's credentials to the data libraries, one module per
+library (each imports its library only when called), and their ``activate()`` steps.
 
-One module per library, each importing its library only when called:
-
-* :mod:`.arrow` -- pyarrow ``S3FileSystem`` (static keys, or refreshing through a
-  ``credential_process`` profile the AWS C++ SDK re-runs);
-* :mod:`.minio` -- the minio SDK, with a refreshing ``Provider``, and the old
-  ``InfnMinio`` API;
-* :mod:`.fsspec` -- s3fs / pandas / Dask ``storage_options`` and a refreshing
-  ``S3FileSystem`` that pickles to Dask workers;
-* :mod:`.polars` -- ``storage_options`` and a refreshing ``credential_provider``;
-* :mod:`.duckdb` -- an S3 secret on a connection;
-* :mod:`.duckdb_new_databases` -- what ``activate()`` gives ``duckdb.connect()``
-  databases opened later (a persistent secret, bound to the activated processes).
+What they share: settings from keywords, keys fresh enough for an SDK, the masked
+keyword dicts, the base of the refreshing providers.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, MutableMapping, Optional, Tuple
 
 from ..keys.fetch import fetch_credentials
 from ..keys.timing import fresh_for_sdk
 from ..settings import Settings
+from ..settings.aws_variables import config_defaults
 from ..sts.temporary_credentials import TemporaryCredentials
 
 
@@ -139,6 +131,21 @@ class RefreshingProvider:
         return f"{type(self).__name__}({self.settings.describe()})"
 
 
+def endpoint_options(settings: Settings) -> Dict[str, Any]:
+    """s3fs's ``client_kwargs`` and ``config_kwargs`` for the store of ``settings``."""
+    client_kwargs: Dict[str, Any] = {"endpoint_url": settings.endpoint.url}
+    if settings.ca_bundle:
+        client_kwargs["verify"] = settings.ca_bundle
+    config_kwargs: Dict[str, Any] = {
+        # The region signs requests; in client_kwargs s3fs would also send it as the
+        # LocationConstraint of every bucket it creates, which Ceph RGW refuses.
+        "region_name": settings.region,
+        "s3": {"addressing_style": "path"},
+        **config_defaults(),  # uploads without the checksums RGW refuses, unless chosen
+    }
+    return {"client_kwargs": client_kwargs, "config_kwargs": config_kwargs}
+
+
 def set_variables(
     variables: Mapping[str, str], environ: Optional[MutableMapping[str, str]]
 ) -> None:
@@ -150,6 +157,6 @@ def set_variables(
 def set_checksum_variables(environ: Optional[MutableMapping[str, str]]) -> None:
     """The checksum variables RGW needs, where ``environ`` has no value of its own."""
     if environ is not None:
-        from ..settings.upload_checksums import variables_unless_chosen
+        from ..settings.aws_variables import variables_unless_chosen
 
         environ.update(variables_unless_chosen(environ))

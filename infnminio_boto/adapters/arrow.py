@@ -1,23 +1,13 @@
-"""pyarrow: ``S3FileSystem`` arguments and ready filesystems.
+"""pyarrow: ``S3FileSystem`` arguments, ready filesystems, and pyarrow's activation.
 
-Two ways, because pyarrow's filesystem cannot take a Python credential callback:
-
-* ``s3_filesystem(refreshing=False)`` / ``pyarrow_kwargs()``: the keys themselves.
-  pyarrow never refreshes static keys, so they last as long as the credentials
-  (``duration_seconds``, an hour by default): right for notebooks and short jobs.
-* ``s3_filesystem(refreshing=True)`` (the default): no keys are passed; the AWS C++
-  SDK inside pyarrow runs ``infnminio-boto credential-process`` from an AWS profile
-  and runs it again whenever the keys expire: right for jobs of any length. The
-  profile (``infnminio-boto`` unless you name another) is written into your AWS config
-  file as ``infnminio-boto configure`` would.
-
-The SDK reads its profile and its checksum settings from the process environment, and
-pyarrow offers no argument for either. Both ways therefore take ``environ``, the mapping
-they set those variables in (default: ``os.environ``, this process's environment):
-``AWS_PROFILE`` for the refreshing way, and ``AWS_REQUEST_CHECKSUM_CALCULATION`` /
-``AWS_RESPONSE_CHECKSUM_VALIDATION`` = ``WHEN_REQUIRED`` unless already set (Ceph RGW
-answers the streaming checksums of pyarrow's SDK with HTTP 411). ``environ=None``
-changes nothing: :func:`pyarrow_environment` gives the variables to set yourself.
+pyarrow's filesystem takes no credential callback. ``s3_filesystem(refreshing=False)``
+and ``pyarrow_kwargs()`` pass the keys themselves (never refreshed); the refreshing
+``s3_filesystem()`` passes none, and the AWS C++ SDK inside pyarrow runs our
+``credential_process`` from the AWS profile (:data:`DEFAULT_PROFILE`), again whenever
+the keys expire; with a ``token_loader`` it reads them from this process's credentials
+endpoint instead. The SDK reads its profile and checksum settings from the process
+environment only: both ways take ``environ=`` (default ``os.environ``; None: nothing is
+set, :func:`pyarrow_environment` gives the variables).
 """
 
 from __future__ import annotations
@@ -25,9 +15,13 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, MutableMapping, Optional
 
+from ..compat import pyarrow as pyarrow_private
 from ..errors import ConfigurationError, MissingDependencyError
+from ..integrations import key_server
+from ..keys.refresh import refreshing_credentials
+from ..profiles.aws import DEFAULT_PROFILE, ensure_profile
 from ..settings import Settings
-from ..settings.upload_checksums import VARIABLES
+from ..settings.aws_variables import STATIC_KEYS, VARIABLES, competing
 from . import (
     PROCESS_ENVIRONMENT,
     Keywords,
@@ -36,17 +30,14 @@ from . import (
     set_variables,
     snapshot,
 )
+from .activate import Activation, Activator, Context
 
 __all__ = [
-    "pyarrow_kwargs",
-    "s3_filesystem",
-    "pyarrow_environment",
-    "DEFAULT_PROFILE",
+    "pyarrow_kwargs", "s3_filesystem", "pyarrow_environment", "DEFAULT_PROFILE",
     "CHECKSUM_VARIABLES",
 ]
 
-DEFAULT_PROFILE = "infnminio-boto"
-CHECKSUM_VARIABLES = VARIABLES  # see upload_checksums
+CHECKSUM_VARIABLES = VARIABLES  # see settings/aws_variables.py
 
 
 def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
@@ -81,21 +72,12 @@ def pyarrow_kwargs(
 
 
 def pyarrow_environment(*, profile: str = DEFAULT_PROFILE, **settings: Any) -> Dict[str, str]:
-    """Write ``profile`` for ``settings`` and return the variables pyarrow's SDK needs.
-
-    ``AWS_PROFILE`` and the two checksum variables; a refreshing ``S3FileSystem()``
-    built with only the endpoint arguments works in a process that has them.
-    """
-    return _profile_environment(profile, resolve(settings))
-
-
-def _profile_environment(
-    profile: str, settings: Settings, *, checksums: bool = True
-) -> Dict[str, str]:
-    from ..profiles.aws import ensure_profile
-
-    ensure_profile(profile, settings)
-    return {"AWS_PROFILE": profile, **(CHECKSUM_VARIABLES if checksums else {})}
+    """Write ``profile`` for ``settings`` and return the variables pyarrow's SDK needs:
+    ``AWS_PROFILE`` and the two checksum variables. Raises
+    :class:`~infnminio_boto.ConfigurationError` for a ``token_loader`` (no profile can
+    hold one)."""
+    ensure_profile(profile, resolve(settings))
+    return {"AWS_PROFILE": profile, **CHECKSUM_VARIABLES}
 
 
 def s3_filesystem(
@@ -108,8 +90,11 @@ def s3_filesystem(
     """A ``pyarrow.fs.S3FileSystem`` on the object store.
 
     ``refreshing=True`` keeps working past the keys' expiry: it writes ``profile`` and
-    sets ``AWS_PROFILE`` (and the checksum variables unless set) in ``environ``;
-    ``refreshing=False`` passes the current keys. See the module help.
+    sets ``AWS_PROFILE`` in ``environ`` (with a ``token_loader``: this process's
+    credentials endpoint, see :mod:`infnminio_boto.integrations.key_server`), and the
+    checksum variables unless set; ``refreshing=False`` passes the current keys. Raises
+    :class:`~infnminio_boto.ConfigurationError` when static ``AWS_*`` keys in the
+    environment would win.
     """
     try:
         from pyarrow import fs as pafs
@@ -118,13 +103,39 @@ def s3_filesystem(
     if not refreshing:
         return pafs.S3FileSystem(**pyarrow_kwargs(environ=environ, **settings))
     resolved = resolve(settings)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        if os.environ.get(name):
-            raise ConfigurationError(
-                f"{name} is set in the environment: the AWS SDK inside pyarrow would use "
-                "those static keys instead of the token file. Unset it, or use "
-                "s3_filesystem(refreshing=False)."
-            )
-    set_variables(_profile_environment(profile, resolved, checksums=False), environ)
+    chosen = competing(os.environ, STATIC_KEYS)
+    if chosen:
+        raise ConfigurationError(
+            f"{chosen}: the AWS SDK inside pyarrow would use those static keys instead of "
+            "the token. Unset it, or use s3_filesystem(refreshing=False)."
+        )
+    if resolved.token_here_only:
+        key_server.serve(refreshing_credentials(resolved).get, environ)
+    else:
+        ensure_profile(profile, resolved)
+        set_variables({"AWS_PROFILE": profile}, environ)
     set_checksum_variables(environ)
     return pafs.S3FileSystem(**_endpoint_kwargs(resolved))
+
+
+def _apply(activation: Activation, context: Context) -> Optional[str]:
+    if context.profile is not None:
+        activation.set_variable("pyarrow", "AWS_PROFILE", context.profile)
+    activation.set_variable("pyarrow", "AWS_ENDPOINT_URL_S3", context.settings.endpoint.url)
+    for name, value in VARIABLES.items():
+        if not (PROCESS_ENVIRONMENT.get(name) or "").strip():
+            activation.set_variable("pyarrow", name, value)
+    if context.settings.ca_bundle and pyarrow_private.filesystems_loaded():
+        note = (
+            "pyarrow.fs was imported before activate(): it keeps the CA list it read then, "
+            "so bare s3:// URLs fail TLS verification with this ca_bundle. Call activate() "
+            "first (restart the kernel), or add ?tls_ca_file_path=... to the URL."
+        )
+        activation.changed("pyarrow", f"WARNING: {note}")
+        import warnings
+
+        warnings.warn(note, RuntimeWarning, stacklevel=5)
+    return None
+
+
+ACTIVATOR = Activator(needs="pyarrow", apply=_apply, profile="needed", trust=True)

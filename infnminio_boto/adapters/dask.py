@@ -1,30 +1,12 @@
 """Dask clusters across machines: the client renews the keys, every worker gets them.
 
-Workers of dask-jobqueue (HTCondor), dask-gateway (Kubernetes) or ``SSHCluster`` run on
-other nodes, without sts-wire, without the token file and without the client's cache,
-and the OIDC token must not be copied there (it is the user's identity, and only one
-refresher may exist). So after ``share_credentials(client)``:
-
-* the client (the one machine with the token file) keeps refreshing credentials and,
-  each time it renews them, registers a ``distributed`` worker plugin carrying only the
-  temporary keys; the scheduler hands it to every worker, those that join later
-  included: one STS exchange per renewal for the whole cluster;
-* on each worker the plugin keeps the keys in :mod:`infnminio_boto.keys.shared`, where
-  the refreshing filesystem (:func:`~infnminio_boto.s3fs_filesystem`) finds them, and
-  serves them on 127.0.0.1 as an ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` endpoint, which
-  s3fs without keys (``storage_options()``), pyarrow's SDK and boto3 read, and read
-  again as the keys expire;
-* the client process gets the same endpoint, so ``storage_options()`` (which leaves the
-  keys out while sharing) works there too;
-* when no new keys come (the client closed, or the STS was down for longer than the
-  keys live), a worker's next use past their expiry fails with
-  :class:`~infnminio_boto.SharedKeysExpiredError`, which says so.
-
-``share_credentials(client, policy="read-only")`` gives the workers keys made with that
-session policy (see :mod:`infnminio_boto.settings.policy`) while the client keeps its
-own: the client's process serves its own keys on its endpoint, and only calls there that
-ask for the same policy use the workers' keys. Workers inside the client's own process
-(``LocalCluster(processes=False)``) share the client's keys.
+Workers of dask-jobqueue (HTCondor), dask-gateway or ``SSHCluster`` run where there is no
+token, and the token must not be copied there. After ``share_credentials(client)`` the
+client renews keys and, at each renewal, registers a ``distributed`` worker plugin
+carrying only them; each worker (later ones too) keeps them in
+:mod:`infnminio_boto.keys.shared` and serves them on 127.0.0.1 as a credentials endpoint,
+which s3fs, pyarrow and boto3 read and read again. How, and what each side may do:
+docs/dask.md.
 """
 
 from __future__ import annotations
@@ -33,6 +15,7 @@ import functools
 import logging
 import os
 import threading
+import warnings
 from typing import Any, MutableMapping, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
@@ -40,6 +23,7 @@ from ..integrations import key_server
 from ..keys import shared as shared_keys
 from ..keys.fetch import fetch_credentials, read_settings_token
 from ..keys.refresh import RefreshingCredentials
+from ..profiles.aws import competing_credentials, hide_competing_credentials
 from ..settings import Policy, Settings
 from ..sts.temporary_credentials import TemporaryCredentials
 from . import PROCESS_ENVIRONMENT
@@ -76,7 +60,11 @@ class SharedKeysPlugin(WorkerPlugin):
                 self.policy.describe(),
             )
         shared_keys.receive(self.owner, self.keys, self.policy)
-        key_server.serve(shared_keys.serve_received, os.environ)
+        if not key_server.serving():
+            key_server.serve(shared_keys.serve_received, os.environ)
+            hidden = hide_competing_credentials(os.environ)  # this worker reads the client's
+            if hidden:
+                logging.getLogger(__name__).warning("Keys shared by the Dask client: %s", hidden)
 
     def __repr__(self) -> str:
         return f"SharedKeysPlugin({self.keys!r})"
@@ -122,6 +110,18 @@ class CredentialSharing:
         self.owner = shared_keys.owner(self.settings, token.identity_digest())
         shared_keys.provide(self.owner, self.refresher.get)
         key_server.serve(self.own.get, self.environ)
+        competing = competing_credentials(self.environ or {})
+        if competing:
+            warnings.warn(
+                f"{'; '.join(competing.values())}: the AWS SDKs in this process prefer it "
+                "to the credentials endpoint share_credentials() set up, so clients without "
+                "keys of their own (storage_options(keys=False), pyarrow) would use that "
+                "profile here. Unset it for this process (for example "
+                f"os.environ['{next(iter(competing))}'] = os.devnull) or remove those "
+                "credentials. The workers are set up without it.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         try:
             self._send_if_renewed()  # the workers have keys before this returns
         except BaseException:
@@ -137,7 +137,7 @@ class CredentialSharing:
             return
         self._stop.set()
         shared_keys.withdraw(self.refresher.get)
-        key_server.stop_serving(self.environ)
+        key_server.stop_serving(self.environ, self.own.get)
 
     def __enter__(self) -> CredentialSharing:
         return self

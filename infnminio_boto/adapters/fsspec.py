@@ -1,13 +1,11 @@
-"""fsspec / s3fs (pandas, Dask): ``storage_options`` and a refreshing filesystem.
+"""fsspec / s3fs (pandas, Dask, xarray/zarr, uproot): ``storage_options`` and a
+refreshing filesystem, and their activation.
 
-* ``storage_options()``: a plain dict for ``pandas.read_parquet("s3://...",
-  storage_options=...)``, ``fsspec.filesystem("s3", **...)`` or Dask. It holds the
-  current keys, which s3fs does not refresh.
-* ``s3fs_filesystem()``: an :class:`InfnS3FileSystem`, an ``s3fs.S3FileSystem`` whose
-  aiobotocore session gets its keys from our refreshing credentials. Pass it as
-  ``filesystem=`` to pandas, pyarrow.dataset or Dask. It pickles as its settings, so
-  every Dask worker builds its own refreshing credentials, and the workers share the
-  cross-process cache: one exchange per refresh for the whole machine.
+``storage_options()`` is a plain dict holding the current keys, which s3fs does not
+refresh; ``s3fs_filesystem()`` an ``s3fs.S3FileSystem`` whose aiobotocore session reads
+our refreshing credentials and which pickles as its settings (each Dask worker builds
+its own). ``activate()`` registers it for ``s3://`` with fsspec's public
+``register_implementation`` (docs/activate.md).
 """
 
 from __future__ import annotations
@@ -15,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..integrations import key_server
-from . import Keywords, resolve, snapshot
-from .s3fs_options import endpoint_options
+from . import Keywords, endpoint_options, resolve, snapshot
+from .activate import Activation, Activator, Context
 
 if TYPE_CHECKING:
     from .s3fs_classes import AioStsWireCredentials, InfnS3FileSystem
@@ -60,3 +58,42 @@ def s3fs_filesystem(**settings: Any) -> InfnS3FileSystem:
     from .s3fs_classes import InfnS3FileSystem
 
     return InfnS3FileSystem(infnminio=resolved)
+
+
+_PROTOCOLS = ("s3", "s3a")
+
+
+def _apply(activation: Activation, context: Context) -> Optional[str]:
+    import fsspec
+    import fsspec.config
+    import s3fs
+    from fsspec.registry import registry
+
+    from .s3fs_classes import ActivatedS3FileSystem, caller_chose
+
+    before = {name: registry.get(name) for name in _PROTOCOLS}
+    for name, cls in before.items():
+        if cls is not None and cls is not s3fs.S3FileSystem and cls is not ActivatedS3FileSystem:
+            return f"fsspec's {name!r} protocol is registered to {cls.__name__}"
+    for name in _PROTOCOLS:
+        chosen = caller_chose(dict(fsspec.config.conf.get(name) or {}))
+        if chosen:
+            return f"fsspec.config.conf[{name!r}] chooses {chosen}"
+    ActivatedS3FileSystem.activate(context.settings)
+    for name in _PROTOCOLS:
+        fsspec.register_implementation(name, ActivatedS3FileSystem, clobber=True)
+
+    def restore() -> None:
+        for name, cls in before.items():
+            fsspec.register_implementation(name, cls or s3fs.S3FileSystem, clobber=True)
+        ActivatedS3FileSystem.activate(None)
+
+    activation.changed(
+        "fsspec",
+        'fsspec.register_implementation("s3" and "s3a", ActivatedS3FileSystem, clobber=True)',
+        restore,
+    )
+    return None
+
+
+ACTIVATOR = Activator(needs="s3fs", apply=_apply)

@@ -1,22 +1,20 @@
-"""polars: ``storage_options`` and a refreshing ``credential_provider``.
+"""polars: ``storage_options``, a refreshing ``credential_provider``, and polars' activation.
 
 ``polars_storage_options()`` holds the current keys (polars does not refresh them);
 ``polars_credential_provider()`` is a callable polars calls again when the keys it got
 are about to expire: pass both, the provider for the keys and the options for the
-endpoint::
-
-    pl.scan_parquet("s3://bucket/data.parquet",
-                    storage_options=polars_storage_options(keys=False),
-                    credential_provider=polars_credential_provider())
+endpoint. ``activate()`` makes a provider of ours polars' default (docs/activate.md).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, MutableMapping, Optional, Tuple
 
+from ..compat import polars as polars_private
 from ..integrations.ca_trust import ssl_cert_file_variables
 from ..settings import Settings
 from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, resolve, set_variables, snapshot
+from .activate import Activation, Activator, Context
 
 __all__ = [
     "polars_storage_options",
@@ -86,9 +84,9 @@ def polars_credential_provider(**settings: Any) -> PolarsCredentialProvider:
     return PolarsCredentialProvider(resolve(settings))
 
 
-def activated_provider(settings: Settings, *, profile_name: str) -> Any:
-    """An :class:`ActivatedPolarsProvider` (importing polars)."""
-    return __getattr__("ActivatedPolarsProvider")(settings, profile_name=profile_name)
+def activated_provider(settings: Settings) -> Any:
+    """An ``ActivatedPolarsProvider`` (importing polars)."""
+    return __getattr__("ActivatedPolarsProvider")(settings)
 
 
 def __getattr__(name: str) -> Any:
@@ -104,29 +102,67 @@ def __getattr__(name: str) -> Any:
 def _activated_provider_class() -> type:
     import polars as pl
 
-    class ActivatedPolarsProvider(pl.CredentialProviderAWS):
+    class ActivatedPolarsProvider(polars_private.with_endpoint(pl.CredentialProviderAWS)):  # type: ignore[misc]
         """polars' default credential provider after :func:`infnminio_boto.activate`.
 
-        A ``pl.CredentialProviderAWS`` because polars asks only those for an endpoint:
-        it reads ``endpoint_url`` and ``region`` from the AWS profile ``profile_name``
-        (which activate() writes), and leaves them to the caller's own
-        ``storage_options`` endpoint when there is one. The keys come from our
-        refreshing credentials as one consistent set: polars' own class reads the three
-        parts of botocore's credentials one by one, and keys of 15 minutes or less are
-        renewed between the reads (a mismatched set, HTTP 403).
+        A ``pl.CredentialProviderAWS`` because polars asks only those for an endpoint,
+        which comes from the settings (a caller's own storage-options endpoint wins). The
+        keys come from our refreshing credentials as one consistent set: polars' own
+        class reads botocore's three parts one by one, and short keys can be renewed
+        between the reads (a mismatched set, HTTP 403).
         """
 
         infnminio_activation = True
 
-        def __init__(self, settings: Settings, *, profile_name: str) -> None:
-            super().__init__(profile_name=profile_name)
+        def __init__(self, settings: Settings) -> None:
+            super().__init__()
             self._keys = PolarsCredentialProvider(settings)
+
+        def endpoint_options(self) -> Dict[str, str]:
+            settings = self._keys.settings
+            return {"endpoint_url": settings.endpoint.url, "region": settings.region}
 
         def retrieve_credentials_impl(self) -> Tuple[Dict[str, str], Optional[int]]:
             return self._keys()
+
+        def __reduce__(self) -> Any:
+            return (activated_provider, (self._keys.settings,))
 
         def __repr__(self) -> str:
             return f"ActivatedPolarsProvider({self._keys.settings.describe()})"
 
     ActivatedPolarsProvider.__module__ = __name__
     return ActivatedPolarsProvider
+
+
+def _apply(activation: Activation, context: Context) -> Optional[str]:
+    import warnings
+
+    import polars as pl
+
+    if not hasattr(pl.Config, "set_default_credential_provider"):
+        # A polars older than the extra asks for (pip install polars alone may keep one).
+        return (
+            f"polars {pl.__version__} has no default credential provider (it came in polars "
+            "1.34): pip install 'polars>=1.34', or pass credential_provider="
+            "infnminio_boto.polars_credential_provider() to each call"
+        )
+    previous: Any = polars_private.default_credential_provider()
+    if previous != "auto" and not getattr(previous, "infnminio_activation", False):
+        return "a default credential provider of yours is set (pl.Config)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # polars calls these "unstable"
+        pl.Config.set_default_credential_provider(activated_provider(context.settings))
+
+    def restore() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pl.Config.set_default_credential_provider(previous)
+
+    activation.changed(
+        "polars", "pl.Config.set_default_credential_provider(ActivatedPolarsProvider)", restore
+    )
+    return None
+
+
+ACTIVATOR = Activator(needs="polars", apply=_apply, trust=True)

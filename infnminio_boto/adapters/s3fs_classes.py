@@ -1,7 +1,5 @@
-"""The s3fs classes behind :func:`~infnminio_boto.adapters.fsspec.s3fs_filesystem`.
-
-Importing this module imports s3fs and aiobotocore (the ``fsspec`` extra); the rest of
-the adapter does not.
+"""The s3fs classes behind :func:`~infnminio_boto.adapters.fsspec.s3fs_filesystem` and
+``activate()``. Importing this module imports s3fs and aiobotocore (the ``fsspec`` extra).
 """
 
 from __future__ import annotations
@@ -10,13 +8,19 @@ import asyncio
 import os
 from typing import Any, ClassVar, Dict, Optional, Union
 
+from ..compat import fsspec as fsspec_private
 from ..errors import MissingDependencyError
 from ..integrations import expired_keys, policy_denied
-from ..integrations.botocore import RefresherKeys, StsWireProvider, frozen
+from ..integrations.botocore import (
+    RefresherKeys,
+    StsWireProvider,
+    core_session,
+    frozen,
+    put_first,
+)
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import resolve
-from .s3fs_options import endpoint_options
+from . import endpoint_options, resolve
 
 try:
     import aiobotocore.session
@@ -86,14 +90,12 @@ class InfnS3FileSystem(s3fs.S3FileSystem):
 
     async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:
         if getattr(self, "session", None) is None:  # s3fs sets it once connected
-            session = aiobotocore.session.AioSession()
-            resolver = session.get_component("credential_provider")
+            session = core_session(aiobotocore.session.AioSession)
             provider = _AioStsWireProvider(self.infnminio_settings)
-            resolver.providers.insert(0, provider)
+            put_first(session.get_component("credential_provider"), provider)
             policy_denied.register(session, self.infnminio_settings)
             expired_keys.register(session, provider.owners, asynchronous=True)
-            self.session = session
-            self._session_is_owned = False
+            fsspec_private.use_session(self, session)
         return await super().set_session(refresh=refresh, kwargs=kwargs or {})
 
 
@@ -135,10 +137,16 @@ class ActivatedS3FileSystem(InfnS3FileSystem):
     # The resolved settings of the activation in force, and the value it gave
     # AWS_ENDPOINT_URL_S3 (None: none); set by activate(), cleared by deactivate().
     activation: ClassVar[Optional[Settings]] = None
-    activation_endpoint_variable: ClassVar[Optional[str]] = None
     # A second activation must not be handed the cached instances of the first.
     activation_number: ClassVar[int] = 0
-    _extra_tokenize_attributes = ("activation_number",)
+
+    @classmethod
+    def activate(cls, settings: Optional[Settings]) -> None:
+        """Make ``s3://`` mean ``settings``' store (None: no activation in force)."""
+        cls.activation = settings
+        cls.activation_number += 1
+        if settings is None:
+            cls.clear_instance_cache()
 
     def __init__(
         self,
@@ -177,8 +185,9 @@ def plain_endpoint_arguments(kwargs: Dict[str, Any]) -> Dict[str, Any]:
     ``ignore_configured_endpoint_urls`` (the variables and profiles' endpoints are not
     used, so AWS's own endpoint is).
     """
-    ours = ActivatedS3FileSystem.activation_endpoint_variable
-    if not ours or os.environ.get("AWS_ENDPOINT_URL_S3") != ours:
+    activation = ActivatedS3FileSystem.activation
+    ours = activation.endpoint.url if activation is not None else None
+    if not ours or (os.environ.get("AWS_ENDPOINT_URL_S3") or "").rstrip("/") != ours:
         return kwargs
     if kwargs.get("endpoint_url") or (kwargs.get("client_kwargs") or {}).get("endpoint_url"):
         return kwargs
@@ -205,3 +214,6 @@ def _profile_endpoint(profile: Optional[str]) -> Optional[str]:
         return None  # s3fs says so when it connects
     endpoint = config.get("endpoint_url")
     return str(endpoint) if endpoint else None
+
+
+fsspec_private.tokenized_by(ActivatedS3FileSystem, ("activation_number",))

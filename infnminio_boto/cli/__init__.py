@@ -49,7 +49,9 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="infnminio-boto",
-        description="S3 credentials for INFN Cloud from the sts-wire OIDC token file.",
+        description="S3 credentials for INFN Cloud from your OIDC token (sts-wire's file on "
+        "the hub, oidc-agent on a laptop, HTCondor's in a batch job), for every S3 client. "
+        "Start with `infnminio-boto doctor`.",
     )
     from .. import __version__
 

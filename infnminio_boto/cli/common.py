@@ -55,6 +55,8 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
         words = f"{setting.description} [{setting.variable}; default: {setting.default_text}]"
         words = re.sub(r"\[([^][]+)\]\(#[^)]*\)", r"\1 (README)", words)  # in-page links
         help_text = words.replace("`", "").replace("%", "%%")
+        if setting.kind == "switch" and not setting.flag_value:
+            help_text = f"do not {help_text}"  # the flag turns off what is on by default
         if setting.kind == "switch":
             group.add_argument(
                 setting.flag,

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Dict
 
+from ..profiles.aws import DEFAULT_PROFILE
 from .common import add_settings_flags, configure_logging, settings_from_flags
 
 
@@ -27,7 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "token file. Every setting given as a flag or INFNMINIO_* variable is written "
         "into the profile, so that it works in any shell.",
     )
-    parser.add_argument("--profile", default="infn", help="profile name (default: infn)")
+    parser.add_argument(
+        "--profile", default=DEFAULT_PROFILE, help=f"profile name (default: {DEFAULT_PROFILE})"
+    )
     parser.add_argument(
         "--rclone",
         metavar="REMOTE",
@@ -121,6 +124,13 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"Warning: the shared credentials file has keys for '{args.profile}'; they take "
             "precedence over credential_process. Remove them.",
+            file=sys.stderr,
+        )
+    earlier = _section(old, "profile infn")  # what configure wrote by default before 0.2
+    if args.profile != "infn" and "infnminio_boto" in earlier:
+        print(
+            "Note: the profile 'infn' that configure wrote before 0.2 is still there and "
+            f"still works; new settings go to '{args.profile}' (see the README's Upgrading).",
             file=sys.stderr,
         )
     profile_flag = "" if args.profile == "default" else f" --profile {args.profile}"

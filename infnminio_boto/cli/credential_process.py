@@ -128,15 +128,19 @@ def _leave_fast_entry(
 
     from ..keys import fastpath
     from ..keys.cache import CacheUnavailable, CredentialCache
+    from ..settings.hot_path import BY_NAME
 
     located = fastpath.locate(argv, os.environ)
-    if located is None or located[0] != token.kind:
+    if located is None or located[0] != token.kind or not BY_NAME[token.kind].fast:
         return  # the fast path would not find this source: it hands over every time
     kind, where, _ = located
-    if kind == "file" and os.path.abspath(where) != os.path.abspath(token.origin):
+    fast = BY_NAME[kind].fast
+    if fast == "path" and os.path.abspath(where) != os.path.abspath(token.path or ""):
         return
-    digest = token.digest if kind in ("file", "variable") else None
-    identity = digest or fastpath.identity(kind, where, os.environ)
+    if fast in ("path", "variable"):
+        identity = token.digest  # the content just exchanged
+    else:
+        identity = fastpath.identity(kind, where, os.environ)
     try:
         CredentialCache(settings.cache_dir).write_fast(
             fastpath.fast_key(argv, os.environ, identity, _policy_digest(settings)),

@@ -54,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def endpoint_variables(settings: Settings) -> Dict[str, str]:
     """Where the store is and how to reach it, for every tool: no secret among them."""
     from ..integrations.ca_trust import ssl_cert_file_variables
-    from ..settings.upload_checksums import variables_unless_chosen
+    from ..settings.aws_variables import variables_unless_chosen
 
     url = settings.endpoint.url
     values = {
@@ -62,7 +62,7 @@ def endpoint_variables(settings: Settings) -> Dict[str, str]:
         "AWS_DEFAULT_REGION": settings.region,
         "AWS_ENDPOINT_URL_S3": url,
         "S3_ENDPOINT_URL": url,  # s5cmd
-        "RCLONE_S3_PROVIDER": "Ceph" if settings.server_kind != "minio" else "Minio",
+        "RCLONE_S3_PROVIDER": settings.server.rclone_provider,
         "RCLONE_S3_ENV_AUTH": "true",
         "RCLONE_S3_ENDPOINT": url,
         "RCLONE_S3_REGION": settings.region,

@@ -18,19 +18,6 @@ from typing import Dict, List
 
 from .common import EXIT_USAGE, add_settings_flags, configure_logging, settings_from_flags
 
-# Variables that would make the command's SDK take other credentials than ours.
-_COMPETING = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-)
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -53,7 +40,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _child_environment(extra: Dict[str, str]) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _COMPETING}
+    """This environment without the variables that would make the command's SDK take
+    other credentials than ours, and with ``extra``."""
+    from ..settings.aws_variables import CREDENTIALS
+
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
     env.update(extra)
     return env
 
@@ -93,9 +84,13 @@ def run(args: argparse.Namespace) -> int:
             )
             return 127 if isinstance(error, FileNotFoundError) else 126
     from ..integrations.key_server import CredentialServer
+    from ..profiles.aws import hide_competing_credentials
 
     with CredentialServer(fetch) as server:
         env = _child_environment({**endpoint_variables(settings), **server.environment()})
+        hidden = hide_competing_credentials(env)  # what we start reads our endpoint
+        if hidden:
+            print(f"infnminio-boto exec: note: {hidden}.", file=sys.stderr)
         try:
             child = subprocess.Popen(command, env=env)
         except OSError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
@@ -72,16 +73,21 @@ def start(args: argparse.Namespace) -> Tuple[Report, Optional[Settings]]:
         return report, None
 
 
-def report_token(report: Report, settings: Settings, *, strict: bool) -> Optional[OidcToken]:
+def report_token(
+    report: Report, settings: Settings, *, strict: bool, offline: bool = False
+) -> Optional[OidcToken]:
     """The token's source (which one, and why; the places skipped before it) and the
     token's claims, age and fit; None, with the failure reported, when there is none.
 
     ``strict`` (``doctor``) makes an expired token a failure; ``status`` only warns.
+    ``offline`` (``status``): a source that would contact someone to hand out a token (a
+    command, oidc-agent asking the identity provider) is named, not run.
     """
     import time
 
     from ..errors import InfnMinioError
-    from ..sources import select
+    from ..settings.hot_path import BY_NAME
+    from ..sources import advice, select
     from ..sources.oidc_token import EXPIRY_LEEWAY_SECONDS, describe_age
 
     try:
@@ -97,9 +103,15 @@ def report_token(report: Report, settings: Settings, *, strict: bool) -> Optiona
         tried = "; ".join(f"{place} ({found})" for place, found in selection.tried)
         report.fail(
             "token source",
-            f"no access token found; tried, in order: {tried}. Start sts-wire, or set "
-            "token_file, token_command or oidc_agent_account.",
+            f"no access token found; tried, in order: {tried}. {advice(os.environ)}",
             EXIT_TOKEN_FILE,
+        )
+        return None
+    if offline and BY_NAME[source.kind].fast == "source":
+        report.ok(
+            "token source",
+            f"{source.describe()}: not run (status sends nothing; running it may ask the "
+            "identity provider for a token): `infnminio-boto doctor` runs it",
         )
         return None
     try:
@@ -108,11 +120,10 @@ def report_token(report: Report, settings: Settings, *, strict: bool) -> Optiona
         report.fail("token source", str(error), exit_code_for(error))
         return None
     detail = source.describe()
-    if token.kind == "file" and token.modified:
-        age = time.time() - token.modified
-        detail += f"; written {describe_age(-age)}"
+    if token.path and token.modified:
+        detail += f"; written {describe_age(token.modified - time.time())}"
     report.ok("token source", detail)
-    if token.kind == "file" and token.modified and time.time() - token.modified > 30 * 60:
+    if token.path and token.modified and time.time() - token.modified > 30 * 60:
         report.warn(
             "token source",
             "not rewritten for over 30 minutes: sts-wire rewrites its file every ~15 minutes, "

@@ -1,9 +1,8 @@
 """``infnminio-boto status``: what is here, without sending anything.
 
-The settings in use (the session policy among them), the token's source (which one and
-why, and what was skipped), its claims and age, and the cached keys for that identity
-with their expiry. Offline: no exchange, no S3 call (``doctor`` makes those). ``--json``
-gives the same lines as one JSON array.
+The settings in use, the token's source (which one and why, what was skipped), its
+claims and age, and the cached keys for that identity. Offline: no exchange, no S3 call,
+and a token command or oidc-agent is named but not run (``doctor`` does all that).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> Report:
         f"{settings.cache_dir if settings.cache else 'off'}",
     )
     report_policy(report, settings)
-    token = report_token(report, settings, strict=False)
+    token = report_token(report, settings, strict=False, offline=True)
     if token is None:
         return report
 

@@ -1,10 +1,9 @@
-"""boto3/botocore integration: the credential provider, ``install()`` and ``session()``.
+"""boto3/botocore: the credential provider, ``install()`` and ``session()``.
 
-botocore reads keys through the public ``Credentials`` interface
-(``get_frozen_credentials()`` when signing, ``access_key``/``secret_key``/``token``
-elsewhere); :class:`StsWireCredentials` answers it from one
-:class:`~infnminio_boto.keys.refresh.RefreshingCredentials`, so the refresh logic is ours and
-botocore's private refresh attributes are never touched.
+botocore reads keys through the public ``Credentials`` interface; :class:`StsWireCredentials`
+answers it from one :class:`~infnminio_boto.keys.refresh.RefreshingCredentials`, so the
+refresh logic is ours and botocore's private refresh attributes are never touched. The
+two private attributes used are in :mod:`infnminio_boto.compat.botocore`.
 """
 
 from __future__ import annotations
@@ -22,8 +21,10 @@ from botocore.credentials import (
 )
 from botocore.exceptions import ProfileNotFound
 
+from .._log import warn_once
+from ..compat import botocore as botocore_private
 from ..settings import Settings
-from ..settings.upload_checksums import (
+from ..settings.aws_variables import (
     CONFIG_KEYS,
     WHEN_REQUIRED,
     botocore_supports_them,
@@ -129,18 +130,11 @@ class StsWireProvider(CredentialProvider):
         return f"StsWireProvider({self.settings.describe()})"
 
 
-# The two private attributes this library touches, both here. Read in boto3 1.28 to
-# 1.44 and botocore 1.31 to 1.44 (the supported range is tested by `make test`).
-# - boto3.Session keeps its botocore session in `_session`, with no public accessor.
-# - botocore.Session caches the first credentials it resolved in `_credentials`, with
-#   no public way to forget them; a provider installed later would otherwise not count.
-
-
 def _botocore_session(
     session: Union[boto3.Session, botocore.session.Session],
 ) -> botocore.session.Session:
     if isinstance(session, boto3.Session):
-        return session._session
+        return botocore_private.core_session(session)
     if isinstance(session, botocore.session.Session):
         return session
     raise TypeError(
@@ -148,8 +142,45 @@ def _botocore_session(
     )
 
 
-def _forget_resolved_credentials(core: botocore.session.Session) -> None:
-    core._credentials = None
+def core_session(cls: Any) -> Any:
+    """A new ``cls`` (a botocore ``Session``, or aiobotocore's ``AioSession``) for our own
+    clients: with the profile ``AWS_PROFILE`` names, unless it names one no AWS config
+    file holds (left over by other tooling), which our clients do not need: then the
+    default profile's settings, and a warning once."""
+    core = cls()
+    missing = missing_profile(core)
+    if missing is None:
+        return core
+    warn_once(("missing profile", missing), __name__, "%s", missing)
+    return cls(profile="default")
+
+
+def missing_profile(core: Any) -> Optional[str]:
+    """Why the profile a botocore session would use does not exist, or None."""
+    name = core.profile
+    if name in (None, "default") or name in core.available_profiles:
+        return None
+    return (
+        f"AWS_PROFILE={name} (or AWS_DEFAULT_PROFILE) names a profile that no AWS config "
+        f"file holds ({core.get_config_variable('config_file')}, "
+        f"{core.get_config_variable('credentials_file')}): infnminio-boto's clients do not "
+        "use it, but the AWS CLI and SDKs fail on it. Unset it, or write it with "
+        f"`infnminio-boto configure --profile {name}`."
+    )
+
+
+def put_first(resolver: Any, provider: CredentialProvider) -> None:
+    """Put ``provider`` first in a credential resolver, in place of an earlier one of ours
+    (its public ``remove`` and ``insert_before``; with a profile set botocore has no
+    ``env`` provider, so the first provider, whichever it is, is the anchor)."""
+    methods = [each.METHOD for each in resolver.providers]
+    for _ in range(methods.count(provider.METHOD)):
+        resolver.remove(provider.METHOD)
+    first = [each.METHOD for each in resolver.providers][:1]
+    if first:
+        resolver.insert_before(first[0], provider)
+    else:
+        resolver.providers.append(provider)
 
 
 def install(
@@ -167,12 +198,8 @@ def install(
     """
     core = _botocore_session(session)
     provider = StsWireProvider(settings, **overrides)
-    resolver = core.get_component("credential_provider")
-    resolver.providers[:] = [
-        p for p in resolver.providers if getattr(p, "METHOD", None) != StsWireProvider.METHOD
-    ]
-    resolver.providers.insert(0, provider)
-    _forget_resolved_credentials(core)
+    put_first(core.get_component("credential_provider"), provider)
+    botocore_private.forget_resolved_credentials(core)
     policy_denied.register(core, provider.settings)
     expired_keys.register(core, provider.owners)
     return provider
@@ -285,13 +312,13 @@ def session(**settings: Any) -> InfnMinioSession:
     (:mod:`.expired_keys`).
     """
     resolved = Settings.resolve(**settings)
-    core = botocore.session.Session()
+    core = core_session(botocore.session.Session)
     provider = StsWireProvider(resolved)
 
     def credential_chain() -> Any:
         # Built when a client first needs credentials, as botocore builds its own.
         chain = create_credential_resolver(core)
-        chain.providers.insert(0, provider)
+        put_first(chain, provider)
         return chain
 
     core.lazy_register_component("credential_provider", credential_chain)

@@ -1,17 +1,11 @@
 """Trusting a private certificate authority in clients that only read the system's.
 
-polars (and obstore), and pyarrow when it is given no ``tls_ca_file_path``, verify
-servers against the authorities in ``SSL_CERT_FILE`` (else the system's): they take no
-CA argument. Pointing ``SSL_CERT_FILE`` at the private authority alone would make every
-public site fail in that process, so :func:`bundle_with_system` writes one PEM file that
-holds the system's authorities *and* the configured ones, and that is what
-``SSL_CERT_FILE`` is set to.
-
-Shells on institutional machines often name a bundle already, in ``AWS_CA_BUNDLE``
-(which the AWS tools prefer to a profile's ``ca_bundle``), ``SSL_CERT_FILE``,
-``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``. :func:`shell_bundle_variables` points all
-four at one bundle holding what they trusted before plus the private authority.
-Bundles are only ever read; the combined one is a new file, named after its content.
+polars, obstore, and pyarrow without ``tls_ca_file_path``, verify servers against
+``SSL_CERT_FILE`` (else the system's authorities) and take no CA argument; pointing it at
+the private authority alone would make every public site fail. So one PEM file holds the
+system's authorities *and* the configured ones, named after its content; a shell's
+``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` are all
+pointed at one such bundle. Bundles are only ever read.
 """
 
 from __future__ import annotations
@@ -24,6 +18,7 @@ import stat
 import tempfile
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from .. import _files
 from .._log import warn
 from ..errors import ConfigurationError
 from ..settings import Settings
@@ -119,15 +114,7 @@ def combine_bundles(bundles: Sequence[str], directory: str) -> str:
     path = os.path.join(directory, f"ca-{hashlib.sha256(content).hexdigest()[:16]}.pem")
     if _holds_exactly(path, content):
         return path
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".ca-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)  # whatever was at that name (a planted link) goes
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    _files.replace(path, content, mode=0o644)  # public certificates only
     return path
 
 

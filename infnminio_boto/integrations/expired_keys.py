@@ -1,37 +1,12 @@
 """One retry, with new keys, of an S3 call the store refused because its keys expired.
 
-The keys' expiry is judged on the store's clock (:mod:`infnminio_boto.sts.clock`), so
-a call should never go out with keys the store considers expired. It still can: this
-machine's clock jumps (a suspended VM or laptop) or drifts after the exchange, the
-server's clock moves, keys are revoked early. Newer Ceph RGW releases then answer 400
-``ExpiredToken`` (ceph/s3-tests PR #742, tracker 76269, 2026), as AWS does; RGW 16
-answers 403 ``AccessDenied`` with an empty message (``STSEngine::authenticate``,
-``src/rgw/rgw_rest_s3.cc``: ``-EPERM``; measured on the sandbox's 16.2.15), which is
-also its answer to a policy denial, and a HEAD request gets the status alone.
-
-:func:`register` puts two handlers on a botocore ``Session`` or aiobotocore
-``AioSession``; every S3 client it makes afterwards copies them:
-
-* ``request-created.s3``, registered last so that it runs after the client's signer
-  (``BaseClient._register_handlers``, botocore 1.31 to 1.44): records in the request's
-  context (``request_dict["context"]``, the same dict on every attempt) which access
-  key signed it, read from the ``Authorization`` header;
-* ``needs-retry.s3``, emitted by the endpoint after each attempt
-  (``Endpoint._needs_retry``; aiobotocore awaits the same event, and sync or async
-  handlers alike): when the answer is ``ExpiredToken``; or a bare ``AccessDenied``
-  (a 403, with or without a body) while the keys are within
-  :data:`~infnminio_boto.keys.timing.SKEW_MARGIN_SECONDS` of their expiry; or the
-  bodiless 400 a HEAD request gets for ``ExpiredToken`` (HEAD answers carry no error
-  code, and s3fs reads an object's size with HEAD before it reads the object) while
-  the keys are that near their expiry or were not issued within that margin (a bad
-  request's 400 then costs at most one exchange a minute); and the keys are ours
-  (handed out by a refresher of this session), the keys are replaced
-  (:meth:`~infnminio_boto.keys.refresh.RefreshingCredentials.replace_refused`: an
-  exchange, never the same keys from the cache) and the handler returns 0, so botocore
-  retries at once, signing anew with ``get_frozen_credentials()``. The context records
-  that it was done: a call is retried this way once, never in a loop. A real denial
-  (keys far from their expiry) surfaces unchanged and at once; a failed renewal raises
-  our error from the call.
+Expiry is judged on the store's clock, but a clock can still jump (a suspended laptop)
+or keys be revoked early. Newer Ceph RGW and AWS answer 400 ``ExpiredToken``; RGW 16 a
+bare 403 ``AccessDenied`` (also its answer to a policy denial) and a HEAD a bare status.
+:func:`register` records which key signed each request (after the signer) and, from
+botocore's ``needs-retry`` event, replaces our keys and retries once when the answer
+means they expired: ``ExpiredToken``, or a bare refusal near their expiry
+(docs/design.md, "Keys the store refused").
 """
 
 from __future__ import annotations
@@ -43,6 +18,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
+from ..compat import botocore as botocore_private
 from ..keys.timing import maybe_expired, recently_issued
 
 if TYPE_CHECKING:
@@ -179,9 +155,10 @@ def register(events_session: Any, owners: KeyOwners, *, asynchronous: bool = Fal
     ``botocore.session.Session``, or with ``asynchronous`` an aiobotocore
     ``AioSession``) makes, when the store refuses the keys of ``owners`` as expired.
     Registering again replaces the earlier handlers."""
-    emitter = events_session.get_component("event_emitter")
     events_session.unregister("request-created.s3", unique_id=_SIGNER_ID)
     events_session.unregister("needs-retry.s3", unique_id=_RETRY_ID)
-    emitter.register_last("request-created.s3", _record_signer, unique_id=_SIGNER_ID)
+    botocore_private.register_after_signer(
+        events_session, "request-created.s3", _record_signer, _SIGNER_ID
+    )
     handler = _async_handler(owners) if asynchronous else _handler(owners)
     events_session.register("needs-retry.s3", handler, unique_id=_RETRY_ID)

@@ -1,36 +1,11 @@
 """A credentials endpoint on 127.0.0.1 that the AWS SDKs poll for renewed keys.
 
-``infnminio-boto exec --server`` gives the command ``AWS_CONTAINER_CREDENTIALS_FULL_URI``
-and ``AWS_CONTAINER_AUTHORIZATION_TOKEN`` (as aws-vault's ``--ecs-server`` does): the
-SDKs of every language fetch keys there, and fetch again before they expire, so a
-command that runs for hours keeps working. Each answer comes from
-:func:`.fetch.fetch_credentials` with the SDKs' freshness rule, so the keys are shared
-with the cache and renewed from the token file. Only requests that carry the random
-bearer token given to the command are answered; it listens on loopback only.
-
-Any local user can connect to it, so what a connection can hold is bounded:
-
-* **3 s to send the request head**, counted from the accept, whether it sends nothing
-  or drips a byte at a time; then the connection is closed. The SDKs send their whole
-  request at once and give up sooner themselves: botocore's ``ContainerMetadataFetcher``
-  waits 2 s per attempt (3 attempts, 1 s apart; botocore/utils.py), the AWS C++ SDK in
-  pyarrow 1 s to connect and 1 s for the answer (1 retry; AWSHttpResourceClient.cpp).
-* **16 KiB of request head** (the SDKs send well under 1 KiB); more is answered 431.
-* **64 connections at once.** When a 65th comes, the oldest connection still sending
-  its request head is closed to make room; if every one of them is already being
-  answered (only the command, with the token, can keep them busy), the new one is
-  closed at once and its SDK retries. Closing the oldest rather than the newest means
-  that idle connections, however many, cannot keep a client that sends its request
-  promptly out. Running out of file descriptors closes the oldest too.
-* **A listen backlog of 128** (the default, 5, refuses the connections of a burst).
-* One request per connection (HTTP/1.0), GET only (other methods: 405); the path and
-  the Host header are not looked at, the bearer token is what counts (a web page cannot
-  send it: the browser's preflight gets 405).
-
-A fetch that fails is answered 503 with our error's message (an
-:class:`~infnminio_boto.InfnMinioError`) or 500 with the exception's type and a short
-message (anything else), both scrubbed of secrets, and logged once as a warning (a
-traceback only with ``-v``). Nothing of a connection's troubles reaches stderr.
+``exec --server`` and Dask sharing give processes ``AWS_CONTAINER_CREDENTIALS_FULL_URI``
+and a random bearer token (as aws-vault's ``--ecs-server`` does); every SDK fetches keys
+there and again before they expire. Any local user can connect, so what a connection
+can hold is bounded: 3 s and 16 KiB for the request head, 64 connections (the oldest
+idle one makes room), one GET per connection (docs/security.md, "The local credentials
+endpoint"). A fetch that fails is answered 503 (our error) or 500, scrubbed of secrets.
 """
 
 from __future__ import annotations
@@ -46,10 +21,12 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, MutableMapping, Optional, Set, Tuple
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Callable, Dict, List, MutableMapping, Optional, Set, Tuple
 
+from ..compat.socketserver import ThreadingServer
 from ..errors import InfnMinioError, scrub
+from ..settings.aws_variables import CONTAINER, STATIC_KEYS, variables_unless_chosen
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = ["CredentialServer", "serve", "serving", "stop_serving"]
@@ -74,10 +51,9 @@ def _hang_up(connection: socket.socket) -> None:
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    """ThreadingHTTPServer with at most MAX_CONNECTIONS connections, oldest idle out."""
+class _Server(ThreadingServer):
+    """A threading HTTP server with at most MAX_CONNECTIONS connections, oldest idle out."""
 
-    daemon_threads = True
     # A class attribute: listen() reads it in the constructor (server_activate).
     request_queue_size = LISTEN_BACKLOG
 
@@ -123,18 +99,12 @@ class _Server(ThreadingHTTPServer):
                         self._closed.wait(0.1)
             raise
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            with self._lock:
-                self._reading.pop(request, None)
-                self._answering.discard(request)
-            self.shutdown_request(request)
-            with self._closed:
-                self._closed.notify_all()
+    def request_done(self, request: Any) -> None:
+        with self._lock:
+            self._reading.pop(request, None)
+            self._answering.discard(request)
+        with self._closed:
+            self._closed.notify_all()
 
     def deadline(self, connection: socket.socket) -> Optional[float]:
         """When ``connection``'s request head is due; None if it was closed to make room."""
@@ -329,47 +299,53 @@ class CredentialServer:
         self._server.server_close()
 
 
-# This process's endpoint (one per process), for Dask sharing: see adapters/dask.py.
+# This process's endpoint (one per process), for Dask sharing (adapters/dask.py) and
+# token_loader= activations: it lives while anyone uses it, serving the latest user's keys.
 _lock = threading.Lock()
 _server: Optional[CredentialServer] = None
-# Static keys would win over the endpoint in the SDKs' credential chains.
-_COMPETING = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+_users: List[Callable[[], TemporaryCredentials]] = []
 
 
 def serve(
     fetch: Callable[[], TemporaryCredentials], environ: Optional[MutableMapping[str, str]]
 ) -> CredentialServer:
-    """This process's credentials endpoint (one per process), announced in ``environ``.
-
-    Its address and token go into ``environ`` as ``AWS_CONTAINER_CREDENTIALS_FULL_URI``
-    and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``, with the checksum settings Ceph RGW needs
-    unless set; static ``AWS_*`` keys are removed from it. ``None`` changes nothing.
-    """
-    from ..settings.upload_checksums import variables_unless_chosen
-
+    """This process's credentials endpoint, serving ``fetch``'s keys, announced in
+    ``environ`` (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token, the checksum
+    settings Ceph RGW needs unless set; static ``AWS_*`` keys, which would win, removed).
+    ``None`` changes nothing. Each call is a use: :func:`stop_serving` ends it."""
     global _server
     with _lock:
         if _server is None:
             _server = CredentialServer(fetch).__enter__()
-        else:
-            _server.fetch = fetch
+        _server.fetch = fetch
+        _users.append(fetch)
         server = _server
     if environ is not None:
-        for name in _COMPETING:
+        for name in STATIC_KEYS:
             environ.pop(name, None)
         environ.update(server.environment())
         environ.update(variables_unless_chosen(environ))
     return server
 
 
-def stop_serving(environ: Optional[MutableMapping[str, str]]) -> None:
-    """Stop this process's endpoint and take its variables out of ``environ``.
-
-    Variables someone changed since :func:`serve` set them are left alone.
-    """
+def stop_serving(
+    environ: Optional[MutableMapping[str, str]],
+    fetch: Optional[Callable[[], TemporaryCredentials]] = None,
+) -> None:
+    """End ``fetch``'s use of the endpoint (None: every use). The endpoint stops, and
+    its variables leave ``environ``, with the last use; until then it serves the keys
+    of the latest remaining one. Variables someone changed since are left alone."""
     global _server
     with _lock:
-        server, _server = _server, None
+        if fetch is None:
+            _users.clear()
+        elif fetch in _users:
+            _users.remove(fetch)
+        server = _server
+        if server is not None and _users:
+            server.fetch = _users[-1]
+            return
+        _server = None
     if server is None:
         return
     if environ is not None:
@@ -382,3 +358,11 @@ def stop_serving(environ: Optional[MutableMapping[str, str]]) -> None:
 def serving() -> bool:
     """Whether this process serves shared keys (storage options then leave keys out)."""
     return _server is not None
+
+
+def ours() -> Dict[str, str]:
+    """The container variables that point at this process's endpoint (none: {})."""
+    server = _server
+    if server is None:
+        return {}
+    return {name: value for name, value in server.environment().items() if name in CONTAINER}

@@ -1,27 +1,16 @@
 """Cross-process credential cache: one user's notebooks, CLI calls and workers share keys.
 
-One JSON file per (endpoint, role, RoleSessionName, session policy and the token's
-identity claims) in a private directory: ``$INFNMINIO_CACHE_DIR``, else
-``$XDG_CACHE_HOME/infnminio-boto``, else ``~/.cache/infnminio-boto``. The directory is
-0700 and files 0600; entries are written to a temporary file and renamed into place, so
-readers never see half an entry and a symlink planted at an entry's name is replaced,
-never written through.
-
-Reading needs no lock. Refreshing takes an ``flock`` on the entry's lock file, then
-looks again: N processes that find the cache empty together cause one exchange. The
-kernel drops an ``flock`` when its holder dies, so a killed process leaves nothing stuck.
-
-An entry is trusted only if it is a regular file owned by this user, not writable by
-group or others, not a symlink, and well-formed; anything else is ignored and replaced.
-Expirations are on this machine's clock (the exchange converted the server's); the
-measured skew is kept as ``ClockSkew``, for diagnostics. Beside the entries,
-:class:`LifetimeRecord` remembers per endpoint and role the lifetimes a role allows.
-
-Standard library only: the credential-process command reads it without boto3.
+One private JSON file per endpoint, role, RoleSessionName, session policy and token
+identity, in a 0700 folder; written with :mod:`infnminio_boto._files` (locked,
+atomic); an entry or lock that is not a private regular file of this user's is ignored
+and replaced. Processes that find it empty together make one exchange. Expirations are
+on this machine's clock. Beside the entries, :class:`LifetimeRecord` remembers the
+lifetimes a role allows. Standard library only (docs/design.md, "The cache").
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -29,14 +18,17 @@ import stat
 import time
 from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
-from .._log import warn
+from .. import _files
+from .._log import warn, warn_once
 from ..errors import TokenExpiredError
+from ..settings.hot_path import BY_NAME
 from ..sources.discovery import sha256  # the builtin SHA-256: hashlib would load OpenSSL
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: no shared cache (said on first use)
     fcntl = None  # type: ignore[assignment]
+from ..sts.lifetimes import REFUSAL_MEMORY_SECONDS
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, parse_timestamp
 from .timing import still_usable
 
@@ -82,7 +74,7 @@ def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
         # Keys of another session policy can do more, or less: never the same entry.
         # (Without one, the entry keeps the name it had before policies existed.)
         parts.append(settings.policy.document)
-    if token.kind == "argument":
+    if BY_NAME[token.kind].anyone:
         parts.append(token.digest)
     material = json.dumps(parts)
     return sha256(material.encode()).hexdigest()[:32]
@@ -244,115 +236,73 @@ class CredentialCache:
 
     def _replace(self, name: str, data: bytes) -> None:
         """Write ``data`` to a private temporary file and rename it to ``name``."""
-        import tempfile  # only writers pay for it
+        _files.replace(os.path.join(self.directory, name), data)
 
-        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:  # mkstemp files are 0600
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            # rename replaces whatever is at the name, a symlink included, without following it
-            os.replace(temporary, os.path.join(self.directory, name))
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-            raise
+    def retire(self, access_key: str) -> None:
+        """Stop handing out the keys ``access_key`` (the store refused them as expired):
+        the fast credential-process entries that hold them are removed."""
+        from .fastpath import ENTRY_PREFIX
+
+        needle = json.dumps(access_key).encode()
+        for name in os.listdir(self.directory):
+            path = os.path.join(self.directory, name)
+            if name.startswith(ENTRY_PREFIX) and needle in (self._read_private(path) or b""):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
     # ---------------------------------------------------------------- lock
-    def _lock(self, key: str, timeout: float) -> int:
-        if fcntl is None:
-            raise CacheUnavailable(
-                "this system has no POSIX file locks (fcntl): each process exchanges the "
-                "token itself"
-            )
-        path = os.path.join(self.directory, f"{key}.lock")
-        fd = self._open_lock(path)
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise CacheUnavailable(f"{path} stayed locked for {timeout:.0f} s") from None
-                time.sleep(delay)
-                delay = min(delay * 1.5, 0.1)
-
-    @staticmethod
-    def _open_lock(path: str) -> int:
-        """The lock file, as a regular file of this user's that others cannot write.
-
-        Anything else (a symlink, another account's file, one others can write: planted
-        while the directory was open, and flock()ed to stall every call) is removed and
-        replaced, never followed or waited on.
-        """
-        flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-        for _ in range(3):  # bounded: another of our processes may replace it meanwhile
-            try:
-                fd = os.open(path, flags | os.O_CREAT, 0o600)
-            except OSError as exc:
-                if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
-                    raise CacheUnavailable(f"cannot open {path}: {exc.strerror}") from None
-                _discard(path)
-                continue
-            info = os.fstat(fd)
-            if (
-                stat.S_ISREG(info.st_mode)
-                and info.st_uid == os.getuid()
-                and not info.st_mode & 0o022
-            ):
-                return fd
-            os.close(fd)
-            warn(__name__, "Replacing lock file %s: it was not a private file of this user", path)
-            _discard(path)
-        raise CacheUnavailable(f"{path} keeps being replaced by something else")
-
     # ------------------------------------------------------------- combined
     def get_or_fetch(
         self,
         key: str,
         fetch: Callable[[], TemporaryCredentials],
         fresh_enough: Callable[[TemporaryCredentials], bool],
+        wait: Optional[float] = None,
     ) -> TemporaryCredentials:
-        """Cached credentials if ``fresh_enough``, else fetch once for all processes."""
+        """Cached credentials if ``fresh_enough``, else fetch once for all processes,
+        waiting for another process's fetch at most ``wait`` s (its worst case).
+
+        Raises :class:`CacheUnavailable` when the lock cannot be had."""
         cached = self.read(key)
         if cached is not None and fresh_enough(cached):
             return cached
-        fd = self._lock(key, LOCK_TIMEOUT_SECONDS)
+        if fcntl is None:
+            raise CacheUnavailable(
+                "this system has no POSIX file locks (fcntl): each process exchanges the "
+                "token itself"
+            )
+        lock = os.path.join(self.directory, f"{key}.lock")
         try:
-            cached = self.read(key)  # someone may have refreshed while we waited
+            with _files.locked(lock, LOCK_TIMEOUT_SECONDS if wait is None else wait, private=True):
+                cached = self.read(key)  # someone may have refreshed while we waited
+                if cached is not None and fresh_enough(cached):
+                    return cached
+                try:
+                    fresh = fetch()
+                except TokenExpiredError:
+                    # Nothing was sent. Keys that still work are better than an error while
+                    # the token's refresher catches up (the README promises it).
+                    if cached is not None and still_usable(cached):
+                        warn_once(
+                            (self.directory, cached.access_key), __name__,
+                            "The token has expired; handing out the cached keys, which "
+                            "expire %s", format_timestamp(cached.expiration),
+                        )
+                        return cached
+                    raise
+                try:
+                    self.write(key, fresh)
+                except OSError as exc:
+                    warn(__name__, "Could not write the credential cache in %s: %s",
+                         self.directory, exc.strerror)
+                return fresh
+        except TimeoutError as stuck:
+            cached = self.read(key)  # the holder may have written as the wait ran out
             if cached is not None and fresh_enough(cached):
                 return cached
-            try:
-                fresh = fetch()
-            except TokenExpiredError:
-                # Nothing was sent. Keys that still work are better than an error while
-                # the token's refresher catches up (the README promises it).
-                if cached is not None and still_usable(cached):
-                    warn(
-                        __name__,
-                        "The token has expired; handing out the cached keys, which expire %s",
-                        format_timestamp(cached.expiration),
-                    )
-                    return cached
-                raise
-            try:
-                self.write(key, fresh)
-            except OSError as exc:
-                warn(
-                    __name__,
-                    "Could not write the credential cache in %s: %s",
-                    self.directory,
-                    exc.strerror,
-                )
-            return fresh
-        finally:
-            os.close(fd)  # releases the flock
+            raise CacheUnavailable(str(stuck)) from None
+        except OSError as exc:
+            raise CacheUnavailable(f"cannot use the lock {lock}: {exc.strerror or exc}") from None
 
 
 LIMITS_PREFIX = "limits-"
@@ -395,7 +345,11 @@ class LifetimeRecord:
                 or document.get("Role") != role
             ):
                 raise ValueError("another record")
-            return _lifetime(document.get("Allowed")), _lifetime(document.get("Refused"))
+            refused = _lifetime(document.get("Refused"))
+            refused_at = document.get("RefusedAt")
+            if not isinstance(refused_at, int) or time.time() - refused_at > REFUSAL_MEMORY_SECONDS:
+                refused = None  # forgotten after a day: the role's maximum may have been raised
+            return _lifetime(document.get("Allowed")), refused
         except (ValueError, TypeError, AttributeError, RecursionError):
             self.cache._untrusted(path, "not a valid record")
             return None, None
@@ -409,6 +363,7 @@ class LifetimeRecord:
             "Role": role,
             "Allowed": allowed,
             "Refused": refused,
+            "RefusedAt": int(time.time()) if refused is not None else None,
         }
         try:
             self.cache.check_directory()
@@ -433,19 +388,6 @@ def _lifetime(value: object) -> Optional[int]:
     return value
 
 
-def _discard(path: str) -> None:
-    """Remove what is at ``path`` (a planted file, link or folder), or say why not."""
-    try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.rmdir(path)
-        else:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise CacheUnavailable(f"cannot remove the untrusted {path}: {exc.strerror}") from None
-
-
 def _text(document: dict, name: str) -> str:
     value = document[name]
     if not isinstance(value, str) or not value:
@@ -458,12 +400,14 @@ def cached_fetch(
     key: str,
     fetch: Callable[[], TemporaryCredentials],
     fresh_enough: Callable[[TemporaryCredentials], bool],
+    wait: Optional[float] = None,
 ) -> TemporaryCredentials:
-    """``cache.get_or_fetch`` that falls back to a plain fetch when the cache is unusable."""
+    """``cache.get_or_fetch`` that falls back to a plain fetch when the cache is unusable
+    (saying why once per process)."""
     if cache is None:
         return fetch()
     try:
-        return cache.get_or_fetch(key, fetch, fresh_enough)
+        return cache.get_or_fetch(key, fetch, fresh_enough, wait)
     except CacheUnavailable as reason:
-        warn(__name__, "Credential cache not used: %s", reason)
+        warn_once((cache.directory, str(reason)), __name__, "Credential cache not used: %s", reason)
         return fetch()

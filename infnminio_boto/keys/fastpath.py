@@ -1,36 +1,29 @@
 """``credential-process`` answered from the cache at the cost of an interpreter start.
 
-The AWS SDKs may run ``credential_process`` for every new client, and DuckDB, pyarrow
-and the AWS CLI run it in every process, so the profile ``configure`` writes runs this
-module isolated from site-packages, through a few-line script beside it (a script is
-compiled at every run, this module's bytecode is cached)::
-
-    credential_process = /venv/bin/python -I -S .../keys/fast_credential_process.py FLAGS
-
-It imports only builtin modules (no ``re``, ``json``, ``datetime``, ``base64``, no
-package of ours except the builtin-only rule modules ``settings/hot_path.py`` and
-``sources/discovery.py``). It finds the token's source by the same rules as the full
-command (the explicit settings, else the discovery order) and answers when the *fast
-entry* that the full command left in the cache directory is a private file of this
-user's, belongs to this very command (the same flags, ``INFNMINIO_*`` and discovery
-variables, and the same token: the file's or variable's content, or for a token command
-or oidc-agent the source itself, which is not run) and is still fresh (the moment until
-which the full command judged its keys worth handing out is stored in the entry): it
-prints the JSON stored there. Anything else (no entry, a stale or untrusted one, another
-token, ``--no-cache`` or an unusual flag, any error) hands over to the full command
-(``python -I -m infnminio_boto credential-process`` with the same flags: isolated, so
-nothing from the caller's directory or ``PYTHONPATH`` is imported), so behaviour and
-errors stay the full command's. Nothing is ever sent from here, so neither is an expired
-token.
-
-The full command imports the functions below to name and write the entries.
+The profile ``configure`` writes runs this module isolated from site-packages, through
+the few-line ``fast_credential_process.py``. Builtin modules only: it finds the token's
+source by the rules the full command uses (:mod:`~infnminio_boto.settings.hot_path`,
+:mod:`~infnminio_boto.sources.discovery`), names the token as its row says, and prints
+the *fast entry* the full command left in the cache when it is a private file of this
+user's, for these flags, variables and token, and still fresh. Anything else hands over
+to the full command, isolated; nothing is ever sent from here (docs/design.md,
+"credential_process at the cost of an interpreter start").
 """
 
 import sys
 import time
 
 try:  # inside the package
-    from ..settings.hot_path import CONFLICT, default_cache_dir, expand_user, explicit, join
+    from ..settings.hot_path import (
+        BY_NAME,
+        CONFLICT,
+        KINDS,
+        NAMED,
+        default_cache_dir,
+        expand_user,
+        explicit,
+        join,
+    )
     from ..sources.discovery import VARIABLES as DISCOVERY_VARIABLES
     from ..sources.discovery import locate as discover
     from ..sources.discovery import sha256, source_identity, token_digest
@@ -39,7 +32,10 @@ except ImportError:  # run by path by fast_credential_process.py, outside the pa
     from discovery import locate as discover  # type: ignore[import-not-found,no-redef]
     from discovery import sha256, source_identity, token_digest  # type: ignore[import-not-found,no-redef]
     from hot_path import (  # type: ignore[import-not-found,no-redef]
+        BY_NAME,
         CONFLICT,
+        KINDS,
+        NAMED,
         default_cache_dir,
         expand_user,
         explicit,
@@ -63,7 +59,7 @@ except ImportError:  # pragma: no cover - not POSIX: the full command answers ev
 # (BEARER_TOKEN, a secret, counts through its content's digest only).
 _KEY_VARIABLES = (
     "XDG_CACHE_HOME",
-    "OIDC_SOCK",
+    *(name for kind in KINDS for name in kind.keyed_on),
     *(name for name in DISCOVERY_VARIABLES if name != "BEARER_TOKEN"),
 )
 READ_VARIABLES = (*_KEY_VARIABLES, "BEARER_TOKEN")
@@ -74,11 +70,7 @@ _O_RDONLY = (
 )
 _S_IFMT, _S_IFREG, _S_IFDIR = 0o170000, 0o100000, 0o040000
 # The flags that say where the token comes from, and their settings' names.
-_TOKEN_FLAGS = {
-    "--token-file": "token_file",
-    "--token-command": "token_command",
-    "--oidc-agent-account": "oidc_agent_account",
-}
+_TOKEN_FLAGS = {kind.flag: kind.setting for kind in NAMED if kind.flag}
 
 
 def fast_key(argv, environ, digest, policy_digest=None):
@@ -158,8 +150,8 @@ def _process_environment():
 def locate(argv, environ):
     """``(kind, where, cache directory)`` for these flags and variables, or None to hand over.
 
-    ``kind`` is ``file`` (``where``: the path), ``variable`` (its name), ``command`` or
-    ``oidc-agent`` (the setting's text): the same choice as the full command's.
+    ``kind`` names a row of the token kinds' table, ``where`` is the setting's text (a
+    path, a variable's name, a command line, an account): the full command's choice.
     """
     given = {}
     cache_dir = None
@@ -187,11 +179,11 @@ def locate(argv, environ):
         kind, where = chosen[0], chosen[1]
         if kind == CONFLICT:
             return None  # the full command says which two
-        if kind == "file":
+        if BY_NAME[kind].fast == "path":
             where = expand_user(where, environ)
     else:
         found, _ = discover(environ)
-        if found is None or found[0] not in ("file", "variable"):
+        if found is None or found[0] not in BY_NAME:
             return None
         kind, where = found[0], found[1]
     if cache_dir is None:
@@ -202,9 +194,9 @@ def locate(argv, environ):
 
 
 def identity(kind, where, environ, content=None):
-    """What names the token in a fast key: the digest of its content for a file or a
-    variable (``content``: the bytes read), the source itself for a command or the agent."""
-    if kind in ("file", "variable"):
+    """What names the token in a fast key: the digest of its content where the row reads
+    it here (``content``: the bytes read), else the source itself."""
+    if BY_NAME[kind].fast in ("path", "variable"):
         return token_digest(content)
     return source_identity(kind, where, environ)
 
@@ -235,14 +227,14 @@ def answer(argv, environ=None, now=None):
         if located is None:
             return None
         kind, where, cache_dir = located
-        content = None
-        if kind == "file":
+        fast, content = BY_NAME[kind].fast, None
+        if not fast:
+            return None  # a source only the full command can read
+        if fast == "path":
             content = _read(where, private=False)
-        elif kind == "variable":
+        elif fast == "variable":
             content = environ.get(where, "").encode("utf-8", "surrogateescape")
-        if kind in ("file", "variable") and (
-            not content or not content.strip() or len(content) > MAX_BYTES
-        ):
+        if fast != "source" and (not content or not content.strip() or len(content) > MAX_BYTES):
             return None
         directory = posix.lstat(cache_dir)
         if (

@@ -1,28 +1,44 @@
 """Token in, temporary credentials out: the path every credential-handing entry takes.
 
-With the cache on (the default), keys are shared through the cross-process cache: the
-token is read to know whose keys to look up (the claims that decide the keys, see
-:func:`.cache.entry_key`), and exchanged only when no process has fresh enough keys. An
-expired token is never sent, but keys still valid in the cache are handed out while its
-refresher catches up. In a Dask cluster that shares keys (:mod:`.shared`), the shared
-keys come first. (``doctor`` alone goes to the STS directly: it checks the exchange
-itself.)
+Keys a Dask client shares come first (:mod:`.shared`); then the cross-process cache,
+keyed on the claims that decide the keys; an exchange only when no process has fresh
+enough keys. An expired token is never sent, but still-valid cached keys are handed
+out while its refresher catches up. (``doctor`` alone goes to the STS directly.)
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Mapping, Optional, Union
 
 from ..settings import Settings
 from ..sources import token_source
 from ..sources.oidc_token import OidcToken, ensure_not_expired
 from ..sources.value import TextSource
+from ..sts.retry import RETRY_AFTER_CAP_SECONDS
 from ..sts.temporary_credentials import TemporaryCredentials
 from . import shared as shared_keys
-from .cache import CredentialCache, LifetimeRecord, cached_fetch, entry_key
+from .cache import (
+    LOCK_TIMEOUT_SECONDS,
+    CacheUnavailable,
+    CredentialCache,
+    LifetimeRecord,
+    cached_fetch,
+    entry_key,
+)
 from .timing import fresh_for_library
 
-__all__ = ["fetch_credentials", "read_settings_token"]
+__all__ = ["fetch_credentials", "read_settings_token", "holder_worst_case"]
+
+
+def holder_worst_case(settings: Settings) -> float:
+    """How long another process's exchange under the cache lock may take at worst, in
+    seconds: every attempt to its deadline (connect + read timeouts) with the longest
+    pause between them, twice (a refused lifetime is asked again). A waiter waits this
+    long rather than joining a storm against a struggling STS."""
+    attempt = min(5.0, settings.timeout) + settings.timeout
+    pauses = (settings.max_attempts - 1) * RETRY_AFTER_CAP_SECONDS
+    return max(LOCK_TIMEOUT_SECONDS, 2 * (settings.max_attempts * attempt + pauses) + 5)
 
 
 def read_settings_token(
@@ -84,8 +100,13 @@ def fetch_credentials(
         def rule(creds: TemporaryCredentials) -> bool:
             return creds.access_key != refused.access_key and judged(creds)
 
-    keys = cached_fetch(CredentialCache(settings.cache_dir), key, exchange_now, rule)
+    cache = CredentialCache(settings.cache_dir)
+    keys = cached_fetch(cache, key, exchange_now, rule, holder_worst_case(settings))
     if refused is not None and keys.access_key == refused.access_key:
         # Only the cache's fallback for an expired token hands them back: say that.
         ensure_not_expired(oidc_token)
+    if refused is not None:
+        # Our other processes' credential-process answers must not hand them out either.
+        with contextlib.suppress(OSError, CacheUnavailable):
+            cache.retire(refused.access_key)
     return keys

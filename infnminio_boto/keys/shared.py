@@ -1,28 +1,16 @@
 """Keys shared by another process that holds the token (a Dask client).
 
-On machines without the token (Dask workers on other nodes), the OIDC token must not be
-copied: the client sends only the temporary keys (see :mod:`infnminio_boto.adapters.dask`).
-They are kept here, per process, and :func:`~infnminio_boto.keys.fetch.fetch_credentials`
-hands them out instead of reading a token, for the settings they belong to and only to
-the identity they belong to: a process that can read a token of its own hands out shared
-keys only when that token has the same identity claims as the client's; one that finds no
-token (the worker on another machine) takes them. When they expire and none came to
-replace them, the error says so and what to do. In the client's process the source is
-the client's own refreshing credentials, so that every client there with the client's
-identity uses the keys the workers get: one exchange per renewal in all.
-
-Session policies: keys are shared apart by the policy they were made with (part of
-:func:`identity`), so a call never gets keys that can do more than it asked for. On a
-worker, a call that asks for no policy gets the client's policy-limited keys (they are
-all the worker has: that is how ``share_credentials(client, policy=...)`` limits the
-workers); a call that asks for another policy than the shared keys' uses the worker's
-own token if it has one, and otherwise gets a :class:`ConfigurationError` saying so.
+On a worker (no token, another machine) the client's temporary keys are kept here and
+:func:`~infnminio_boto.keys.fetch.fetch_credentials` hands them out first, for the
+settings and the token identity they belong to; in the client's process its refresher
+is the source, so every client there with its identity uses the keys the workers get.
+Keys are shared apart by session policy (docs/dask.md).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..errors import ConfigurationError, SharedKeysExpiredError, TokenSourceError
 from ..settings import Policy, Settings
@@ -51,7 +39,8 @@ Owner = Tuple[Identity, Optional[str]]
 _lock = threading.Lock()
 _shared: Optional[Tuple[Owner, TemporaryCredentials]] = None
 _shared_policy: Optional[Policy] = None
-_source: Optional[Tuple[Owner, Callable[[], TemporaryCredentials]]] = None
+# In a sharing client's process: each running sharing's source, the latest last.
+_sources: List[Tuple[Owner, Callable[[], TemporaryCredentials]]] = []
 
 
 def identity(settings: Settings) -> Identity:
@@ -81,22 +70,20 @@ def received_policy() -> Optional[Policy]:
 
 def providing() -> bool:
     """Whether this process is a sharing client's (it has keys of its own)."""
-    return _source is not None
+    return bool(_sources)
 
 
 def provide(owner: Owner, source: Callable[[], TemporaryCredentials]) -> None:
     """In the client's process: hand out what ``source`` gives to ``owner``."""
-    global _source
     with _lock:
-        _source = (owner, source)
+        _sources.append((owner, source))
 
 
 def withdraw(source: Callable[[], TemporaryCredentials]) -> None:
-    """Stop handing out ``source``'s keys (the sharing that provided it ended)."""
-    global _source
+    """Stop handing out ``source``'s keys (the sharing that provided it ended); another
+    sharing still running in this process goes on."""
     with _lock:
-        if _source is not None and _source[1] == source:
-            _source = None
+        _sources[:] = [each for each in _sources if each[1] != source]
 
 
 def current() -> Optional[TemporaryCredentials]:
@@ -111,7 +98,7 @@ def lookup(settings: Settings) -> Optional[TemporaryCredentials]:
 
     Raises :class:`SharedKeysExpiredError` when they have expired.
     """
-    source, shared = _source, _shared
+    source, shared = (_sources[-1] if _sources else None), _shared
     wanted = identity(settings)
     if source is not None and source[0][0] == wanted:
         # The sharing client's process: its calls read their own token, and get the

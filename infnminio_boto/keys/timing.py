@@ -1,12 +1,9 @@
-"""When to refresh, and when cached keys are fresh enough to hand out.
+"""When to refresh, and when cached keys are fresh enough to hand out: every freshness
+decision of the package, for the refreshing credentials, the cache and credential-process.
 
-botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry
-whatever the lifetime, so keys of 15 minutes or less would be refreshed on every call.
-Here the windows are a third and a sixth of the lifetime, capped at botocore's: the
-advisory window equals botocore's from 45-minute keys, both windows from 60-minute keys.
-
-Every decision about freshness is made here, for the refreshing credentials
-(:mod:`.refresh`), for the cache (:mod:`.fetch`) and for ``credential-process``.
+botocore refreshes 15 and 10 minutes before expiry whatever the lifetime (keys of 15
+minutes would be renewed on every call); here the windows are a third and a sixth of
+the lifetime, capped at botocore's (docs/design.md, "One refresh object").
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Optional, Tuple
 
+from ..sts.retry import MAX_COUNTED, backoff
 from ..sts.temporary_credentials import TemporaryCredentials
 
 __all__ = [
@@ -62,19 +60,14 @@ def backoff_cap(lifetime_seconds: float) -> float:
     return max(1.0, min(60.0, lifetime_seconds / 20))
 
 
-# Failures are counted up to here: 2 ** 30 s is far beyond any cap, and a counter that
-# grows without bound would overflow the float power after 1024 failures.
-MAX_COUNTED_FAILURES = 30
+# Failures are counted up to here (the exponent of the backoff stops growing there).
+MAX_COUNTED_FAILURES = MAX_COUNTED
 
 
 def backoff_delay(failures: int, lifetime_seconds: float) -> float:
-    """Seconds to wait after ``failures`` failed refreshes in a row: exponential from 1 s,
-    capped by :func:`backoff_cap`, with jitter (half to all of it) so that processes
-    sharing a cache do not retry in step."""
-    import random
-
-    exponent = min(max(failures, 1), MAX_COUNTED_FAILURES) - 1
-    return min(backoff_cap(lifetime_seconds), 2.0**exponent) * random.uniform(0.5, 1.0)
+    """Seconds to wait after ``failures`` failed refreshes in a row: the package's
+    backoff from 1 s, capped by :func:`backoff_cap`."""
+    return backoff(failures, base=1.0, cap=backoff_cap(lifetime_seconds))
 
 
 # Keys closer than this to their expiry could expire in flight: never handed out.

@@ -1,19 +1,11 @@
 """An AWS profile that runs our ``credential_process``: what it holds, and writing it.
 
 The AWS CLI, every AWS SDK, the C++ SDK inside pyarrow and DuckDB's aws extension read
-an AWS profile; ``infnminio-boto configure`` and the pyarrow and DuckDB helpers write
-one here. The profile gets ``credential_process`` (the fast entry of the command by
-absolute path, with every setting that was given as an argument or ``INFNMINIO_*``
-variable, so that it works in any shell), ``endpoint_url``, ``region``, path-style S3
-addressing, the CA bundle when one is set, and the checksum settings Ceph RGW needs
-unless the profile already chooses its own.
-
-The file is edited line by line rather than with configparser, which would drop the
-comments and reorder the file: only the managed keys of that one profile change, every
-other profile, key and comment is kept, running it twice changes nothing, and the file
-is written under a lock, through symlinks, atomically (:mod:`.ini_file`). A profile name
-outside the AWS SDKs' rule and a value holding a control character are refused before
-the file is touched.
+an AWS profile; ``configure`` and every helper that needs one write the same one,
+:data:`DEFAULT_PROFILE` unless named. It holds the fast ``credential_process`` (by
+absolute path, with every setting given as an argument or variable), ``endpoint_url``,
+``region``, path-style addressing, the CA bundle and the upload settings; only those keys
+of that profile change, in a file written as :mod:`.ini_file` says.
 """
 
 from __future__ import annotations
@@ -23,12 +15,12 @@ import re
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
 from ..errors import ConfigurationError
 from ..keys import fastpath
 from ..settings import SETTINGS_BY_NAME, TOKEN_SETTINGS, Settings
-from ..settings.upload_checksums import CONFIG_KEYS, WHEN_REQUIRED
+from ..settings.aws_variables import CONFIG_KEYS, WHEN_REQUIRED
 from .ini_file import check_name, check_value, read_text, set_section, split_sections, update_file
 
 __all__ = [
@@ -42,10 +34,21 @@ __all__ = [
     "write_profile",
     "ensure_profile",
     "credentials_file_has",
+    "competing_credentials",
+    "hide_competing_credentials",
+    "profile_config",
 ]
 
-DEFAULT_PROFILE = "infn"
-# Added only where the profile has no such key: see upload_checksums.
+# The one profile name every writer uses (configure, activate(), the pyarrow and DuckDB
+# helpers). Before 0.2, `configure` wrote "infn" by default: that profile keeps working
+# (the same command), see docs/clients.md.
+DEFAULT_PROFILE = "infnminio-boto"
+# Keys by which a profile holds credentials the AWS SDKs take before a credentials endpoint.
+CREDENTIAL_KEYS = (
+    "aws_access_key_id", "credential_process", "role_arn", "sso_session", "sso_start_url",
+    "web_identity_token_file", "credential_source",
+)
+# Added only where the profile has no such key: see settings/aws_variables.py.
 CHECKSUM_SETTINGS = {key: WHEN_REQUIRED for key in CONFIG_KEYS}
 S3_NESTED = ("s3", "addressing_style", "path")
 # The AWS SDKs' rule for profile names in the shared config file: the Rust SDK
@@ -97,6 +100,14 @@ def setting_flags(settings: Settings) -> List[str]:
     config file, where a newline would start a line of its own. Raises
     :class:`~infnminio_boto.errors.ConfigurationError` naming the setting.
     """
+    if settings.token_here_only:
+        raise ConfigurationError(
+            f"A profile cannot hold {settings.token.setting}= (a Python callable): the AWS "
+            "tools run credential_process in another process, which cannot call it. Give "
+            "the profile a token source another process can read (token_file, "
+            "token_command, oidc_agent_account), or serve the keys to those tools from "
+            "this process: infnminio-boto exec --server, or activate(token_loader=...)."
+        )
     flags: List[str] = []
     given = set(settings.given()) | {"endpoint"}
     for name, setting in SETTINGS_BY_NAME.items():
@@ -201,6 +212,52 @@ def ensure_profile(profile: str, settings: Settings) -> Path:
     check_profile_name(profile)
     path, _ = write_profile(profile, profile_values(settings))
     return path
+
+
+def profile_config(name: str) -> Dict[str, Any]:
+    """The keys of the AWS profile ``name`` as botocore reads them ({} when it has none)."""
+    import botocore.session
+
+    profiles = botocore.session.Session().full_config.get("profiles", {})
+    return dict(profiles.get(name) or {})
+
+
+def competing_credentials(environ: Mapping[str, str]) -> Dict[str, str]:
+    """Where the profile the AWS SDKs would use in ``environ`` holds credentials, which
+    they take before a credentials endpoint: ``{variable naming the file: words}``."""
+    from botocore.configloader import raw_config_parse
+
+    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
+    files = (
+        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", profile),
+        ("AWS_CONFIG_FILE", "~/.aws/config", section_name(profile)),
+    )
+    found: Dict[str, str] = {}
+    for variable, default, section in files:
+        path = os.path.expanduser(environ.get(variable) or default)
+        try:
+            keys = raw_config_parse(path).get(section, {})
+        except Exception:  # noqa: S112 - an unreadable file holds nothing the SDKs take
+            continue
+        held = [key for key in CREDENTIAL_KEYS if key in keys]
+        if held:
+            found[variable] = f"the profile {profile!r} in {path} holds {held[0]}"
+    return found
+
+
+def hide_competing_credentials(environ: MutableMapping[str, str]) -> Optional[str]:
+    """In the environment of a process we start or set up to read a credentials endpoint:
+    point the AWS SDKs away from the files whose profile holds credentials that would win
+    over it (``os.devnull``); returns what was hidden, in words, or None."""
+    found = competing_credentials(environ)
+    for variable in found:
+        environ[variable] = os.devnull
+    if not found:
+        return None
+    return (
+        f"{'; '.join(found.values())}, which the AWS SDKs prefer to the credentials "
+        f"endpoint: {', '.join(found)} set to {os.devnull} here"
+    )
 
 
 def credentials_file_has(profile: str) -> bool:

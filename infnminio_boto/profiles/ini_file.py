@@ -1,34 +1,11 @@
 """Editing one section of a user's INI file (the AWS config, rclone's config) safely.
 
-configparser would drop the comments and reorder the file; here only the keys asked
-for change, in that one section. Every write into the user's file:
-
-- is locked against our other writers: ``fcntl.flock`` on ``<real file>.lock`` beside
-  the file, waited for at most :data:`LOCK_WAIT_SECONDS`. Eight ``configure`` runs
-  started together each read, edit and rename; without the lock each one loses the
-  profiles the others wrote. The other writers of these files take no lock that could
-  be shared: the AWS CLI's ``aws configure set`` reads the file, then truncates and
-  rewrites it in place (awscli ``customizations/configure/writer.py``, ``open(path,
-  "w")``), and rclone saves through a temporary file and a rename guarded by an
-  in-process mutex only (``fs/config/configfile/configfile.go``). So the lock orders
-  our own runs (``configure``, the pyarrow and DuckDB helpers, in any number of
-  processes); against those other tools the rename still keeps any reader from seeing
-  half a file. The lock is a file of its own because the config file is replaced by the
-  rename: a lock held on it would be on an inode that is no longer the file. The empty
-  ``.lock`` file stays, as every ``flock`` lock file does (removing it would let two
-  writers lock two different files);
-- goes through symlinks: the final target is resolved and written, the temporary file
-  is made in the target's folder and renamed over the target, so a ``~/.aws/config``
-  that links into a dotfiles repository stays a link;
-- keeps the file's mode and, where the process may, its owner and group; a new file
-  is private (0600) in a folder made 0700;
-- is atomic: temporary file, ``fsync``, ``rename``, then ``fsync`` of the folder;
-- keeps bytes that are not UTF-8 (a Latin-1 comment) byte for byte: the file is read
-  as UTF-8 with ``surrogateescape`` and written back the same way, whatever the locale;
-- refuses to replace anything but a regular file (``AWS_CONFIG_FILE=/dev/null``).
-
-Any I/O problem is a :class:`~infnminio_boto.errors.ConfigurationError` that names the
-file and says what to do; the file is then left as it was.
+configparser would drop the comments and reorder the file; here only the keys asked for
+change, in that one section. Every write is locked against our other writers (an
+``flock`` on ``<real file>.lock``), goes through symlinks to the real file, keeps its
+mode, owner and any bytes that are not UTF-8, is atomic, and refuses to replace anything
+but a regular file (docs/design.md, "Files"). Any I/O problem is a
+:class:`~infnminio_boto.errors.ConfigurationError` naming the file; it is then left as it was.
 """
 
 from __future__ import annotations
@@ -37,11 +14,10 @@ import errno
 import os
 import re
 import stat
-import tempfile
-import time
 from pathlib import Path
 from typing import Callable, List, Mapping, Optional, Set, Tuple
 
+from .. import _files
 from ..errors import ConfigurationError, scrub
 
 __all__ = [
@@ -58,7 +34,6 @@ __all__ = [
 
 # Our own writers hold the lock for milliseconds; a minute would mean a hung process.
 LOCK_WAIT_SECONDS = 30.0
-_LOCK_POLL_SECONDS = 0.05
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"  # bytes that are not UTF-8 come back as they were
 
@@ -307,93 +282,23 @@ def _named(path: Path, real: Path) -> str:
     return str(path) if Path(os.path.abspath(path)) == real else f"{path} (-> {real})"
 
 
-class _Lock:
-    """``flock`` on ``<real file>.lock``, waited for at most ``wait`` seconds."""
-
-    def __init__(self, real: Path, shown: str, wait: float, mode: int = 0o600) -> None:
-        self.path = Path(f"{real}.lock")
-        self.shown = shown
-        self.wait = wait
-        self.mode = mode
-        self.fd = -1
-
-    def __enter__(self) -> _Lock:
-        import fcntl
-
-        try:
-            # O_NOFOLLOW: a lock file swapped for a symlink is not followed. Read-only
-            # and as readable as the file it guards: flock needs no write access, so
-            # whoever may write a group's shared config may also lock it.
-            self.fd = os.open(
-                self.path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, self.mode
-            )
-        except OSError as error:
-            raise _failed(f"create the lock file {self.path} for", self.shown, error) from None
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(self.fd)
-                    raise ConfigurationError(
-                        f"another process has been writing {self.shown} for more than "
-                        f"{self.wait:g} s (it holds the lock {self.path}). Wait for it to "
-                        "finish, or stop it, and run this again. Nothing was written."
-                    ) from None
-                time.sleep(_LOCK_POLL_SECONDS)
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)  # closing releases the flock
-
-
 def write_atomically(path: Path, text: str) -> None:
-    """Replace the file ``path`` finally names with ``text``; see the module docstring.
-
-    The caller holds the lock. Raises :class:`ConfigurationError` naming the file when
-    it cannot be written; the file is then as it was.
-    """
+    """Replace the file ``path`` finally names with ``text`` (the caller holds the lock),
+    keeping its mode and owner. Raises :class:`ConfigurationError` naming the file when it
+    cannot be written; the file is then as it was."""
     real = real_path(path)
-    shown = _named(path, real)
-    data = text.encode(ENCODING, ERRORS)
-    folder = real.parent
     before = _existing(path, real)
-    temporary: Optional[str] = None
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder)
-        try:
-            os.fchmod(fd, stat.S_IMODE(before.st_mode) if before else 0o600)
-            if before is not None and (before.st_uid, before.st_gid) != (
-                os.geteuid(),
-                os.getegid(),
-            ):
-                try:
-                    os.fchown(fd, before.st_uid, before.st_gid)
-                except PermissionError:
-                    # Only root may give a file away; a group of one's own is allowed.
-                    try:
-                        os.fchown(fd, -1, before.st_gid)
-                    except PermissionError:
-                        pass
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, real)
-        temporary = None
-        _sync_folder(folder)
+        real.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _files.replace(
+            str(real),
+            text.encode(ENCODING, ERRORS),
+            mode=stat.S_IMODE(before.st_mode) if before else 0o600,
+            owner=(before.st_uid, before.st_gid) if before else None,
+            sync_folder=True,
+        )
     except OSError as error:
-        raise _failed("write", shown, error) from None
-    finally:
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        raise _failed("write", _named(path, real), error) from None
 
 
 def _existing(path: Path, real: Path) -> Optional[os.stat_result]:
@@ -415,24 +320,6 @@ def _existing(path: Path, real: Path) -> Optional[os.stat_result]:
             "remove what is there). Nothing was written."
         )
     return status
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (a crash could otherwise undo it).
-
-    Best effort: the file is already in place, and some file systems refuse ``fsync``
-    on a folder.
-    """
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def update_file(
@@ -459,9 +346,20 @@ def update_file(
     except OSError as error:
         raise _failed("create the folder of", _named(path, real), error) from None
     mode = stat.S_IMODE(before.st_mode) & 0o666 if before else 0o600
-    with _Lock(real, _named(path, real), lock_wait, mode):
-        old = read_text(path)
-        new = edit(old)
-        if new != old:
-            write_atomically(path, new)
+    shown, lock = _named(path, real), f"{real}.lock"
+    try:
+        # Read-only and as readable as the file it guards: flock needs no write access.
+        with _files.locked(lock, lock_wait, mode=mode):
+            old = read_text(path)
+            new = edit(old)
+            if new != old:
+                write_atomically(path, new)
+    except TimeoutError:
+        raise ConfigurationError(
+            f"another process has been writing {shown} for more than {lock_wait:g} s (it "
+            f"holds the lock {lock}). Wait for it to finish, or stop it, and run this "
+            "again. Nothing was written."
+        ) from None
+    except OSError as error:
+        raise _failed(f"create the lock file {lock} for", shown, error) from None
     return old, new

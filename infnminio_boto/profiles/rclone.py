@@ -54,7 +54,7 @@ def remote_values(settings: Settings, profile: str) -> Dict[str, str]:
     """The keys of a remote that reaches ``settings``' store through ``profile``."""
     return {
         "type": "s3",
-        "provider": "Minio" if settings.server_kind == "minio" else "Ceph",
+        "provider": settings.server.rclone_provider,
         "env_auth": "true",
         "profile": profile,
         "endpoint": settings.endpoint.url,

@@ -135,6 +135,7 @@ class Sandbox:
             "role_arn": self.role_arn,
             "audience": self.audience,
             "region": self.region,
+            "server_kind": "rgw",  # a real Ceph RGW: its rules apply
         }
         if self.ca_bundle:
             values["ca_bundle"] = self.ca_bundle
@@ -156,6 +157,7 @@ class Sandbox:
             "INFNMINIO_ROLE_ARN": self.role_arn,
             "INFNMINIO_AUDIENCE": self.audience,
             "INFNMINIO_REGION": self.region,
+            "INFNMINIO_SERVER_KIND": "rgw",
             "INFNMINIO_SANDBOX_DIR": str(self.directory),
         }
         if self.ca_bundle:

@@ -1,57 +1,39 @@
 """One resolved configuration value shared by every entry point.
 
-Precedence, highest first: explicit keyword argument (or command-line flag),
-``INFNMINIO_*`` environment variable, the preset of the endpoint's host, the built-in
-default. An explicit empty ``role_arn=""`` means "send no RoleArn" even where the preset
-has one. Which settings exist, their variables, flags, defaults and words come from
-:mod:`.table`; :class:`Settings` records where each value came from, for ``doctor`` and
-for the profile ``configure`` writes.
-
-Where the token comes from is one choice among ``token_file``, ``token_command`` and
-``oidc_agent_account``: the highest level that names one wins (an argument or flag over
-the variables), two at the same level are a :class:`~infnminio_boto.ConfigurationError`,
-and none means the discovery order of :mod:`infnminio_boto.sources`, applied when the
-token is read, in the process that reads it (so a Dask worker looks on its own machine).
+Precedence, highest first: keyword argument (or flag), ``INFNMINIO_*`` variable, the
+endpoint's preset, the default. Which settings exist comes from :mod:`.table`, which token
+sources from :mod:`.hot_path` (KINDS), which kinds of server from :mod:`.servers`.
+:class:`Settings` records where each value came from. Paths are made absolute here, once.
 """
 
 from __future__ import annotations
 
 import os
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Union
+from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 from . import values
 from .endpoint import DEFAULT_ENDPOINT, PRESETS, Endpoint, Preset
-from .hot_path import CONFLICT, EXPLICIT, default_cache_dir, explicit
+from .hot_path import BY_NAME, BY_SETTING, CONFLICT, default_cache_dir, explicit
 from .policy import Policy
+from .servers import GENERIC, SERVERS, Server
 from .table import SETTINGS, Default, default_of, default_text, flag, variable
 
 __all__ = [
-    "Endpoint",
-    "Policy",
-    "Preset",
-    "Settings",
-    "Setting",
-    "PRESETS",
-    "DEFAULT_ENDPOINT",
-    "SETTING_NAMES",
-    "SETTINGS_BY_NAME",
-    "TOKEN_SETTINGS",
-    "TokenChoice",
-    "default_cache_dir",
+    "Endpoint", "Policy", "Preset", "Server", "Settings", "Setting", "TokenChoice",
+    "PRESETS", "SERVERS", "DEFAULT_ENDPOINT", "SETTING_NAMES", "SETTINGS_BY_NAME",
+    "TOKEN_SETTINGS", "TOKEN_LOADER", "default_cache_dir",
 ]
 
 DEFAULT_DURATION_SECONDS = int(default_of("duration_seconds"))  # type: ignore[arg-type]
-# AssumeRoleWithWebIdentity accepts 900 s at the least everywhere; MinIO allows a year,
-# RGW the role's MaxSessionDuration (at most 43200 s). The server has the last word.
+# AssumeRoleWithWebIdentity accepts 900 s at the least everywhere; the server has the
+# last word on the most (its Server.max_duration_seconds, the role's maximum).
 MIN_DURATION_SECONDS = 900
-MAX_DURATION_SECONDS = 365 * 24 * 3600
-
 # Where a value came from, highest precedence first.
-ARGUMENT = "argument"
-ENVIRONMENT = "environment"
-PRESET = "preset"
-DEFAULT = "default"
+ARGUMENT, ENVIRONMENT, PRESET, DEFAULT = "argument", "environment", "preset", "default"
+# The keyword by which code gives a callable that returns the token (no variable or flag).
+TOKEN_LOADER = "token_loader"  # noqa: S105 - a keyword, not a password
 
 
 class Setting(NamedTuple):
@@ -78,52 +60,41 @@ class Setting(NamedTuple):
 
 SETTINGS_BY_NAME: Dict[str, Setting] = {
     row.name: Setting(
-        row.name,
-        row.kind,
-        row.default,
-        default_text(row),
-        row.description,
-        variable=variable(row.name),
-        flag=flag(row.name),
+        row.name, row.kind, row.default, default_text(row), row.description,
+        variable=variable(row.name), flag=flag(row.name),
     )
     for row in SETTINGS
 }
 # keyword -> environment variable
 SETTING_NAMES: Dict[str, str] = {name: s.variable for name, s in SETTINGS_BY_NAME.items()}
+# The settings of the table that say where the token comes from.
+TOKEN_SETTINGS = tuple(name for name in BY_SETTING if name in SETTINGS_BY_NAME)
 
 
 class TokenChoice(NamedTuple):
-    """Where the token comes from, as the settings say.
-
-    ``kind`` is ``"file"`` (``value``: the path), ``"command"`` (``value``: the argument
-    list), ``"oidc-agent"`` (``value``: the account) or ``"discover"`` (``value`` None:
-    the discovery order, see :mod:`infnminio_boto.sources`). ``setting`` names the
-    setting that chose it (None for discovery). Holds no secret: it travels with the
-    settings to Dask workers. ``here`` is false once it has travelled to another process:
-    a file named on another machine is read under the rules of a file nobody named
-    here (it must be this user's, and nobody else's to write).
-    """
+    """Where the settings say the token comes from: ``kind`` (a row of
+    :mod:`.hot_path` (KINDS), or ``"discover"``: the discovery order of
+    :mod:`infnminio_boto.sources`), its ``value`` (a path, an argument list, an account,
+    a callable) and the ``setting`` that chose it. ``here`` is false once it has
+    travelled to another process: a file named elsewhere is read there under the rules
+    of a file nobody named. Holds no secret."""
 
     kind: str
-    value: Union[str, Tuple[str, ...], None] = None
+    value: Union[str, Tuple[str, ...], Callable[[], str], None] = None
     setting: Optional[str] = None
     here: bool = True
 
 
 DISCOVER = TokenChoice("discover")
-_TOKEN_KINDS = dict(EXPLICIT)
-# The settings that say where the token comes from (see :func:`.hot_path.explicit`).
-TOKEN_SETTINGS = tuple(_TOKEN_KINDS)
 
 
 class Settings(NamedTuple):
     """The resolved configuration. Build it with :meth:`Settings.resolve`.
 
-    ``token`` says where the token comes from (:class:`TokenChoice`);
-    ``role_session_name`` None means "derived from the token's subject"; ``policy`` is
-    the session policy sent (None: none, the keys may do all the role allows); ``sources``
-    maps every setting's name to where its value came from (``"argument"``,
-    ``"environment"``, ``"preset"`` or ``"default"``).
+    ``token``: where the token comes from; ``server``: the kind of STS server;
+    ``role_session_name`` None: derived from the token's subject; ``policy`` None: no
+    session policy; ``sources``: each setting's name to where its value came from
+    (``"argument"``, ``"environment"``, ``"preset"`` or ``"default"``).
     """
 
     endpoint: Endpoint
@@ -142,6 +113,7 @@ class Settings(NamedTuple):
     cache_dir: str
     preset: Optional[Preset]
     sources: Mapping[str, str]
+    server: Server = GENERIC
 
     @classmethod
     def resolve(
@@ -153,16 +125,17 @@ class Settings(NamedTuple):
     ) -> Settings:
         """Combine keyword arguments, ``INFNMINIO_*`` variables, presets and defaults.
 
-        Keyword arguments set to ``None`` count as not given. ``command_line``: they came
-        from flags, and errors name the flag (``--duration-seconds``). Raises
+        Keyword arguments set to ``None`` count as not given; ``token_loader`` is a
+        callable returning the access token (see :mod:`infnminio_boto.sources.loader`).
+        ``command_line``: they came from flags, and errors name the flag. Raises
         :class:`~infnminio_boto.ConfigurationError` naming the setting and where it came
         from.
         """
-        unknown = sorted(set(overrides) - set(SETTINGS_BY_NAME))
+        unknown = sorted(set(overrides) - set(SETTINGS_BY_NAME) - {TOKEN_LOADER})
         if unknown:
             raise ConfigurationError(
                 f"Unknown setting(s) {', '.join(unknown)}; the settings are "
-                f"{', '.join(SETTINGS_BY_NAME)}."
+                f"{', '.join([*SETTINGS_BY_NAME, TOKEN_LOADER])}."
             )
         env = os.environ if environ is None else environ
         return _Resolution(overrides, env, command_line).settings(cls)
@@ -170,12 +143,18 @@ class Settings(NamedTuple):
     @property
     def token_configured(self) -> bool:
         """Whether a setting names the token's source (rather than the discovery order)."""
-        return self.token.kind != "discover"
+        return self.token.kind != DISCOVER.kind
 
     @property
-    def server_kind(self) -> Optional[str]:
-        """``"rgw"``, ``"minio"`` or None when the endpoint has no preset."""
-        return self.preset.server if self.preset else None
+    def server_kind(self) -> str:
+        """The ``server_kind`` setting: the name of :attr:`server`."""
+        return self.server.name
+
+    @property
+    def token_here_only(self) -> bool:
+        """Whether only this process can read the token (a ``token_loader``): the AWS
+        tools' ``credential_process`` and Dask workers cannot."""
+        return BY_NAME[self.token.kind].here_only if self.token.kind in BY_NAME else False
 
     def given(self) -> Tuple[str, ...]:
         """The names of the settings set by argument or environment variable."""
@@ -185,41 +164,52 @@ class Settings(NamedTuple):
 
     def origin(self, name: str, *, command_line: bool = False) -> str:
         """Where ``name`` came from, in words: a flag, a variable, the preset or the default."""
-        return _origin(name, self.sources[name], command_line=command_line)
+        return _origin(name, self.sources.get(name, ARGUMENT), command_line=command_line)
 
     def check_transport(self) -> None:
-        """Refuse to send a bearer token in clear text over a real network.
-
-        Plain http is allowed without opting in only to a loopback address or
-        ``localhost`` (see :attr:`Endpoint.is_loopback`).
-        """
-        if self.endpoint.secure or self.endpoint.is_loopback or self.allow_insecure_http:
+        """Refuse to send a bearer token in clear text over a real network: plain http
+        is allowed without opting in only when the first hop is this machine (a loopback
+        endpoint, reached with no proxy or through a loopback one)."""
+        if self.endpoint.secure or self.allow_insecure_http:
             return
+        if self.endpoint.is_loopback:
+            from ..compat.botocore import environment_proxies, proxy_url_for
+
+            proxies = environment_proxies(self.endpoint.url)
+            given = proxies.get("http") or ""
+            if "://" in given and not given.lower().startswith(("http:", "https:")):
+                return  # no client can use it: the exchange says so (sts/transport.py)
+            proxy = proxy_url_for(proxies, self.endpoint.url)
+            host = urlsplit(proxy).hostname if proxy else None
+            if proxy is None or Endpoint("http", host or "", None).is_loopback:
+                return
+            hop = f"through the proxy on {host} (HTTP_PROXY)"
+        else:
+            hop = "to a host that is not a loopback address (127.0.0.0/8, ::1) or localhost"
         raise ConfigurationError(
-            f"The endpoint {self.endpoint.url} is plain http to a host that is not a "
-            "loopback address (127.0.0.0/8, ::1) or localhost: the OIDC token could cross "
-            "the network unencrypted. Use https, or "
-            "opt in with allow_insecure_http=True (INFNMINIO_ALLOW_INSECURE_HTTP=1) on a "
+            f"The endpoint {self.endpoint.url} is plain http {hop}: the OIDC token could "
+            "cross the network unencrypted. Use https, list the host in NO_PROXY, or opt "
+            "in with allow_insecure_http=True (INFNMINIO_ALLOW_INSECURE_HTTP=1) on a "
             "network you trust."
         )
 
     def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
-        """Pickled (for a Dask worker, a process pool), the settings travel resolved: the
-        endpoint, role and every other value as this process resolved them, whatever the
-        other process's ``INFNMINIO_*`` variables say. What belongs to the machine is
-        worked out again there: a default cache folder (that machine's home), and the
-        token found by the discovery order (in that machine's environment). Nothing
-        secret is in the settings to travel."""
-        local_cache = self.sources["cache_dir"] == DEFAULT
-        travelling = self._replace(cache_dir=None) if local_cache else self  # type: ignore[arg-type]
+        """Pickled (for a Dask worker, a process pool), the settings travel resolved.
+        What belongs to the machine is worked out again there: a default cache folder,
+        and the token (a ``token_loader`` stays home: it may hold the token)."""
+        travelling = self
+        if self.sources["cache_dir"] == DEFAULT:
+            travelling = travelling._replace(cache_dir=None)  # type: ignore[arg-type]
+        if self.token_here_only:
+            travelling = travelling._replace(token=DISCOVER)
         return (_arrive, (tuple(travelling),))
 
     def describe(self) -> str:
         """One line for logs and messages; holds no secret."""
         return (
-            f"endpoint={self.endpoint.url} role_arn={self.role_arn or '-'} "
-            f"duration={self.duration_seconds}s region={self.region}"
-            + (f" policy={self.policy.name}" if self.policy else "")
+            f"endpoint={self.endpoint.url} server={self.server.name} "
+            f"role_arn={self.role_arn or '-'} duration={self.duration_seconds}s "
+            f"region={self.region}" + (f" policy={self.policy.name}" if self.policy else "")
         )
 
 
@@ -256,50 +246,50 @@ class _Resolution:
         self.sources[name] = DEFAULT
         return fallback
 
+    def from_preset(self, name: str, parse: Callable[[Any, str], Any], preset_value: Any) -> Any:
+        value = self.pick(name, parse, None)
+        if self.sources[name] == DEFAULT and preset_value is not None:
+            self.sources[name] = PRESET
+            return preset_value
+        return value
+
     def settings(self, cls: type) -> Settings:
-        endpoint = self.pick("endpoint", values.endpoint, None)
-        if endpoint is None:
-            endpoint = Endpoint.parse(DEFAULT_ENDPOINT)
+        endpoint = self.pick("endpoint", values.endpoint, None) or Endpoint.parse(
+            DEFAULT_ENDPOINT
+        )
         preset = PRESETS.get(endpoint.host)
-
-        token = self.token_choice()
-
-        audience = self.pick("audience", values.optional_text, None)
-        if self.sources["audience"] == DEFAULT and preset is not None and preset.audience:
-            audience = preset.audience
-            self.sources["audience"] = PRESET
-
-        role_arn = self.pick("role_arn", values.optional_text, None)
-        if self.sources["role_arn"] == DEFAULT and preset is not None and preset.role_arn:
-            role_arn = preset.role_arn
-            self.sources["role_arn"] = PRESET
-
+        server = self.from_preset(
+            "server_kind", values.server, preset.server if preset else None
+        )
+        server = server or GENERIC
         duration = self.pick("duration_seconds", values.integer, DEFAULT_DURATION_SECONDS)
-        upper = preset.max_duration_seconds if preset else None
-        if not MIN_DURATION_SECONDS <= duration <= (upper or MAX_DURATION_SECONDS):
-            limit = upper or MAX_DURATION_SECONDS
+        if not MIN_DURATION_SECONDS <= duration <= server.max_duration_seconds:
             raise ConfigurationError(
                 f"duration_seconds={duration} (from {self._origin('duration_seconds')}) is out "
-                f"of range: AssumeRoleWithWebIdentity accepts {MIN_DURATION_SECONDS} to "
-                f"{limit} seconds here"
-                + (f" ({endpoint.host} allows at most {limit})" if upper else "")
-                + "; the role's MaxSessionDuration (3600 unless raised) may be lower."
+                f"of range: {server.title} accepts {MIN_DURATION_SECONDS} to "
+                f"{server.max_duration_seconds} seconds; the role's maximum may be lower."
             )
-
         max_attempts = self.pick("max_attempts", values.integer, default_of("max_attempts"))
         if max_attempts < 1:
             raise ConfigurationError(
                 f"max_attempts (from {self._origin('max_attempts')}) must be at least 1."
             )
 
+        def policy(value: Any, source: str) -> Optional[Policy]:
+            return values.policy(value, source, server)
+
         settings = cls(
             endpoint=endpoint,
-            token=token,
-            audience=audience,
-            role_arn=role_arn,
+            token=self.token_choice(),
+            audience=self.from_preset(
+                "audience", values.optional_text, preset.audience if preset else None
+            ),
+            role_arn=self.from_preset(
+                "role_arn", values.optional_text, preset.role_arn if preset else None
+            ),
             role_session_name=self.pick("role_session_name", values.session_name, None),
             duration_seconds=duration,
-            policy=self.pick("policy", values.policy, None),
+            policy=self.pick("policy", policy, None),
             region=self.pick("region", values.text, default_of("region")),
             ca_bundle=self.pick("ca_bundle", values.ca_bundle, None),
             allow_insecure_http=self.pick(
@@ -308,9 +298,11 @@ class _Resolution:
             timeout=self.pick("timeout", values.seconds, default_of("timeout")),
             max_attempts=max_attempts,
             cache=self.pick("cache", values.boolean, default_of("cache")),
-            cache_dir=self.pick("cache_dir", values.path, None) or default_cache_dir(self.environ),
+            cache_dir=self.pick("cache_dir", values.path, None)
+            or os.path.abspath(default_cache_dir(self.environ)),
             preset=preset,
             sources=self.sources,
+            server=server,
         )
         settings.check_transport()
         return settings
@@ -318,7 +310,7 @@ class _Resolution:
     def token_choice(self) -> TokenChoice:
         """The token setting of the highest level that names one (the rule of
         :func:`.hot_path.explicit`); two there are an error."""
-        given = {name: self.overrides[name] for name in TOKEN_SETTINGS if self.overrides.get(name)}
+        given = {name: self.overrides[name] for name in BY_SETTING if self.overrides.get(name)}
         chosen = explicit(given, self.environ)
         for name in TOKEN_SETTINGS:
             self.sources[name] = DEFAULT
@@ -327,29 +319,24 @@ class _Resolution:
         kind, value, name, level = chosen
         names = value if kind == CONFLICT else (name,)
         for each in names:
-            self.sources[each] = ARGUMENT if level == "argument" else ENVIRONMENT
+            self.sources[each] = ARGUMENT if level == ARGUMENT else ENVIRONMENT
         if kind == CONFLICT:
             named = " and ".join(self._origin(each) for each in names)
             raise ConfigurationError(
                 f"{named} both say where the token comes from: set only one of "
-                "token_file, token_command and oidc_agent_account."
+                f"{', '.join(BY_SETTING)}."
             )
-        source = self._origin(name)
-        reader: Dict[str, Callable[[Any, str], Any]] = {
-            "token_file": values.path,
-            "token_command": values.command,
-        }
-        parsed = reader.get(name, values.text)(value, source)
-        return TokenChoice(_TOKEN_KINDS[name], parsed, name)
+        reader = getattr(values, BY_SETTING[name].value)
+        return TokenChoice(kind, reader(value, self._origin(name)), name)
 
     def _origin(self, name: str) -> str:
         return _origin(name, self.sources[name], command_line=self.command_line)
 
 
 def _origin(name: str, source: str, *, command_line: bool = False) -> str:
-    setting = SETTINGS_BY_NAME[name]
-    if source == ARGUMENT:
-        return setting.flag if command_line else f"the {name} argument"
+    setting = SETTINGS_BY_NAME.get(name)
+    if setting is None or source == ARGUMENT:
+        return setting.flag if command_line and setting else f"the {name} argument"
     if source == ENVIRONMENT:
         return setting.variable
     if source == PRESET:

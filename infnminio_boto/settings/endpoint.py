@@ -1,7 +1,7 @@
 """Object-store endpoints: parsing ``host``, ``host:port`` or a URL, and the presets.
 
-A preset is what is known about one of INFN's production endpoints: the RoleArn it
-needs, its server family (words error messages) and its longest credential lifetime.
+A preset is what is known about one of INFN's production endpoints: its kind of server,
+the RoleArn and token audience it needs.
 """
 
 from __future__ import annotations
@@ -10,38 +10,29 @@ from typing import Dict, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
+from .servers import MINIO, RGW, Server
+from .table import default_of
 
 __all__ = ["Endpoint", "Preset", "PRESETS", "DEFAULT_ENDPOINT"]
-
-from .table import default_of
 
 DEFAULT_ENDPOINT = str(default_of("endpoint"))
 
 
 class Preset(NamedTuple):
-    """What is known about a production endpoint.
-
-    ``server`` is ``"rgw"`` or ``"minio"`` (it words error messages); ``audience`` is
-    the token audience the store accepts, asked of oidc-agent and checked by ``doctor``.
-    """
+    """What is known about a production endpoint: ``audience`` is asked of oidc-agent and
+    checked by ``doctor``."""
 
     role_arn: Optional[str]
-    server: str
-    max_duration_seconds: Optional[int] = None
+    server: Server
     audience: Optional[str] = None
 
 
 PRESETS: Dict[str, Preset] = {
-    "rgw.cloud.infn.it": Preset(
-        role_arn="arn:aws:iam:::role/IAMaccess",
-        server="rgw",
-        max_duration_seconds=43200,
-        audience="object",  # INFN's object-storage guide: oidc-token --aud object
-    ),
+    # INFN's object-storage guide: oidc-token --aud object
+    "rgw.cloud.infn.it": Preset("arn:aws:iam:::role/IAMaccess", RGW, "object"),
     # Claim-based MinIO policies: a RoleArn would be rejected by older servers.
-    "minio.cloud.infn.it": Preset(role_arn=None, server="minio"),
+    "minio.cloud.infn.it": Preset(None, MINIO),
 }
-
 
 
 class Endpoint(NamedTuple):

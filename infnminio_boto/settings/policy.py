@@ -1,29 +1,10 @@
 """The ``policy`` setting: a session policy sent with AssumeRoleWithWebIdentity.
 
-A session policy narrows what the keys may do to the intersection of the role's policy
-and this document (Ceph RGW 16: ``verify_user_permission()`` in ``src/rgw/rgw_common.cc``,
-"Intersection of identity policies and session policies"; measured on the sandbox: a
-session policy never widens the role). The setting takes:
-
-* a preset: ``read-only`` (Get and List on every bucket the role allows),
-  ``bucket:NAME`` (everything on one bucket), ``read-only:NAME`` (Get and List on one
-  bucket), ``prefix:NAME/PATH`` (read, write and delete under ``PATH/`` of one bucket,
-  and listing of that prefix only);
-* a JSON policy document (text, or a ``dict`` from Python);
-* ``@FILE``: the path of a file holding one (``~`` expanded, relative to the current
-  directory).
-
-Every form is checked here, before anything is sent, for what Ceph RGW 16 refuses or
-silently ignores (measured on the sandbox's RGW 16.2.15, 2026-11; the operators are the
-strings of its ``libradosgw``): a top level other than ``Version``/``Id``/``Statement``,
-a ``Version`` other than ``2012-10-17``/``2008-10-17``, an ``Effect`` other than
-``Allow``/``Deny``, actions that are not ``s3:...`` or ``*``, resources that are not
-``arn:aws:s3:::...`` or ``*``, unknown condition operators (all answered 400
-``MalformedPolicyDocument`` with an empty message), no statement at all (accepted, and
-the keys can do nothing), ``NotAction`` (accepted, and never matches: an ``Allow``
-grants nothing, a ``Deny`` denies nothing; ``rgw::IAM::Statement::eval()``), and more
-than 2048 bytes once compacted (400 ``PackedPolicyTooLarge``). The document is sent
-compact (``separators=(",", ":")``): whitespace counts toward that limit.
+A preset (:data:`PRESETS`), a JSON document (text, or a ``dict``) or ``@FILE``. Every
+server gets a document that is a JSON object of at most 2048 bytes once compacted (sent
+compact: whitespace counts); a server whose :class:`~.servers.Server` lists its own rules
+(Ceph RGW: :func:`rgw_problems`) gets them checked too, before anything is sent. What
+RGW refuses or silently ignores, measured, is in docs/least-privilege.md.
 """
 
 from __future__ import annotations
@@ -31,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional
 
 from ..errors import ConfigurationError
 
-__all__ = ["Policy", "parse", "PRESETS", "MAX_POLICY_BYTES"]
+__all__ = ["Policy", "parse", "rgw_problems", "PRESETS", "MAX_POLICY_BYTES"]
 
 # RGW 16 refuses a session policy above 2048 bytes (rgw_sts.cc: "ERROR: Incorrect size
 # of iamPolicy: "; 400 PackedPolicyTooLarge, measured); AWS and MinIO have the same cap.
@@ -112,16 +93,20 @@ class Policy(NamedTuple):
         return f"{self.name} ({self.meaning})"
 
 
-def parse(value: Any, source: str) -> Optional[Policy]:
+Rules = Optional[Callable[[Any], Iterable[str]]]
+
+
+def parse(value: Any, source: str, rules: Rules = None, server: str = "") -> Optional[Policy]:
     """The :class:`Policy` of a ``policy`` setting's value, or None for "no policy" ("").
 
-    ``source`` names where the value came from, for messages. Raises
+    ``source`` names where the value came from, ``rules`` what the server (called
+    ``server`` in messages) refuses or ignores. Raises
     :class:`~infnminio_boto.ConfigurationError` for an unknown preset, an unreadable
-    file, a document that is not JSON or not a policy RGW would enforce as written, or
-    one above 2048 bytes once compacted.
+    file, a document that is not a JSON object or breaks ``rules``, or one above 2048
+    bytes once compacted. Nothing is sent before.
     """
     if isinstance(value, dict):
-        return _document(value, "a JSON document", None, source, None)
+        return _document(value, "a JSON document", None, source, None, rules, server)
     if not isinstance(value, str):
         raise ConfigurationError(
             f"policy (from {source}) must be a preset, a JSON policy document or @FILE, "
@@ -131,10 +116,10 @@ def parse(value: Any, source: str) -> Optional[Policy]:
     if not text:
         return None
     if text.startswith("@"):
-        return _from_file(text[1:], source)
+        return _from_file(text[1:], source, rules, server)
     if text.startswith(("{", "[")):
-        return _document(_load(text, f"the policy (from {source})"), "a JSON document", None,
-                         source, None)
+        document = _load(text, f"the policy (from {source})")
+        return _document(document, "a JSON document", None, source, None, rules, server)
     return _preset(text, source)
 
 
@@ -209,13 +194,13 @@ def _built(
     return Policy(name, name, document, meaning, None, bucket, prefix)
 
 
-def _compact(document: Dict[str, Any]) -> str:
+def _compact(document: Any) -> str:
     # No whitespace (it counts toward the 2048 bytes), and UTF-8 rather than \u escapes
     # (six bytes for one character).
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
-def _from_file(path: str, source: str) -> Policy:
+def _from_file(path: str, source: str, rules: Rules, server: str) -> Policy:
     if not path.strip():
         raise ConfigurationError(
             f"policy (from {source}) is @ with no file name: write @FILE, e.g. @policy.json."
@@ -239,12 +224,16 @@ def _from_file(path: str, source: str) -> Policy:
     import hashlib  # only for a policy file: it loads OpenSSL, which the hot path avoids
 
     digest = hashlib.sha256(raw).hexdigest()
-    return _document(_load(text, where), "@" + location, "@" + location, source, digest)
+    return _document(
+        _load(text, where), "@" + location, "@" + location, source, digest, rules, server
+    )
 
 
 def _load(text: str, where: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ConfigurationError(f"{where} is JSON nested too deeply: not a policy.") from None
     except ValueError as exc:
         raise ConfigurationError(
             f"{where} is not valid JSON ({exc}): give a policy document such as "
@@ -254,18 +243,29 @@ def _load(text: str, where: str) -> Any:
 
 
 def _document(
-    document: Any, name: str, value: Optional[str], source: str, digest: Optional[str]
+    document: Any,
+    name: str,
+    value: Optional[str],
+    source: str,
+    digest: Optional[str],
+    rules: Rules,
+    server: str,
 ) -> Policy:
     where = f"policy {name}" if name.startswith("@") else "the policy"
     where += f" (from {source})"
-    problems = list(_problems(document))
+    problems = ["it is not a JSON object"] if not isinstance(document, dict) else []
+    if not problems and rules is not None:
+        problems = list(rules(document))
     if problems:
         raise ConfigurationError(
-            f"{where} would be refused or not enforced as written by Ceph RGW: "
+            f"{where} would be refused or not enforced as written by {server or 'the STS'}: "
             + "; ".join(problems)
             + ". Fix the document, or use a preset (" + ", ".join(PRESETS) + ")."
         )
-    compact = _compact(document)
+    try:
+        compact = _compact(document)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ConfigurationError(f"{where} cannot be written as JSON: {error}.") from None
     size = len(compact.encode("utf-8"))
     if size > MAX_POLICY_BYTES:
         raise ConfigurationError(
@@ -286,11 +286,10 @@ def _strings(value: Any) -> Optional[List[str]]:
     return None
 
 
-def _problems(document: Any) -> Any:
-    """What RGW 16 would refuse or ignore in ``document``, one phrase each."""
-    if not isinstance(document, dict):
-        yield "it is not a JSON object"
-        return
+def rgw_problems(document: Dict[str, Any]) -> Iterable[str]:
+    """What Ceph RGW 16 refuses (400 MalformedPolicyDocument, empty message) or accepts and
+    never enforces (no statement; NotAction) in a document, one phrase each. Measured on
+    RGW 16.2.15 and read from its policy parser (docs/least-privilege.md)."""
     for key in sorted(set(document) - _TOP_KEYS):
         yield f"unknown top-level element {key!r} (allowed: Version, Id, Statement)"
     if "Version" in document and document["Version"] not in VERSIONS:

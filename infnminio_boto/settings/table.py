@@ -36,6 +36,14 @@ SETTINGS = (
         "object store: `host`, `host:port` or URL; https unless the URL says `http://`",
     ),
     Row(
+        "server_kind",
+        "server",
+        None,
+        "the preset's, else `generic`",
+        "kind of STS server, for the rules only it has: `rgw` (Ceph RGW), `minio`, "
+        "`generic` (any other AWS-compatible STS)",
+    ),
+    Row(
         "token_file",
         "path",
         None,

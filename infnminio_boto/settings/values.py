@@ -1,5 +1,6 @@
 """Reading one setting's value: each reader takes the raw value and where it came from,
-and names that place when the value is wrong.
+and names that place when the value is wrong. Paths come out absolute: a later
+``chdir`` must not make a running session read another folder's token or CA.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..errors import ConfigurationError
 from .endpoint import Endpoint
 from .policy import Policy
 from .policy import parse as parse_policy
+from .servers import SERVERS, Server
 
 # RoleSessionName: 2 to 64 of these (AWS STS API reference; Ceph RGW checks the same).
 SESSION_NAME_CHARACTERS = frozenset(
@@ -36,7 +38,7 @@ def path(value: Any, source: str) -> str:
         raise ConfigurationError(f"{source} must be a path, not {type(value).__name__}.") from None
     if isinstance(text, bytes):
         text = os.fsdecode(text)
-    return os.path.expanduser(text)
+    return os.path.abspath(os.path.expanduser(text)) if text else text
 
 
 def text(value: Any, source: str) -> str:
@@ -76,7 +78,28 @@ def command(value: Any, source: str) -> Tuple[str, ...]:
             ) from None
     if not words or not words[0]:
         raise ConfigurationError(f"{source} is empty: give the command that prints the token.")
+    if "/" in words[0] and not words[0].startswith("/"):  # ./get-token: this folder's
+        words = (os.path.abspath(os.path.expanduser(words[0])), *words[1:])
     return words
+
+
+def function(value: Any, source: str) -> Any:
+    """A callable that returns the access token (the ``token_loader`` keyword)."""
+    if not callable(value):
+        raise ConfigurationError(
+            f"{source} must be a callable that returns the access token as a string "
+            f"(a function, a lambda), not {type(value).__name__}."
+        )
+    return value
+
+
+def server(value: Any, source: str) -> Server:
+    found = SERVERS.get(str(value).strip().lower())
+    if found is None:
+        raise ConfigurationError(
+            f"{source} is {value!r}: the kinds of server are {', '.join(SERVERS)}."
+        )
+    return found
 
 
 def integer(value: Any, source: str) -> int:
@@ -141,6 +164,6 @@ def ca_bundle(value: Any, source: str) -> str:
     return location
 
 
-def policy(value: Any, source: str) -> Optional[Policy]:
-    """A session policy (see :mod:`.policy`); "" is none."""
-    return parse_policy(value, source)
+def policy(value: Any, source: str, server: Server) -> Optional[Policy]:
+    """A session policy (see :mod:`.policy`), checked by ``server``'s rules; "" is none."""
+    return parse_policy(value, source, server.policy_problems, server.title)

@@ -1,52 +1,56 @@
 """Where the OIDC access token comes from: one small interface, several sources, one order.
 
-A token source (as google-auth's ``SubjectTokenSupplier``, botocore's
-``token_loader_cls`` or azure-identity's token-file callable) is an object with:
-
-* ``read()`` -> :class:`OidcToken`: the token now, expired or not (the caller decides;
-  an expired token is never sent). It never refreshes an OIDC token itself: sts-wire,
-  oidc-agent or HTCondor's credential monitor is the one refresher.
-* ``identity()`` -> str: a stable name of the source, holding no secret.
-* ``describe()`` -> str: words for ``doctor``, ``status`` and error messages.
-* ``kind``: ``file``, ``variable``, ``command``, ``oidc-agent`` or ``argument``.
-
-The sources: :class:`~.file.FileSource` (``token_file``; sts-wire's ``.token``,
-HTCondor's ``.use``, WLCG's ``bt_u<uid>``), :class:`~.value.VariableSource`
-(``BEARER_TOKEN``), :class:`~.command.CommandSource` (``token_command``) and
-:class:`~.oidc_agent.OidcAgentSource` (``oidc_agent_account``). :func:`select` applies
-the settings and then the discovery order of :mod:`.discovery`; every consumer (the
-exchange, the cache, the fast path, ``doctor``, ``status``, ``configure``, ``env``,
-``exec``, Dask sharing) goes through it. A new source is one module here and one branch
-in :func:`select`.
+A token source is any object with ``kind``, ``read()``, ``identity()`` and
+``describe()`` (:class:`TokenSource`); it never refreshes a token itself. Which class
+reads which setting is the table of :mod:`infnminio_boto.settings.hot_path`; when no
+setting names one, :mod:`.discovery` gives the order. Code with a token of its own (a
+vault, a Kubernetes secret) passes ``token_loader=`` to any entry point instead.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Optional, Tuple
+import sys
+from importlib import import_module
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Protocol,
+    Tuple,
+    runtime_checkable,
+)
 
 from ..errors import ConfigurationError, TokenSourceError
+from ..settings.hot_path import BY_NAME, NAMED
 from . import discovery
 from .oidc_token import OidcToken
 
 if TYPE_CHECKING:
-    from typing import Protocol
-
     from ..settings import Settings
 
-    class TokenSource(Protocol):
-        kind: str
+__all__ = ["TokenSource", "Selection", "select", "token_source", "OidcToken", "advice"]
 
-        def read(self) -> OidcToken: ...
 
-        def identity(self) -> str: ...
+@runtime_checkable
+class TokenSource(Protocol):
+    """What every token source offers (google-auth calls it a subject token supplier).
 
-        def describe(self) -> str: ...
+    ``kind`` names its row in the token kinds' table (``settings/hot_path.py``); ``read()``
+    returns the token now, expired or not (the caller never sends an expired one), raising
+    :class:`~infnminio_boto.TokenSourceError`; ``identity()`` names the source, holding
+    no secret; ``describe()`` is the words for messages.
+    """
 
-else:
-    TokenSource = object
+    kind: str
 
-__all__ = ["TokenSource", "Selection", "select", "token_source", "OidcToken"]
+    def read(self) -> OidcToken: ...
+
+    def identity(self) -> str: ...
+
+    def describe(self) -> str: ...
 
 
 class Selection(NamedTuple):
@@ -58,9 +62,10 @@ class Selection(NamedTuple):
     tried: Tuple[Tuple[str, str], ...]
 
 
-def _exchange_budget(settings: Settings) -> float:
-    """How long a command or the agent may take: the STS's own timeout, at least 30 s."""
-    return max(30.0, settings.timeout)
+def source_class(kind: str) -> Any:
+    """The class that reads tokens of ``kind`` (its row's ``module:Class``)."""
+    module, _, name = BY_NAME[kind].source.partition(":")
+    return getattr(import_module(f".{module}", __name__), name)
 
 
 def select(
@@ -72,42 +77,23 @@ def select(
     """The token source for ``settings`` in this process, and how it was found.
 
     ``environ`` is read for the discovery order (default: this process's environment);
-    ``command_line`` words an argument as its flag (``--token-file``).
-    Raises :class:`~infnminio_boto.ConfigurationError` when HTCondor's credentials folder
-    holds several tokens (``token_file`` chooses one).
+    ``command_line`` words an argument as its flag. Raises
+    :class:`~infnminio_boto.ConfigurationError` when HTCondor's credentials folder holds
+    several tokens (``token_file`` chooses one).
     """
-    from .command import CommandSource
-    from .file import FileSource
-    from .oidc_agent import OidcAgentSource
-    from .value import VariableSource
-
     environ = os.environ if environ is None else environ
     choice = settings.token
-    if choice.kind != "discover":
-        setting = choice.setting or "token_file"
-        why = f"set by {settings.origin(setting, command_line=command_line)}"
-        if choice.kind == "file":
-            # Named here: as the user said. Named on another machine (travelled with the
-            # settings to a worker): under the rules of a file nobody named here.
-            source = FileSource(str(choice.value), named=choice.here, why=why)
-            return Selection(source, why, ())
-        if choice.kind == "command":
-            command = CommandSource(
-                tuple(choice.value or ()), timeout=_exchange_budget(settings), why=why
-            )
-            return Selection(command, why, ())
-        agent = OidcAgentSource(
-            str(choice.value),
-            audience=settings.audience,
-            timeout=_exchange_budget(settings),
-            why=why,
+    if choice.setting is not None:
+        why = f"set by {settings.origin(choice.setting, command_line=command_line)}"
+        source = source_class(choice.kind).make(
+            choice.value, settings=settings, environ=environ, why=why, named=choice.here
         )
-        return Selection(agent, why, ())
+        return Selection(source, why, ())
     found, tried = discovery.locate(environ)
     if found is None:
         return Selection(None, "", tuple(tried))
     kind, where, why = found
-    if kind == "several":
+    if kind == discovery.SEVERAL:
         listed = []
         for path in where:
             reason = discovery.unsafe_reason(path)
@@ -117,23 +103,67 @@ def select(
             "token_file / INFNMINIO_TOKEN_FILE (the one of the service your store trusts, "
             "and a file only you can write)."
         )
-    if kind == "variable":
-        return Selection(VariableSource(where, environ), why, tuple(tried))
     named = why.startswith("named by")
-    return Selection(FileSource(where, named=named, why=why), why, tuple(tried))
+    source = source_class(kind).make(
+        where, settings=settings, environ=environ, why=why, named=named
+    )
+    return Selection(source, why, tuple(tried))
 
 
 def token_source(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> TokenSource:
     """The source :func:`select` finds; :class:`TokenSourceError` listing every place
-    tried when there is none."""
+    tried, and what to do where this process runs, when there is none."""
+    environ = os.environ if environ is None else environ
     selection = select(settings, environ)
     if selection.source is not None:
         return selection.source
     places = "; ".join(f"{place} ({found})" for place, found in selection.tried)
     raise TokenSourceError(
-        f"No access token found. Tried, in order: {places}. Start sts-wire (it writes "
-        ".token in its working directory), or set token_file, token_command or "
-        "oidc_agent_account (INFNMINIO_TOKEN_FILE, INFNMINIO_TOKEN_COMMAND, "
-        "INFNMINIO_OIDC_AGENT_ACCOUNT); see `infnminio-boto doctor`.",
+        f"No access token found{_on_a_worker()}. Tried, in order: {places}. "
+        f"{advice(environ)}",
         source="the discovery order",
     )
+
+
+def advice(environ: Mapping[str, str]) -> str:
+    """What to do when no token is found, for the place this process runs in."""
+    settings = ", ".join(kind.setting for kind in NAMED if kind.variable)
+    variables = ", ".join(kind.variable for kind in NAMED if kind.variable)
+    anywhere = f"or set {settings} ({variables}); see `infnminio-boto doctor`."
+    if _on_a_worker():
+        return (
+            "This is a Dask worker, on a machine without the token: on the client, call "
+            "infnminio_boto.dask.share_credentials(client), which sends the workers keys "
+            "(never the token)."
+        )
+    if (environ.get("_CONDOR_CREDS") or "").strip():
+        return (
+            "In an HTCondor job the token comes from the submit file: use_oauth_services = "
+            "SERVICE (and SERVICE_oauth_resource = object); its file appears as "
+            f"$_CONDOR_CREDS/SERVICE.use while the job runs; {anywhere}"
+        )
+    if environ.get("OIDC_SOCK") or _has("oidc-token"):
+        return (
+            "On a laptop with oidc-agent, name your account: oidc_agent_account / "
+            f"INFNMINIO_OIDC_AGENT_ACCOUNT (`oidc-add ACCOUNT` loads it); {anywhere}"
+        )
+    return f"On the hub, start sts-wire (it writes .token in its working directory), {anywhere}"
+
+
+def _has(program: str) -> bool:
+    import shutil
+
+    return shutil.which(program) is not None
+
+
+def _on_a_worker() -> str:
+    """`` on a Dask worker`` when this runs in a task of a Dask worker, else ``""``."""
+    if "distributed" not in sys.modules:
+        return ""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return ""
+    return " on a Dask worker"

@@ -1,11 +1,9 @@
 """A token printed by a command: ``oidc-token --aud object infncloud``, a site's helper.
 
-The command is an argument list run without a shell, once per exchange (never per S3
-request), with a timeout and bounded output. Its standard output is the token (raw, or
-JSON with ``access_token``); a failure is a :class:`~infnminio_boto.TokenSourceError`
-with the exit status and the end of its standard error, from which anything that looks
-like a token has been removed. The command itself refreshes nothing of ours: whatever
-it asks (oidc-agent) is the one refresher.
+An argument list run without a shell, once per exchange, with a timeout and bounded
+output; its standard output is the token (raw, or JSON with ``access_token``). A failure
+is a :class:`~infnminio_boto.TokenSourceError` with the exit status and the end of its
+standard error, scrubbed of anything that looks like a token.
 """
 
 from __future__ import annotations
@@ -16,13 +14,13 @@ import selectors
 import shlex
 import subprocess
 import time
-from typing import Optional, Sequence, Tuple
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from ..errors import TokenSourceError, scrub
 from .discovery import source_identity
 from .oidc_token import OidcToken, token_from_text
 
-__all__ = ["CommandSource", "run_bounded", "scrub_output"]
+__all__ = ["CommandSource", "run_bounded", "scrub_output", "budget"]
 
 MAX_OUTPUT_BYTES = 64 * 1024
 MAX_ERROR_CHARS = 400
@@ -106,6 +104,11 @@ def _kill_session(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     process.wait()
 
 
+def budget(settings: Any) -> float:
+    """How long a command or the agent may take: the STS's own timeout, at least 30 s."""
+    return max(30.0, float(settings.timeout))
+
+
 class _TooMuch(Exception):  # noqa: N818 - a condition turned into our error below
     pass
 
@@ -130,6 +133,13 @@ class CommandSource:
         self.why = why
         self.label = label or f"the token command `{shlex.join(self.argv)}`"
         self.hint = hint
+
+    @classmethod
+    def make(
+        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
+    ) -> CommandSource:
+        """The source for the ``token_command`` setting's argument list."""
+        return cls(tuple(value or ()), timeout=budget(settings), why=why)
 
     def identity(self) -> str:
         return f"{self.kind}:{source_identity(self.kind, shlex.join(self.argv), os.environ)}"

@@ -1,29 +1,12 @@
-"""Finding the token: the documented order of the places tried, and what identifies a source.
+"""Finding the token when no setting names its source: the order of the places tried.
 
-Builtin modules only (no ``os``, ``re`` or ``hashlib``, no package import): the fast
-``credential_process`` (:mod:`infnminio_boto.keys.fastpath`) runs this module by path,
-outside the package, and the token sources import it inside the package, so the order
-and the ownership rule are written once.
-
-The order (README, "Where the token comes from"):
-
-1. an explicit setting: ``token_file``, ``token_command`` or ``oidc_agent_account`` (an
-   argument or flag first, then the ``INFNMINIO_*`` variables; two at one level are an
-   error) -- the settings' rule, ``settings/hot_path.py``'s ``explicit``;
-2. ``BEARER_TOKEN``: the token itself (WLCG Bearer Token Discovery);
-3. ``BEARER_TOKEN_FILE``: the file it names (WLCG; set but missing is an error, not a
-   reason to look further: the environment chose that file);
-4. ``$_CONDOR_CREDS/*.use``: the token HTCondor's credential monitor keeps fresh in a
-   running job (one file: taken; several: an error naming them);
-5. sts-wire's files: ``$HOME/.token``, then ``/home/.token`` (INFN's JupyterHub);
-6. ``$XDG_RUNTIME_DIR/bt_u<euid>`` (WLCG);
-7. ``/tmp/bt_u<euid>`` (WLCG).
-
-A file found in steps 4 to 7 was not named by anyone: it is used only when it is a
-regular file that belongs to this user (or to root, who can act as any user anyway) and
-that nobody else can write, in a folder nobody else can replace it in (a sticky folder
-such as /tmp counts as safe). Anything else is skipped, with the reason, so that a
-``/tmp/bt_u<uid>`` planted by another account is never sent.
+Builtin modules only: the fast ``credential_process`` runs this module by path, the token
+sources import it, so the order and the ownership rule are written once. The order
+(docs/tokens.md): ``BEARER_TOKEN``; the file ``BEARER_TOKEN_FILE`` names;
+``$_CONDOR_CREDS/*.use``; sts-wire's ``$HOME/.token`` and ``/home/.token``;
+``$XDG_RUNTIME_DIR/bt_u<euid>``; ``/tmp/bt_u<euid>``. A file found (not named) is used
+only when it is this user's (or root's), nobody else can write it, and nobody else can
+replace it in its folder.
 """
 
 import sys
@@ -34,15 +17,17 @@ except ImportError:  # pragma: no cover - not POSIX: only explicit settings work
     posix = None  # type: ignore[assignment]
 
 try:  # inside the package
-    from ..settings.hot_path import home, join
+    from ..settings.hot_path import BY_NAME, home, join
 except ImportError:  # run by path by fast_credential_process.py, outside the package
-    from hot_path import home, join  # type: ignore[import-not-found,no-redef]
+    from hot_path import BY_NAME, home, join  # type: ignore[import-not-found,no-redef]
 
 # The variables the order reads (BEARER_TOKEN's value is a secret: only its digest is
 # ever used as a key).
 VARIABLES = ("BEARER_TOKEN", "BEARER_TOKEN_FILE", "_CONDOR_CREDS", "HOME", "XDG_RUNTIME_DIR")
 _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, 0o100000, 0o040000, 0o120000
 _S_ISVTX = 0o1000
+# What locate() finds: the kinds of the token kinds' table, or several tokens at once.
+FILE, VARIABLE, SEVERAL = BY_NAME["file"].name, BY_NAME["variable"].name, "several"
 
 
 def sha256(data=b""):
@@ -60,19 +45,16 @@ def token_digest(content):
 
 
 def source_identity(kind, where, environ):
-    """What names a command or oidc-agent source in a fast key, without running it.
-
-    The command line (``where``: its words joined by NUL) or the account with the agent's
-    socket (another agent, another identity possibly).
-    """
-    if kind == "oidc-agent":
-        material = "oidc-agent\0" + where + "\0" + (environ.get("OIDC_SOCK") or "")
-    else:
-        material = kind + "\0" + where
-        program = where.split()[0] if where.split() else ""
-        if "/" in program and not program.startswith(("/", "~")):
-            # ./get-token in another folder is another command
-            material += "\0" + posix.getcwd()
+    """What names a source that is not read here (a command, an agent) in a fast key:
+    ``where`` (the setting's text), the variables its row is keyed on (the agent's
+    socket: another agent may hold another identity) and, for a program named relative
+    to the current folder, that folder."""
+    material = kind + "\0" + where
+    for name in BY_NAME[kind].keyed_on:
+        material += "\0" + (environ.get(name) or "")
+    program = where.split()[0] if where.split() else ""
+    if "/" in program and not program.startswith(("/", "~")):
+        material += "\0" + posix.getcwd()  # ./get-token in another folder: another one
     return sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -108,10 +90,21 @@ def unsafe_reason(path, euid=None):
     if info.st_mode & 0o022:
         return "others can write it"
     folder = path.rpartition("/")[0] or "/"
-    parent = _lstat(folder)
-    if parent is None:
+    link = _lstat(folder)
+    if link is not None and link.st_mode & _S_IFMT == _S_IFLNK:
+        if link.st_uid not in trusted:  # whoever owns the link decides where it points
+            return f"{folder} is a symlink that belongs to another account"
+        try:
+            link = posix.stat(folder)  # a $HOME or /tmp that is a link: judge its target
+        except OSError:
+            link = None
+    if link is None:
         return "its folder cannot be read"
-    if parent.st_mode & 0o022 and not parent.st_mode & _S_ISVTX:
+    if link.st_uid not in trusted and link.st_mode & _S_IFMT == _S_IFDIR and not (
+        link.st_mode & _S_ISVTX
+    ):
+        return f"{folder} belongs to another account (uid {link.st_uid})"
+    if link.st_mode & 0o022 and not link.st_mode & _S_ISVTX:
         return f"others can replace it in {folder}"
     return None
 
@@ -138,11 +131,11 @@ def locate(environ, euid=None):
     euid = posix.geteuid() if euid is None else euid
     tried = []
     if (environ.get("BEARER_TOKEN") or "").strip():
-        return ("variable", "BEARER_TOKEN", "the BEARER_TOKEN variable"), tried
+        return (VARIABLE, "BEARER_TOKEN", "the BEARER_TOKEN variable"), tried
     tried.append(("BEARER_TOKEN", "not set"))
     named = (environ.get("BEARER_TOKEN_FILE") or "").strip()
     if named:
-        return ("file", named, "named by BEARER_TOKEN_FILE"), tried
+        return (FILE, named, "named by BEARER_TOKEN_FILE"), tried
     tried.append(("BEARER_TOKEN_FILE", "not set"))
     condor = (environ.get("_CONDOR_CREDS") or "").strip()
     if condor:
@@ -150,13 +143,13 @@ def locate(environ, euid=None):
         if found is None:
             tried.append((f"$_CONDOR_CREDS ({condor})", "not a readable folder"))
         elif len(found) > 1:
-            return ("several", tuple(found), "HTCondor's credentials ($_CONDOR_CREDS)"), tried
+            return (SEVERAL, tuple(found), "HTCondor's credentials ($_CONDOR_CREDS)"), tried
         elif not found:
             tried.append((f"$_CONDOR_CREDS ({condor})", "holds no .use file"))
         else:
             reason = unsafe_reason(found[0], euid)
             if reason is None:
-                return ("file", found[0], "HTCondor's credentials ($_CONDOR_CREDS)"), tried
+                return (FILE, found[0], "HTCondor's credentials ($_CONDOR_CREDS)"), tried
             tried.append((found[0], f"skipped: {reason}"))
     else:
         tried.append(("$_CONDOR_CREDS", "not set"))
@@ -177,6 +170,6 @@ def locate(environ, euid=None):
         seen.add(path)
         reason = unsafe_reason(path, euid)
         if reason is None:
-            return ("file", path, why), tried
+            return (FILE, path, why), tried
         tried.append((path, reason if reason == "no such file" else f"skipped: {reason}"))
     return None, tried

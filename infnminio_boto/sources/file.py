@@ -1,12 +1,9 @@
 """A token kept in a file: sts-wire's ``.token``, HTCondor's ``.use`` file, WLCG's ``bt_u<uid>``.
 
-The file is re-read on every exchange and never written: refreshing the OIDC token is the
-job of whoever writes the file (sts-wire, oidc-agent's user, HTCondor's credential
-monitor). sts-wire rewrites it in place (truncate, then write), so a read can find it
-empty or cut short; such reads are retried for a moment. A FIFO, a device or a socket
-is refused at once rather than waited on, and a file nobody named (found by the
-discovery order) is checked again on the opened file, so it cannot be swapped between
-the check and the read.
+Re-read at every exchange, never written: whoever writes it refreshes it. sts-wire
+rewrites it in place, so an empty or cut-short read is retried for a moment; a FIFO, a
+device or a socket is refused at once, and a file nobody named is checked again on the
+opened file, so it cannot be swapped between the check and the read.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from typing import Tuple
+from typing import Any, Mapping, Tuple
 
 from ..errors import TokenFileError
 from .discovery import token_digest, unsafe_reason
@@ -107,8 +104,15 @@ class FileSource:
         self.why = why
         self.patience = patience
 
+    @classmethod
+    def make(
+        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
+    ) -> FileSource:
+        """The source for a setting's (or the discovery order's) path."""
+        return cls(str(value), named=named, why=why)
+
     def identity(self) -> str:
-        return f"file:{os.path.abspath(self.path)}"
+        return f"{self.kind}:{os.path.abspath(self.path)}"
 
     def describe(self) -> str:
         return f"the file {self.path}" + (f" ({self.why})" if self.why else "")
@@ -199,5 +203,6 @@ class FileSource:
             claims=claims,
             modified=modified,
             digest=token_digest(content.encode("ascii")),
-            kind="file",
+            kind=self.kind,
+            path=path,
         )

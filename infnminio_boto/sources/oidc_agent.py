@@ -1,22 +1,22 @@
 """A token from oidc-agent, the laptop setup of INFN's object-storage guide.
 
-The agent keeps the refresh token and is the one refresher; asking it for an access
-token does not start a second refresh chain. The token is asked through the agent's own
-client, ``oidc-token`` (Debian's ``oidc-agent-cli``), once per exchange: with the
-audience the endpoint's preset needs (INFN's Ceph RGW: ``object``) and a minimum
-validity that covers the exchange. Measured with Debian's oidc-agent 4.2.6: with
-``--aud`` the agent refreshes on every request; ``expires_at`` in its answer is not the
-returned token's (``exp`` is read from the JWT instead).
+The agent keeps the refresh token and is the one refresher; the token is asked through
+its own client, ``oidc-token``, once per exchange, with the audience the store needs and
+a validity that covers the exchange. When the agent cannot be reached, or hands out a
+token without the audience asked for, the message says why and what to do
+(docs/tokens.md, "oidc-agent").
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from typing import Optional
+import socket
+from typing import Any, Mapping, Optional
 
+from .._log import warn_once
 from ..errors import TokenSourceError
-from .command import CommandSource
+from .command import CommandSource, budget
 from .discovery import source_identity
 from .oidc_token import OidcToken
 
@@ -29,7 +29,7 @@ MIN_VALID_SECONDS = 120
 
 
 class OidcAgentSource(CommandSource):
-    """The token the running oidc-agent (``OIDC_SOCK``) gives for ``account``."""
+    """The token the user's oidc-agent gives for ``account``."""
 
     kind = "oidc-agent"
 
@@ -58,18 +58,17 @@ class OidcAgentSource(CommandSource):
         self.account = account
         self.audience = audience
 
+    @classmethod
+    def make(  # type: ignore[override]
+        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
+    ) -> OidcAgentSource:
+        return cls(str(value), audience=settings.audience, timeout=budget(settings), why=why)
+
     def identity(self) -> str:
-        return f"oidc-agent:{source_identity(self.kind, self.account, os.environ)}"
+        return f"{self.kind}:{source_identity(self.kind, self.account, os.environ)}"
 
     def read(self) -> OidcToken:
-        """Ask the agent; :class:`TokenSourceError` when there is no agent or it refuses."""
-        if not os.environ.get("OIDC_SOCK"):
-            raise TokenSourceError(
-                "No oidc-agent is reachable: OIDC_SOCK is not set in this environment. Start "
-                "the agent (eval `oidc-agent-service use`, or eval `oidc-agent`) and load the "
-                f"account with `oidc-add {self.account}`.",
-                source=self.describe(),
-            )
+        """Ask the agent; :class:`TokenSourceError` when it cannot be reached or refuses."""
         if shutil.which(OIDC_TOKEN_PROGRAM) is None:
             raise TokenSourceError(
                 f"oidc-agent's {OIDC_TOKEN_PROGRAM} program was not found on PATH: install "
@@ -77,4 +76,64 @@ class OidcAgentSource(CommandSource):
                 "install oidc-agent).",
                 source=self.describe(),
             )
-        return super().read()
+        try:
+            token = super().read()  # oidc-agent 5.2+ finds its service's socket by itself
+        except TokenSourceError as error:
+            unreachable = agent_unreachable(os.environ, self.account)
+            if unreachable is None:
+                raise
+            raise TokenSourceError(
+                f"{error} {unreachable}", source=error.source, status=error.status
+            ) from None
+        if self.audience and self.audience not in token.audience:
+            said = missing_audience(token, self.audience)
+            warn_once((self.account, self.audience), __name__, "%s", said)
+        return token
+
+
+def missing_audience(token: OidcToken, asked: str) -> str:
+    """Words for an agent's token without the audience asked for (indigo-dc/oidc-agent#569)."""
+    has = ", ".join(token.audience) or "none"
+    return (
+        f"oidc-agent was asked for a token with audience {asked!r} (--aud {asked}) and gave "
+        f"one with audience {has}: the store will refuse it. oidc-agent 5 asks with the "
+        "resource parameter, which INDIGO IAM ignores unless the issuer is in legacy "
+        'audience mode: add "legacy_aud_mode": true to that issuer in oidc-agent\'s '
+        "issuer.config and restart the agent, or re-create the account with "
+        f"`oidc-gen --aud {asked}` (indigo-dc/oidc-agent#569)."
+    )
+
+
+def agent_unreachable(environ: Mapping[str, str], account: str) -> Optional[str]:
+    """Why no oidc-agent answers here (None: one listens, the failure is another)."""
+    restart = (
+        "Start it (eval `oidc-agent-service use`), in this environment too (a notebook's "
+        f"kernel: set OIDC_SOCK there), and load the account: `oidc-add {account}`."
+    )
+    named = environ.get("OIDC_SOCK")
+    if named:
+        if not os.path.exists(named):
+            return (
+                f"OIDC_SOCK names {named}, which does not exist: the agent that made it has "
+                f"stopped (restarted, or a new login). {restart}"
+            )
+        return None if _listens(named) else f"Nothing listens on {named} (OIDC_SOCK). {restart}"
+    folder = environ.get("TMPDIR") or "/tmp"  # noqa: S108 - oidc-agent-service's rule
+    default = os.path.join(folder, f"oidc-agent-service-{os.getuid()}", "oidc-agent.sock")
+    if _listens(default):
+        return None
+    return (
+        f"OIDC_SOCK is not set here and no agent listens on oidc-agent-service's socket "
+        f"{default}, where oidc-agent 5.2 and later look (older ones need OIDC_SOCK). "
+        + restart
+    )
+
+
+def _listens(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True

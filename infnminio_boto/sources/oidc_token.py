@@ -1,10 +1,8 @@
 """The OIDC access token a source hands over, and the checks made before it is sent.
 
-The claims are decoded *without* verifying the signature, only to word errors, to key
-the cache and to avoid sending a token that has already expired: the STS server does the
-verification.
-
-Standard library only: the credential-process command reads tokens without boto3.
+The claims are decoded *without* verifying the signature, only to word errors, key the
+cache and never send a token that has expired: the STS server verifies. Standard
+library only: the credential-process command reads tokens without boto3.
 """
 
 from __future__ import annotations
@@ -16,7 +14,8 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .._timestamps import format_timestamp
-from ..errors import TokenExpiredError, TokenSourceError
+from ..errors import TokenExpiredError, TokenSourceError, scrub
+from ..settings.hot_path import BY_NAME
 from .discovery import sha256, token_digest
 from .jwt import NotAJwtError, extract_jwt, parse_jwt_claims
 
@@ -35,7 +34,9 @@ EXPIRY_LEEWAY_SECONDS = 5
 
 class OidcToken(
     namedtuple(
-        "OidcToken", "origin value claims modified digest kind", defaults=(0.0, "", "file")
+        "OidcToken",
+        "origin value claims modified digest kind path",
+        defaults=(0.0, "", "argument", None),
     )
 ):
     """A JWT from a source; ``repr`` shows the claims that matter, never the token.
@@ -44,8 +45,9 @@ class OidcToken(
     BEARER_TOKEN variable"), ``value`` is the token itself, ``claims`` its decoded
     (unverified) payload, ``modified`` the file's mtime (0 when not a file), ``digest``
     what names the fast credential-process entries for it (a hash of the content for
-    files and variables, of the source itself for commands and the agent) and ``kind``
-    the source's kind (``file``, ``variable``, ``command``, ``oidc-agent``, ``argument``).
+    files and variables, of the source itself for commands and the agent), ``kind`` the
+    source's kind (a row of the token kinds' table) and ``path`` the file it was read
+    from (None for the other sources).
     """
 
     __slots__ = ()
@@ -55,21 +57,16 @@ class OidcToken(
     modified: float
     digest: str
     kind: str
+    path: Optional[str]
 
-    @property
-    def path(self) -> Optional[str]:
-        """The file it was read from (None for the other sources)."""
-        return self.origin if self.kind == "file" else None
-
+    # The claims as shown: made printable (a claim may hold terminal escape sequences).
     @property
     def subject(self) -> Optional[str]:
-        sub = self.claims.get("sub")
-        return str(sub) if sub is not None else None
+        return _shown(self.claims.get("sub"))
 
     @property
     def issuer(self) -> Optional[str]:
-        iss = self.claims.get("iss")
-        return str(iss) if iss is not None else None
+        return _shown(self.claims.get("iss"))
 
     @property
     def audience(self) -> Tuple[str, ...]:
@@ -77,8 +74,8 @@ class OidcToken(
         if aud is None:
             return ()
         if isinstance(aud, (list, tuple)):
-            return tuple(str(a) for a in aud)
-        return (str(aud),)
+            return tuple(_shown(a) or "" for a in aud)
+        return (_shown(aud) or "",)
 
     @property
     def exp(self) -> Optional[float]:
@@ -114,13 +111,13 @@ class OidcToken(
         ``https://aws.amazon.com/tags``. None when the token lacks ``iss`` or ``sub``: such tokens
         cannot be told apart, so their keys are never shared through the cache.
         """
-        if not self.issuer or not self.subject:
-            return None
         claims = self.claims
+        if not claims.get("iss") or not claims.get("sub"):
+            return None
         return {
-            "iss": self.issuer,
-            "sub": self.subject,
-            "aud": sorted(set(self.audience)),
+            "iss": str(claims["iss"]),
+            "sub": str(claims["sub"]),
+            "aud": _words(claims.get("aud")),
             "azp": _words(claims.get("azp")),
             "client_id": _words(claims.get("client_id")),
             "scope": _words(claims.get("scope")),
@@ -155,6 +152,10 @@ class OidcToken(
             "An OIDC token is never pickled: it must not leave this process (a Dask worker "
             "gets temporary keys, see infnminio_boto.dask.share_credentials)."
         )
+
+
+def _shown(value: Any) -> Optional[str]:
+    return None if value is None else scrub(str(value), limit=200)
 
 
 def _words(value: Any) -> List[str]:
@@ -205,31 +206,19 @@ def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
     state = f"expired {describe_age(left)}" if left < 0 else f"expires {describe_age(left)}"
     moment = token.expires_at
     stamp = f" (exp {format_timestamp(moment)})" if moment is not None else ""
-    if token.kind == "file":
-        age = time.time() - token.modified if token.modified else None
-        written = f" The file was last written {describe_age(-age)}." if age is not None else ""
-        advice = (
-            f"{written} Whatever refreshes this file (sts-wire, oidc-agent, HTCondor) may not "
-            "be running: restart it (or write a fresh token with oidc-token), then retry."
-        )
-        where = f"in {token.origin}"
-    elif token.kind in ("command", "oidc-agent"):
-        advice = (
-            " The command must print a token valid for a while: oidc-token asks the agent "
-            "for a fresh one; check the account with oidc-token there."
-        )
-        where = f"from {token.origin}"
-    else:
-        advice = " Give a fresh token."
-        where = f"in {token.origin}"
+    written = ""
+    if token.path and token.modified:
+        written = f" The file was last written {describe_age(token.modified - time.time())}."
+    where = f"in {token.path}" if token.path else f"from {token.origin}"
     raise TokenExpiredError(
-        f"The token {where} {state}{stamp}.{advice} The expired token was not sent.",
+        f"The token {where} {state}{stamp}.{written} {BY_NAME[token.kind].expired} The "
+        "expired token was not sent.",
         path=token.path,
     )
 
 
 def token_from_text(
-    text: str, origin: str = "the token argument", kind: str = "argument"
+    text: str, origin: str = "the token argument", kind: str = BY_NAME["argument"].name
 ) -> OidcToken:
     """An :class:`OidcToken` from a JWT given as text rather than read from a file.
 

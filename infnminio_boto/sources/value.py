@@ -7,7 +7,7 @@ token never travels inside a settings object (to a Dask worker, say).
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from ..errors import TokenSourceError
 from .oidc_token import OidcToken, token_from_text
@@ -24,8 +24,15 @@ class VariableSource:
         self.name = name
         self._environ = environ
 
+    @classmethod
+    def make(
+        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
+    ) -> VariableSource:
+        """The source for the variable the discovery order found."""
+        return cls(str(value), environ)
+
     def identity(self) -> str:
-        return f"variable:{self.name}"
+        return f"{self.kind}:{self.name}"
 
     def describe(self) -> str:
         return f"the {self.name} variable"
@@ -53,7 +60,7 @@ class TextSource:
         self._token = token_from_text(text, origin=origin, kind=self.kind)
 
     def identity(self) -> str:
-        return f"argument:{self._token.digest}"
+        return f"{self.kind}:{self._token.digest}"
 
     def describe(self) -> str:
         return self._token.origin

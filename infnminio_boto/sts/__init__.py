@@ -1,13 +1,9 @@
 """AssumeRoleWithWebIdentity: one stateless exchange of an OIDC token for S3 keys.
 
-The request is an unsigned form POST (MinIO routes a signed one elsewhere). Failures
-botocore's standard retry mode retries are retried here too, within ``max_attempts``
-(connection failures and timeouts, 5xx, throttling, ``IDPCommunicationError``; see
-:mod:`.retry`); other 4xx answers are final. The pieces live in their own modules:
-:mod:`.transport` sends, :mod:`.dialects` reads the answer, :mod:`.retry` says when to
-try again and how long to wait, :mod:`.explain` words a refusal. Every string that came
-from the server is scrubbed (:func:`~infnminio_boto.errors.scrub`) before a message or
-a log line holds it.
+An unsigned form POST (MinIO routes a signed one elsewhere), retried as botocore's
+standard mode retries (:mod:`.retry`); :mod:`.transport` sends, :mod:`.dialects` reads,
+:mod:`.explain` words a refusal, :mod:`.clock` puts the expiry on this machine's clock.
+Every string from the server is scrubbed before a message or a log line holds it.
 """
 
 from __future__ import annotations
@@ -24,7 +20,7 @@ from ..sources.oidc_token import OidcToken
 from . import clock as clock_module
 from .dialects import Problem, parse_response
 from .explain import explain
-from .lifetimes import SAFE_DURATION_SECONDS, LifetimeMemory
+from .lifetimes import LifetimeMemory
 from .retry import delay_before, retry_after, retryable
 from .temporary_credentials import TemporaryCredentials, format_timestamp, mask
 from .transport import HttpResponse, Send, StsRequest, Unreachable, urllib3_sender
@@ -40,7 +36,6 @@ __all__ = [
     "HttpResponse",
     "Unreachable",
     "LifetimeMemory",
-    "SAFE_DURATION_SECONDS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -54,7 +49,7 @@ EXPIRED_ON_ARRIVAL_SECONDS = 1.0
 
 def role_session_name_for(token: OidcToken) -> str:
     """A RoleSessionName RGW accepts (2-64 of ``[A-Za-z0-9_=,.@-]``) from the subject."""
-    subject = token.subject or ""
+    subject = str(token.claims.get("sub") or "")
     low, high = SESSION_NAME_LENGTHS
     cleaned = "".join(c if c in SESSION_NAME_CHARACTERS else "_" for c in subject)[:high]
     return cleaned if len(cleaned) >= low else "infnminio-boto"
@@ -129,12 +124,10 @@ def exchange(
     a skew over a minute is warned about once per process).
 
     When the server refuses ``settings.duration_seconds`` as more than the role allows
-    (Ceph RGW: 400 ``InvalidArgument`` with an empty message above the role's
-    MaxSessionDuration), the request is sent once more with the longest lifetime known
-    to be allowed (:data:`SAFE_DURATION_SECONDS`, which every RGW role allows, unless
-    ``lifetimes`` remembers a longer one accepted), a warning names the setting, and
-    ``lifetimes`` (the cache's record, see :class:`LifetimeMemory`) remembers it for
-    this endpoint and role, so that later exchanges ask for that lifetime directly.
+    and its :class:`~infnminio_boto.settings.servers.Server` names a lifetime every role
+    allows, the request is sent once more with that (or a longer one ``lifetimes``
+    remembers accepted), a warning names the setting, and ``lifetimes`` (the cache's
+    record) remembers the refusal for a day, so later exchanges ask for that directly.
 
     Raises :class:`StsError` for an error answer (after the retries, for a retryable
     one) and for keys that had already expired when they arrived (never handed out),
@@ -150,33 +143,33 @@ def exchange(
     endpoint = settings.endpoint.url
     role = settings.role_arn or ""
     wanted = settings.duration_seconds
+    safe = settings.server.lifetime_fallback
     allowed, refused = (None, None)
-    if lifetimes is not None and wanted > SAFE_DURATION_SECONDS:
+    if lifetimes is not None and safe is not None and wanted > safe:
         allowed, refused = lifetimes.recall(endpoint, role)
     asked = wanted
-    if refused is not None and wanted >= refused:
-        asked = allowed if allowed is not None and allowed < wanted else SAFE_DURATION_SECONDS
+    if safe is not None and refused is not None and wanted >= refused:
+        asked = allowed if allowed is not None and allowed < wanted else safe
         _warn_lifetime(settings, wanted, asked, remembered=True)
 
     answer = _post(settings, token, asked, send, sleep, clock)
-    if answer.credentials is None and _refuses_duration(answer, asked):
+    if answer.credentials is None and safe is not None and _refuses_duration(answer, asked, safe):
         # Once per exchange: the longest lifetime known to be allowed below the refused.
-        fallback = (
-            allowed
-            if allowed is not None and SAFE_DURATION_SECONDS < allowed < asked
-            else SAFE_DURATION_SECONDS
-        )
+        fallback = allowed if allowed is not None and safe < allowed < asked else safe
         retried = _post(settings, token, fallback, send, sleep, clock)
         if retried.credentials is not None:
             _warn_lifetime(settings, asked, fallback, remembered=False, memory=lifetimes)
             if lifetimes is not None:
                 if allowed is not None and allowed >= asked:  # the role was made shorter
-                    allowed = fallback if fallback > SAFE_DURATION_SECONDS else None
+                    allowed = fallback if fallback > safe else None
                 refused = asked if refused is None else min(refused, asked)
                 lifetimes.store(endpoint, role, allowed=allowed, refused=refused)
         answer, asked = retried, fallback
-    elif answer.credentials is not None and lifetimes is not None and asked > (
-        allowed or SAFE_DURATION_SECONDS
+    elif (
+        answer.credentials is not None
+        and lifetimes is not None
+        and safe is not None
+        and asked > (allowed or safe)
     ):
         # A longer lifetime accepted: the fallback from now on (and no longer refused).
         refused = refused if refused is not None and refused > asked else None
@@ -196,7 +189,7 @@ def exchange(
         answer.credentials, answer.headers, asked, answer.sent_at, answer.received_at
     )
     credentials = clock_module.on_local_clock(
-        answer.credentials, reading, (answer.sent_at + answer.received_at) / 2
+        answer.credentials, reading, (answer.sent_at + answer.received_at) / 2, asked, endpoint
     )
     secrets = (token.value,)
     if credentials.expires_at <= clock() + EXPIRED_ON_ARRIVAL_SECONDS:
@@ -266,7 +259,9 @@ def _post(
                 status=response.status,
                 endpoint=endpoint,
             )
-        credentials, problem = parse_response(response.status, response.body, response.headers)
+        credentials, problem = parse_response(
+            response.status, response.body, response.headers, settings.server.request_id_headers
+        )
         answer = _Answer(
             credentials, response.status, problem, attempt, response.headers, sent_at, received_at
         )
@@ -289,22 +284,17 @@ def _post(
 
 
 # The codes a refused DurationSeconds comes with: Ceph RGW's InvalidArgument (empty
-# message: AssumeRoleRequestBase::validate_input, src/rgw/rgw_sts.cc; measured on
-# 16.2.15 for 3601..86400 on a role of 3600), AWS's ValidationError ("The requested
-# DurationSeconds exceeds the MaxSessionDuration set for this role.").
+# message: rgw_sts.cc validate_input; measured on 16.2.15), AWS's ValidationError ("The
+# requested DurationSeconds exceeds the MaxSessionDuration set for this role.").
 _DURATION_CODES = ("InvalidArgument", "ValidationError", "InvalidParameterValue")
 
 
-def _refuses_duration(answer: _Answer, asked: int) -> bool:
-    """Whether the refusal is (most likely) of a DurationSeconds above the role's maximum.
-
-    Only a lifetime above :data:`SAFE_DURATION_SECONDS` can be: every RGW role allows
-    900..3600 (CreateRole refuses a MaxSessionDuration below 3600), so an
-    ``InvalidArgument`` below it is about something else (the RoleSessionName, a token
-    without ``sub`` or ``aud``).
-    """
+def _refuses_duration(answer: _Answer, asked: int, safe: int) -> bool:
+    """Whether the refusal is (most likely) of a DurationSeconds above the role's maximum:
+    only one above ``safe``, which every role allows, can be (below it, the refusal is
+    about something else: the RoleSessionName, a token without ``sub``)."""
     problem = answer.problem
-    if problem is None or answer.status != 400 or asked <= SAFE_DURATION_SECONDS:
+    if problem is None or answer.status != 400 or asked <= safe:
         return False
     message = (problem.message or "").lower()
     return problem.code in _DURATION_CODES and (not message or "duration" in message)
@@ -332,16 +322,16 @@ def _warn_lifetime(
     origin = settings.origin("duration_seconds")
     if remembered:
         what = (
-            f"refused DurationSeconds={wanted} before (remembered in the cache): keys of "
-            f"{asked} s are asked for instead"
+            f"refused DurationSeconds={wanted} within the last day (remembered in the "
+            f"cache): keys of {asked} s are asked for instead"
         )
     else:
         what = (
             f"refused DurationSeconds={wanted}: the role's MaxSessionDuration is lower "
-            "(Ceph RGW: 3600 s unless its administrators raised it). Keys of "
-            f"{asked} s were asked for instead"
+            f"({settings.server.title}: {asked} s unless its administrators raised it). "
+            f"Keys of {asked} s were asked for instead"
             + (
-                ", and will be for this store and role (remembered in the cache)"
+                ", and will be for this store and role for a day (remembered in the cache)"
                 if memory is not None
                 else " (with the cache off this is not remembered: each exchange asks twice)"
             )

@@ -12,6 +12,7 @@ import ssl
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, Optional, Tuple
 
+from ..compat import botocore as botocore_private
 from ..settings.endpoint import Endpoint
 
 __all__ = ["CertificateReport", "inspect_certificate", "default_ca_bundle"]
@@ -26,9 +27,7 @@ class CertificateReport(NamedTuple):
 
 def default_ca_bundle() -> str:
     """The bundle the library trusts when ``ca_bundle`` is not set: botocore's."""
-    from botocore.httpsession import get_cert_path
-
-    return get_cert_path(True)
+    return botocore_private.default_ca_bundle()
 
 
 def _name(fields: Tuple[Tuple[Tuple[str, str], ...], ...]) -> str:

@@ -1,24 +1,20 @@
-"""What the exchange remembers of a role's maximum lifetime.
+"""What the exchange remembers of a role's maximum lifetime (a :class:`LifetimeMemory`).
 
-Ceph RGW refuses a DurationSeconds above the role's MaxSessionDuration with 400
-``InvalidArgument`` and an empty message: the maximum itself is only in ``GetRole``,
-which needs IAM rights users do not have (measured on the sandbox's 16.2.15; see
-``docs/faults.md``). Every role allows 3600 s (``CreateRole`` refuses a
-MaxSessionDuration below it), so that is the lifetime to fall back to, unless a longer
-one was seen accepted. :func:`~infnminio_boto.sts.exchange` asks a
-:class:`LifetimeMemory` (the cache's record, ``keys/cache.py``) what it learnt for an
-endpoint and role, so that one refusal is paid once, not at every exchange.
+Ceph RGW refuses a DurationSeconds above the role's MaxSessionDuration with an empty
+``400 InvalidArgument``, and only ``GetRole`` (which users may not call) says the maximum.
+So a refusal is remembered, for a day (the administrators may raise it), per endpoint
+and role, in the cache's ``limits-*`` records (``keys/cache.py``).
 """
 
 from __future__ import annotations
 
 from typing import Optional, Protocol, Tuple
 
-__all__ = ["LifetimeMemory", "SAFE_DURATION_SECONDS"]
+__all__ = ["LifetimeMemory", "REFUSAL_MEMORY_SECONDS"]
 
-# The lifetime every Ceph RGW role allows: MaxSessionDuration is 3600 unless raised,
-# and CreateRole refuses less (measured: 100 -> 400 InvalidInput).
-SAFE_DURATION_SECONDS = 3600
+# How long a refused lifetime is remembered: the advice says to ask the administrators
+# to raise the role's maximum, which must then take effect.
+REFUSAL_MEMORY_SECONDS = 24 * 3600
 
 
 class LifetimeMemory(Protocol):
@@ -26,7 +22,8 @@ class LifetimeMemory(Protocol):
 
     def recall(self, endpoint: str, role: str) -> Tuple[Optional[int], Optional[int]]:
         """``(allowed, refused)``: the longest DurationSeconds seen accepted and the
-        shortest seen refused for this endpoint and role, each None when unknown."""
+        shortest seen refused within :data:`REFUSAL_MEMORY_SECONDS` for this endpoint and
+        role, each None when unknown."""
         ...
 
     def store(

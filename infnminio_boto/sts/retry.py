@@ -1,16 +1,10 @@
-"""When to try the exchange again, and how long to wait first.
+"""When to try again, and how long to wait first: the one backoff of the package.
 
-The rules are botocore's standard retry mode, which the S3 calls after the exchange
-follow: connection failures and timeouts, 5xx answers, throttling (HTTP 429 or a
-throttling error code) and, for STS alone, ``IDPCommunicationError`` (the STS could not
-reach the token's issuer) are worth another attempt. The wait is full-jitter
-exponential backoff capped at ``BACKOFF_CAP_SECONDS``, or what the server asked for in
-``Retry-After`` when longer, never more than ``RETRY_AFTER_CAP_SECONDS``. The number of
-attempts is the caller's (``max_attempts``).
-
-The loop itself is written in :func:`infnminio_boto.sts.exchange` rather than taken
-from urllib3's ``Retry``: jitter there needs urllib3 2, which botocore does not require
-on Python 3.9, and the loop lets the final error say what happened on every attempt.
+The exchange follows botocore's standard retry mode, which the S3 calls after it follow:
+connection failures and timeouts, 5xx, throttling (429 or a throttling code) and, for
+STS alone, ``IDPCommunicationError`` are worth another attempt, within ``max_attempts``.
+Every wait of the package (these retries, a failed renewal, a busy cache lock) is
+:func:`backoff`; a server's ``Retry-After`` is honoured up to botocore's cap.
 """
 
 from __future__ import annotations
@@ -22,6 +16,7 @@ from typing import Mapping, Optional
 from .dialects import Problem
 
 __all__ = [
+    "backoff",
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_CAP_SECONDS",
     "RETRY_AFTER_CAP_SECONDS",
@@ -62,9 +57,18 @@ THROTTLING_CODES = frozenset(
 TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "IDPCommunicationError"})
 
 
-def backoff(attempt: int) -> float:
-    """Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2**n)]."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2**attempt)))
+# Past this many failures the exponent stops growing (2.0 ** 1024 would overflow).
+MAX_COUNTED = 30
+
+
+def backoff(
+    attempt: int, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS
+) -> float:
+    """Seconds to wait after failure number ``attempt`` (1-based): ``base * 2**(attempt-1)``
+    capped at ``cap``, jittered to between half and all of it, so that processes failing
+    together do not retry in step."""
+    exponent = min(max(attempt, 1), MAX_COUNTED) - 1
+    return min(cap, base * 2.0**exponent) * random.uniform(0.5, 1.0)
 
 
 def retryable(status: int, problem: Problem) -> bool:
@@ -110,7 +114,7 @@ def delay_before(attempt: int, asked: Optional[float] = None) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): the jittered
     backoff, or what the server ``asked`` for if longer, at most
     ``RETRY_AFTER_CAP_SECONDS``."""
-    delay = backoff(attempt)
+    delay = backoff(attempt + 1)
     if asked is not None:
         delay = min(max(delay, asked), RETRY_AFTER_CAP_SECONDS)
     return delay

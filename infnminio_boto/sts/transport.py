@@ -1,35 +1,11 @@
-"""Sending one STS request over HTTP(S): urllib3, proxies, a deadline, and what went wrong in words.
+"""Sending one STS request: urllib3, botocore's proxy rules, a deadline, failures in words.
 
-:func:`exchange <infnminio_boto.sts.exchange>` takes any ``send`` callable with the
-signature of :func:`urllib3_sender`'s result, so that tests can replay answers without
-a server (as google-auth's ``sts.Client`` takes its ``request``). urllib3 comes with
-botocore already.
-
-**Proxies** follow botocore's rules, since botocore's S3 calls come right after the
-exchange and must go the same way: the proxy for the endpoint's scheme comes from
-``HTTPS_PROXY`` / ``HTTP_PROXY`` (the lower-case names first), unless ``NO_PROXY``
-names the host (``botocore.utils.get_environ_proxies``, which is urllib's
-``getproxies`` and ``proxy_bypass``); a proxy written without a scheme is http, and
-credentials in its URL become a ``Proxy-Authorization`` header
-(``botocore.httpsession.ProxyConfiguration``); https goes through a CONNECT tunnel
-(urllib3's ``ProxyManager``, as in botocore). Messages show a proxy with its
-credentials masked (``botocore.httpsession.mask_proxy_url``). botocore takes
-``proxy_ca_bundle``, ``proxy_client_cert`` and ``proxy_use_forwarding_for_https`` only
-from a ``Config(proxies_config=...)`` built in code: a profile's keys of those names
-are read by its config store but not passed to clients (botocore 1.43,
-``args.py``; measured: a client of a profile that sets them has empty proxy settings),
-so the environment is all the S3 sessions of this library use, and all the exchange
-uses.
-
-**Timeouts**: urllib3's read timeout applies to each socket read, so a server that
-sends one byte every second never trips it. Each attempt therefore also has a
-deadline, the connect and read timeouts added up, for the whole answer: when it
-passes, the attempt's connections are shut down and the attempt fails as
-:class:`Unreachable` (retried like any transport failure).
-
-Every text that came from the network (an exception's words, a proxy's answer) is
-scrubbed with :func:`~infnminio_boto.errors.scrub` of the request's secrets before it
-goes into a message.
+:func:`~infnminio_boto.sts.exchange` takes any ``send`` with the signature of
+:func:`urllib3_sender`'s result, so tests replay answers without a server (as
+google-auth's STS client takes its ``request``). Proxies follow botocore's rules, since
+the S3 calls after the exchange must go the same way; each attempt has a deadline for
+the whole answer, since urllib3's read timeout applies to each socket read. Why, and
+what was measured: docs/design.md, "The exchange".
 """
 
 from __future__ import annotations
@@ -39,16 +15,12 @@ import socket
 import threading
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
+from ..compat import botocore as botocore_private
 from ..errors import TransportError, scrub
 
 __all__ = [
-    "StsRequest",
-    "HttpResponse",
-    "Unreachable",
-    "Send",
-    "urllib3_sender",
-    "proxy_for",
-    "MAX_RESPONSE_BYTES",
+    "StsRequest", "HttpResponse", "Unreachable", "Send", "urllib3_sender", "proxy_for",
+    "MAX_RESPONSE_BYTES", "tls_error", "describe_failure",
 ]
 
 # An STS answer is a few kilobytes; more than this is kept only in part (and so does
@@ -57,11 +29,8 @@ MAX_RESPONSE_BYTES = 1024 * 1024
 
 
 class StsRequest(NamedTuple):
-    """One POST: the body holds the token, so the request is never logged or shown.
-
-    ``secrets`` are what must never appear in a message (the token): texts from the
-    network are scrubbed of them.
-    """
+    """One POST. The body holds the token: never logged or shown; ``secrets`` are
+    scrubbed from every text that comes back from the network."""
 
     url: str
     body: str
@@ -93,70 +62,54 @@ Send = Callable[[StsRequest], HttpResponse]
 
 
 def proxy_for(url: str) -> Optional[str]:
-    """The proxy botocore would use for ``url`` (from the environment), or None.
-
-    Read on every call, as botocore reads it for every client it creates. Raises
-    :class:`TransportError` for a proxy of another scheme (``socks5://``).
-    """
-    from botocore.httpsession import ProxyConfiguration
-    from botocore.utils import get_environ_proxies
-
-    proxies = get_environ_proxies(url)
+    """The proxy botocore would use for ``url`` (read from the environment at each call),
+    or None. Raises :class:`TransportError` for a proxy of another scheme (``socks5://``),
+    which botocore would misread as a host name on every call."""
+    proxies = botocore_private.environment_proxies(url)
     given = proxies.get(url.split(":", 1)[0].lower())
     if given and "://" in given and not given.lower().startswith(("http:", "https:")):
-        # botocore would prefix it with http:// and fail to resolve "socks5" as a host
-        # name on every call: say what is wrong instead.
         raise TransportError(
             f"The proxy {_shown_proxy(given)} set in the environment (HTTPS_PROXY, "
             "HTTP_PROXY or their lower-case forms) is not an http:// or https:// proxy, "
             "the only kinds botocore (and so the S3 calls too) can use. Set an http(s) "
             "proxy, or list the store's host in NO_PROXY."
         )
-    return ProxyConfiguration(proxies=proxies).proxy_url_for(url)
+    return botocore_private.proxy_url_for(proxies, url)
 
 
 def _shown_proxy(proxy: str) -> str:
     """The proxy URL as messages show it: credentials masked, control characters gone."""
-    from botocore.httpsession import mask_proxy_url
-
-    return scrub(mask_proxy_url(proxy), limit=200)
+    return scrub(botocore_private.mask_proxy_url(proxy), limit=200)
 
 
-# --------------------------------------------------------------------------- deadline
-_local = threading.local()
-_LONGEST_WAIT = 1e6
+# ------------------------------------------------------------------------ deadline
+# The attempt running in this thread: its connections register themselves when they
+# connect and send, and a timer shuts their sockets down when the deadline passes,
+# which ends a blocked read at once (urllib3 has no deadline for a whole answer).
+_attempt = threading.local()
 
 
 class _Deadline:
-    """Shuts down the connections of one attempt when ``seconds`` have passed.
-
-    The connections register themselves (:func:`_watch`) when they connect and send, in
-    the thread that runs the attempt; a timer thread shuts their sockets down, which
-    makes the blocked read return at once.
-    """
-
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
         self._lock = threading.Lock()
-        self._connections: List[Any] = []
-        self._timer = threading.Timer(seconds, self._expire)
+        self._sockets: List[Any] = []
+        self._timer = threading.Timer(min(seconds, 1e6), self._expire)
         self._timer.daemon = True
 
     def __enter__(self) -> _Deadline:
-        _local.deadline = self
-        if 0 < self.seconds < _LONGEST_WAIT:  # threading refuses longer (and NaN) waits
-            self._timer.start()
+        _attempt.deadline = self
+        self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
-        _local.deadline = None
+        _attempt.deadline = None
 
     def watch(self, connection: Any) -> None:
         with self._lock:
-            if not any(known is connection for known in self._connections):
-                self._connections.append(connection)
+            self._sockets.append(connection)
             expired = self.expired
         if expired:
             _shut_down(connection)
@@ -164,124 +117,90 @@ class _Deadline:
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            connections = list(self._connections)
+            connections = list(self._sockets)
         for connection in connections:
             _shut_down(connection)
-
-    def describe(self) -> str:
-        return f"no complete answer within {self.seconds:g} s"
-
-
-def _watch(connection: Any) -> None:
-    deadline = getattr(_local, "deadline", None)
-    if deadline is not None:
-        deadline.watch(connection)
 
 
 def _shut_down(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
     raw = getattr(sock, "socket", sock)  # urllib3's SSLTransport (TLS in TLS) wraps one
     if isinstance(raw, socket.socket):
-        try:
-            # The plain socket's shutdown, also for an SSLSocket: the reading thread
-            # still owns the TLS state; this only ends the stream under it.
+        try:  # the plain socket's shutdown: the reading thread keeps the TLS state
             socket.socket.shutdown(raw, socket.SHUT_RDWR)
         except OSError:
             pass
 
 
-_pool_classes: Dict[str, type] = {}
+def _watched(base: type) -> type:
+    """``base`` (a urllib3 connection class) registering with this thread's deadline."""
+
+    class Watched(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            _watch(self)
+            super().connect()
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            _watch(self)
+            super().request(*args, **kwargs)
+
+    return Watched
 
 
-def _watched_pool_classes() -> Dict[str, type]:
-    """urllib3's pool classes, with connections that register with the deadline.
-
-    Set as the managers' ``pool_classes_by_scheme``, as botocore sets its own.
-    """
-    if not _pool_classes:
-        from urllib3.connection import HTTPConnection, HTTPSConnection
-        from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-        def watched(base: type) -> type:
-            class Watched(base):  # type: ignore[valid-type,misc]
-                def connect(self) -> None:
-                    _watch(self)
-                    super().connect()
-
-                def request(self, *args: Any, **kwargs: Any) -> None:
-                    _watch(self)
-                    super().request(*args, **kwargs)
-
-            Watched.__name__ = f"Watched{base.__name__}"
-            return Watched
-
-        class Pool(HTTPConnectionPool):
-            ConnectionCls = watched(HTTPConnection)
-
-        class TlsPool(HTTPSConnectionPool):
-            ConnectionCls = watched(HTTPSConnection)
-
-        _pool_classes.update(http=Pool, https=TlsPool)
-    return _pool_classes
+def _watch(connection: Any) -> None:
+    deadline = getattr(_attempt, "deadline", None)
+    if deadline is not None:
+        deadline.watch(connection)
 
 
-# ------------------------------------------------------------------------------ pools
+# ------------------------------------------------------------------------- pools
 _pools: Dict[Tuple[Optional[str], Optional[str]], Any] = {}
 
 
 def _pool(ca_bundle: Optional[str], proxy: Optional[str] = None) -> Any:
-    """One urllib3 manager per CA bundle and proxy, so repeated exchanges reuse connections.
-
-    Raises :class:`TransportError` for a proxy URL urllib3 cannot use.
-    """
+    """One urllib3 manager per CA bundle and proxy, so repeated exchanges reuse connections;
+    its pools' connections watch the deadline (urllib3's documented ``ConnectionCls`` and
+    ``pool_classes_by_scheme``). Raises :class:`TransportError` for a proxy urllib3 cannot use."""
     key = (ca_bundle, proxy)
-    manager = _pools.get(key)
-    if manager is None:
-        import urllib3
+    if key in _pools:
+        return _pools[key]
+    import urllib3
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-        if ca_bundle is None:
-            # Trust what botocore trusts for the S3 calls that follow the exchange.
-            from botocore.httpsession import get_cert_path
-
-            ca_certs = get_cert_path(True)
-        else:
-            ca_certs = ca_bundle
-        options: Dict[str, Any] = dict(
-            num_pools=4, maxsize=4, cert_reqs="CERT_REQUIRED", ca_certs=ca_certs
-        )
+    options: Dict[str, Any] = dict(
+        num_pools=4,
+        maxsize=4,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=ca_bundle or botocore_private.default_ca_bundle(),  # what S3 calls trust
+    )
+    try:
         if proxy is None:
             manager = urllib3.PoolManager(**options)
         else:
-            from botocore.httpsession import ProxyConfiguration
-
-            try:
-                manager = urllib3.ProxyManager(
-                    proxy,
-                    proxy_headers=ProxyConfiguration().proxy_headers_for(proxy),
-                    **options,
-                )
-            except (urllib3.exceptions.HTTPError, ValueError) as exc:
-                # ProxySchemeUnknown (socks5://...), LocationParseError (a bad port).
-                raise TransportError(
-                    f"The proxy {_shown_proxy(proxy)} set in the environment (HTTPS_PROXY, "
-                    f"HTTP_PROXY or their lower-case forms) cannot be used "
-                    f"({scrub(str(exc), limit=200)}): give an http:// or https:// proxy "
-                    "URL, as botocore needs for the S3 calls too, or list the store's "
-                    "host in NO_PROXY."
-                ) from None
-        manager.pool_classes_by_scheme = dict(_watched_pool_classes())
-        _pools[key] = manager
+            headers = botocore_private.proxy_headers_for(proxy)
+            manager = urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
+    except (urllib3.exceptions.HTTPError, ValueError) as exc:
+        raise TransportError(
+            f"The proxy {_shown_proxy(proxy or '')} set in the environment (HTTPS_PROXY, "
+            f"HTTP_PROXY or their lower-case forms) cannot be used "
+            f"({scrub(str(exc), limit=200)}): give an http:// or https:// proxy URL, as "
+            "botocore needs for the S3 calls too, or list the store's host in NO_PROXY."
+        ) from None
+    manager.pool_classes_by_scheme = {
+        "http": type("Pool", (HTTPConnectionPool,), {
+            "ConnectionCls": _watched(HTTPConnectionPool.ConnectionCls)}),
+        "https": type("TlsPool", (HTTPSConnectionPool,), {
+            "ConnectionCls": _watched(HTTPSConnectionPool.ConnectionCls)}),
+    }
+    _pools[key] = manager
     return manager
 
 
 def urllib3_sender(ca_bundle: Optional[str]) -> Send:
     """A ``send`` that posts with urllib3, trusting ``ca_bundle`` (else botocore's CAs),
-    through the proxy botocore would use (see the module docstring).
-
-    Raises :class:`Unreachable` for failures worth retrying (the deadline passing
-    among them), and :class:`TransportError` at once for TLS failures (retrying cannot
-    fix a certificate) and unusable proxy settings.
-    """
+    through the proxy botocore would use. Raises :class:`Unreachable` for what is worth
+    another attempt (the deadline passing among them), :class:`TransportError` at once
+    for TLS failures (retrying cannot fix a certificate) and unusable proxies."""
 
     def send(request: StsRequest) -> HttpResponse:
         import urllib3
@@ -289,7 +208,7 @@ def urllib3_sender(ca_bundle: Optional[str]) -> Send:
         proxy = proxy_for(request.url)
         manager = _pool(ca_bundle, proxy)
         via = f" through the proxy {_shown_proxy(proxy)}" if proxy else ""
-        timeout = urllib3.Timeout(connect=request.connect_timeout, read=request.read_timeout)
+        late = f"no complete answer within {request.deadline:g} s{via}"
         deadline = _Deadline(request.deadline)
         try:
             with deadline:
@@ -298,7 +217,9 @@ def urllib3_sender(ca_bundle: Optional[str]) -> Send:
                     request.url,
                     body=request.body,
                     headers=dict(request.headers),
-                    timeout=timeout,
+                    timeout=urllib3.Timeout(
+                        connect=request.connect_timeout, read=request.read_timeout
+                    ),
                     retries=False,
                     redirect=False,
                     preload_content=False,
@@ -307,32 +228,29 @@ def urllib3_sender(ca_bundle: Optional[str]) -> Send:
                 body = _read(response)
         except urllib3.exceptions.ProxyError as exc:
             if deadline.expired:
-                raise Unreachable(deadline.describe() + via) from None
+                raise Unreachable(late) from None
             raise Unreachable(
                 f"the proxy {_shown_proxy(proxy or '?')} failed: "
                 f"{describe_failure(exc, request.secrets)}"
             ) from None
         except urllib3.exceptions.SSLError as exc:
             if deadline.expired:  # a TLS stream shut down under the reader
-                raise Unreachable(deadline.describe() + via) from None
+                raise Unreachable(late) from None
             raise tls_error(request.url, exc, ca_bundle, request.secrets) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             if deadline.expired:
-                raise Unreachable(deadline.describe() + via) from None
+                raise Unreachable(late) from None
             raise Unreachable(describe_failure(exc, request.secrets) + via) from None
         if deadline.expired:  # the socket was shut down under a reader that saw an end
-            raise Unreachable(deadline.describe() + via)
+            raise Unreachable(late)
         return HttpResponse(response.status, response.headers, body)
 
     return send
 
 
 def _read(response: Any) -> bytes:
-    """At most ``MAX_RESPONSE_BYTES`` of the body.
-
-    The connection goes back to the pool only when the answer was read whole; one
-    left in the middle of an answer is closed.
-    """
+    """At most ``MAX_RESPONSE_BYTES`` of the body; the connection goes back to the pool
+    only when the answer was read whole."""
     whole = False
     try:
         body: bytes = response.read(MAX_RESPONSE_BYTES + 1, decode_content=False)
@@ -378,8 +296,20 @@ def tls_error(
     )
 
 
+# Network failures by what the operating system and urllib3 say: (phrase, words).
+NETWORK_FAILURES = (
+    ("Connection refused", "connection refused (nothing listens on that port)"),
+    ("Name or service not known", "host name not found (DNS)"),
+    ("nodename nor servname", "host name not found (DNS)"),
+    ("Failed to resolve", "host name not found (DNS)"),
+    ("Temporary failure in name resolution", "host name not found (DNS)"),
+    ("No route to host", "no route to the host"),
+    ("Network is unreachable", "the network is unreachable"),
+)
+
+
 def describe_failure(exc: BaseException, secrets: Tuple[str, ...] = ()) -> str:
-    """A short, secret-free phrase for one failed attempt."""
+    """A short, secret-free phrase for one failed attempt: DNS, refused, timeout, proxy."""
     import urllib3
 
     errors = urllib3.exceptions
@@ -388,8 +318,7 @@ def describe_failure(exc: BaseException, secrets: Tuple[str, ...] = ()) -> str:
     reason = getattr(exc, "reason", None) or exc
     text = str(reason)
     tunnel = re.search(r"Tunnel connection failed: ([^'\")]*)", text)
-    if tunnel:
-        # http.client's words for a proxy that answered CONNECT with an error.
+    if tunnel:  # http.client's words for a proxy that answered CONNECT with an error
         refused = scrub(tunnel.group(1), secrets, limit=100)
         hint = (
             ": check the user name and password in the proxy URL"
@@ -397,17 +326,10 @@ def describe_failure(exc: BaseException, secrets: Tuple[str, ...] = ()) -> str:
             else ""
         )
         return f"it refused to open a tunnel ({refused}){hint}"
-    # NewConnectionError subclasses ConnectTimeoutError: look at what it says first.
-    if "Connection refused" in text:
-        return "connection refused"
-    if (
-        "Name or service not known" in text
-        or "nodename nor servname" in text
-        or "Failed to resolve" in text
-        or "Temporary failure in name resolution" in text
-    ):
-        return "host name not found"
-    if isinstance(reason, errors.ConnectTimeoutError) and "timed out" in text:
+    for phrase, words in NETWORK_FAILURES:  # before timeouts: NewConnectionError is one
+        if phrase in text:
+            return words
+    if isinstance(reason, (errors.ConnectTimeoutError, socket.timeout)) or "timed out" in text:
         return "connection timed out"
     if isinstance(reason, (errors.ProtocolError, ConnectionError)) or isinstance(
         exc, errors.ProtocolError

@@ -18,13 +18,10 @@ from support.activated import (
 )
 
 import infnminio_boto
-from infnminio_boto.adapters.duckdb_new_databases import (
-    RENEWS_PERSISTENT_SECRETS,
-    _version_tuple,
-)
+from infnminio_boto.adapters.duckdb import RENEWS_PERSISTENT_SECRETS, _version
 
 pytestmark = pytest.mark.sandbox
-RENEWS = _version_tuple(version("duckdb")) >= RENEWS_PERSISTENT_SECRETS
+RENEWS = _version(version("duckdb")) >= RENEWS_PERSISTENT_SECRETS
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +58,14 @@ bucket = sys.argv[1]
 
 def state():
     import boto3, duckdb, fsspec, polars  # polars sets a variable of its own on import
-    from infnminio_boto.adapters.activate import _polars_default_provider
+    from infnminio_boto.compat.polars import default_credential_provider
     return {
         "environ": dict(os.environ),
         "boto3": repr(boto3.DEFAULT_SESSION),
         "fsspec": {p: repr(fsspec.get_filesystem_class(p)) for p in ("s3", "s3a")},
-        "polars": repr(_polars_default_provider()),
-        "duckdb": duckdb.sql("SELECT name FROM duckdb_secrets()").fetchall(),
+        "polars": repr(default_credential_provider()),
+        # The persistent secret is kept, as the AWS profile is (checked apart).
+        "duckdb": duckdb.sql("SELECT name FROM duckdb_secrets() WHERE NOT persistent").fetchall(),
         "duckdb_ca": duckdb.sql("SELECT current_setting('ca_cert_file')").fetchall(),
     }
 
@@ -129,6 +127,7 @@ results["secrets in os.environ"] = sorted(
 results["reported"] = [list(change) for change in activation.changes]
 infnminio_boto.deactivate()
 after = state()
+results["kept"] = duckdb.sql("SELECT name FROM duckdb_secrets() WHERE persistent").fetchall()
 results["not restored"] = sorted(k for k in before if before[k] != after[k])
 results["environ differences"] = sorted(
     set(before["environ"].items()) ^ set(after["environ"].items()))
@@ -177,6 +176,8 @@ def test_activate_reports_each_library_it_changed(bare_url_results):
 
 def test_deactivate_restores_every_library(bare_url_results):
     assert bare_url_results["not restored"] == []
+    # What it writes for other processes stays, as the AWS profile does.
+    assert bare_url_results["kept"] == ([["infnminio_activate_persistent"]] if RENEWS else [])
     assert bare_url_results["environ differences"] == []
     assert bare_url_results["fsspec after deactivate"] != "reached the store"
 
@@ -233,13 +234,13 @@ infnminio_boto.deactivate()
 with open(os.environ["AWS_CONFIG_FILE"], "a") as config:
     config.write("\n[profile theirs]\nregion = eu-west-1\n")
 boto3.setup_default_session(profile_name="theirs")
-from infnminio_boto.adapters.activate import _polars_default_provider
+from infnminio_boto.compat.polars import default_credential_provider
 pl.Config.set_default_credential_provider(None)
 fsspec.config.conf["s3"] = {"profile": "theirs"}
 activation = infnminio_boto.activate()
 results["left alone"] = activation.left_alone
 results["changed"] = activation.libraries
-results["polars provider kept"] = _polars_default_provider() is None
+results["polars provider kept"] = default_credential_provider() is None
 infnminio_boto.deactivate()
 boto3.DEFAULT_SESSION = None
 del fsspec.config.conf["s3"]
@@ -320,7 +321,8 @@ with ExpiringProxy(upstream, lifetime=3600, tls=tls) as proxy:
 second = infnminio_boto.activate()
 results["second"] = use_every_library()
 import duckdb
-results["duckdb secrets"] = duckdb.sql("SELECT name FROM duckdb_secrets()").fetchall()
+results["duckdb secrets"] = duckdb.sql(
+    "SELECT name FROM duckdb_secrets() WHERE NOT persistent").fetchall()
 results["duckdb new databases"] = [w for lib, w in second.changes if "new duckdb" in w]
 stored = os.path.expanduser("~/.duckdb/stored_secrets")
 results["persistent secrets"] = os.listdir(stored) if os.path.isdir(stored) else []
@@ -347,8 +349,11 @@ def test_a_second_activate_replaces_the_first(
     assert results["second"] == expected
     assert results["duckdb secrets"] == [["infnminio_activate"]]
     # DuckDB's aws extension read the first command: new databases of this process are
-    # not given a secret that would run it for the second endpoint, and it says so.
-    assert results["persistent secrets"] == []
+    # not given a secret that would run it for the second endpoint, and it says so; the
+    # persistent secret was replaced for other processes (from a new one).
+    assert results["persistent secrets"] == (
+        ["infnminio_activate_persistent.duckdb_secret"] if RENEWS else []
+    )
     [warning] = results["duckdb new databases"]
     assert warning.startswith("WARNING") and ("restart" if RENEWS else "1.5.5") in warning
     assert results["second endpoint"] == infnminio_sandbox.endpoint

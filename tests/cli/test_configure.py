@@ -55,7 +55,7 @@ def test_command_writes_the_file_idempotently(tmp_path, token_file):
 
 def test_warns_when_static_keys_would_win(tmp_path):
     credentials = tmp_path / "credentials"
-    credentials.write_text("[infn]\naws_access_key_id = X\naws_secret_access_key = Y\n")
+    credentials.write_text("[infnminio-boto]\naws_access_key_id = X\naws_secret_access_key = Y\n")
     env = clean_environment(
         HOME=str(tmp_path),
         AWS_CONFIG_FILE=str(tmp_path / "config"),
@@ -175,7 +175,7 @@ def test_a_symlinked_config_stays_a_symlink(tmp_path, token_file):
 
     assert done.returncode == 0, done.stderr
     assert link.is_symlink()
-    assert "[profile infn]\n" in (dotfiles / "aws-config").read_text()
+    assert "[profile infnminio-boto]\n" in (dotfiles / "aws-config").read_text()
     assert stat.S_IMODE((dotfiles / "aws-config").stat().st_mode) == 0o644
 
 
@@ -185,7 +185,7 @@ LATIN1 = b"# Jos\xe9's settings, written by an old editor in Latin-1\n"
 @pytest.mark.parametrize("print_only", [False, True], ids=["write", "print"])
 def test_a_latin1_comment_under_a_utf8_locale_survives(tmp_path, token_file, print_only):
     config = tmp_path / "config"
-    original = LATIN1 + b"[profile infn]\n# r\xe9gion d'origine\nregion = old-region\n"
+    original = LATIN1 + b"[profile infnminio-boto]\n# r\xe9gion d'origine\nregion = old-region\n"
     config.write_bytes(original)
     env = clean_environment(HOME=str(tmp_path), AWS_CONFIG_FILE=str(config), LC_ALL="C.UTF-8")
 
@@ -203,7 +203,7 @@ def test_a_latin1_comment_under_a_utf8_locale_survives(tmp_path, token_file, pri
         assert b"# r\xe9gion d'origine\n" in done.stdout  # shown as the file holds it
     else:
         written = config.read_bytes()
-        assert written.startswith(LATIN1 + b"[profile infn]\n# r\xe9gion d'origine\n")
+        assert written.startswith(LATIN1 + b"[profile infnminio-boto]\n# r\xe9gion d'origine\n")
         assert b"credential_process = " in written
 
 

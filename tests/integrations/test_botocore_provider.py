@@ -12,7 +12,7 @@ from support.fake_sts import FakeSts
 
 import infnminio_boto
 from infnminio_boto import StsWireProvider
-from infnminio_boto.settings.upload_checksums import botocore_supports_them
+from infnminio_boto.settings.aws_variables import botocore_supports_them
 
 
 def test_session_client_reaches_endpoint_with_session_token(fake_sts, settings_for):

@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 import infnminio_boto
-from infnminio_boto.settings.upload_checksums import botocore_supports_them
+from infnminio_boto.settings.aws_variables import botocore_supports_them
 
 NEEDS_CHECKSUM_SETTINGS = pytest.mark.skipif(
     not botocore_supports_them(),

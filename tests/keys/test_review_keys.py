@@ -58,7 +58,7 @@ def test_a_call_naming_another_token_source_that_fails_gets_its_error_not_the_cl
     file, a command) which cannot be read must fail as it does elsewhere, not be handed
     the sharing client's (alice's) keys: _same_holder counts "no token" as the owner."""
     monkeypatch.setattr(shared_keys, "_shared", None)
-    monkeypatch.setattr(shared_keys, "_source", None)
+    monkeypatch.setattr(shared_keys, "_sources", [])
     monkeypatch.setattr(key_server, "_server", None)
     alice = Settings.resolve(
         endpoint="https://s3.example.org",

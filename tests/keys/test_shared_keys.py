@@ -19,7 +19,7 @@ from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
 @pytest.fixture(autouse=True)
 def _nothing_shared(monkeypatch):
     monkeypatch.setattr(shared_keys, "_shared", None)
-    monkeypatch.setattr(shared_keys, "_source", None)
+    monkeypatch.setattr(shared_keys, "_sources", [])
     monkeypatch.setattr(key_server, "_server", None)
 
 

@@ -52,7 +52,7 @@ def test_configure_print_writes_nothing(tmp_path, token_file):
     )
     done = run_cli("configure", "--rclone", "infn", "--print", "--token-file", token_file, env=env)
     assert done.returncode == 0, done.stderr
-    assert "[profile infn]" in done.stdout and "credential_process = " in done.stdout
+    assert "[profile infnminio-boto]" in done.stdout and "credential_process = " in done.stdout
     assert "[infn]\ntype = s3" in done.stdout
     assert not (tmp_path / "config").exists() and not (tmp_path / "rclone.conf").exists()
 

@@ -39,12 +39,14 @@ READ_GET = {
 def _nothing_shared(monkeypatch):
     monkeypatch.setattr(shared_keys, "_shared", None)
     monkeypatch.setattr(shared_keys, "_shared_policy", None)
-    monkeypatch.setattr(shared_keys, "_source", None)
+    monkeypatch.setattr(shared_keys, "_sources", [])
     monkeypatch.setattr(key_server, "_server", None)
 
 
 def resolve(policy, **extra) -> Settings:
-    return Settings.resolve(endpoint="https://s3.example.org", policy=policy, environ={}, **extra)
+    return Settings.resolve(
+        endpoint="https://s3.example.org", server_kind="rgw", policy=policy, environ={}, **extra
+    )
 
 
 def statement(**fields) -> dict:

@@ -7,7 +7,7 @@ import pytest
 
 from infnminio_boto.adapters import set_checksum_variables
 from infnminio_boto.integrations import key_server
-from infnminio_boto.settings.upload_checksums import VARIABLES
+from infnminio_boto.settings.aws_variables import VARIABLES
 
 REQUEST = "AWS_REQUEST_CHECKSUM_CALCULATION"
 
