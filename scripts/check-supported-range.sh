@@ -1,7 +1,7 @@
 #!/bin/sh
 # The supported range, as pyproject.toml declares it (run by `make test`):
-#  - the core and command-line tests against the oldest boto3, botocore, urllib3 and
-#    xmltodict declared (not the sandbox, adapter, Dask or wheel-building tests: they
+#  - the core and command-line tests against the oldest boto3, botocore and urllib3
+#    declared (not the sandbox, adapter, Dask or wheel-building tests: they
 #    need the extras), and the tests of what reads botocore against the newest;
 #  - oldest-everything: Python 3.11 with the oldest declared version of every dependency,
 #    core and extras (the `>=` bound of each requirement whose marker holds there), and
@@ -99,7 +99,7 @@ find_python() {
 }
 
 run oldest-deps python3 "$CORE" $(oldest core) "$RCLONE"
-run newest-deps python3 "$NEWEST" --upgrade boto3 botocore urllib3 xmltodict "$RCLONE"
+run newest-deps python3 "$NEWEST" --upgrade boto3 botocore urllib3 "$RCLONE"
 
 # 3.11: the oldest Python every extra installs on (obstore 0.12 needs it).
 python=$(find_python 3.11)
@@ -120,7 +120,7 @@ done
 for version in 3.9 ${newest:+"${newest##*python}"}; do
     python=$(find_python "$version")
     if [ -n "$python" ]; then
-        run "python$version" "$python" "$QUICK" boto3 botocore urllib3 xmltodict
+        run "python$version" "$python" "$QUICK" boto3 botocore urllib3
     else
         echo "== supported range: no Python $version on this machine; its run is left out"
     fi

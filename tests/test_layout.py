@@ -130,3 +130,61 @@ def test_the_root_holds_only_the_public_entry_points():
     assert root == BASE | ANYTHING, root
     folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
     assert folders == set(LAYERS), folders
+
+
+# Each extension point has one table; anything that chooses by a kind's, a server's or a
+# library's name (a comparison, a dict key, a look-up by a literal name) belongs there.
+# A module may still say its own name (a source class's ``kind``, an adapter recording
+# its library in an activation's changes): that is not a choice among them.
+NAMED = {
+    "token kind": (
+        {"file", "command", "oidc-agent", "loader", "variable", "argument"},
+        {"settings/hot_path.py", "sources/discovery.py"},  # the table, and the order
+    ),
+    "server": ({"rgw", "minio", "generic"}, {"settings/servers.py"}),
+    "library": ({"boto3", "fsspec", "pyarrow", "polars", "duckdb"}, {"adapters/activate.py"}),
+}
+
+
+def choices_by_name(tree: ast.AST, names: Set[str]) -> list:
+    """Line numbers where a literal name from ``names`` is compared with, used as a key,
+    or looked up by."""
+    found = []
+
+    def literal(node: ast.AST) -> bool:
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return any(literal(item) for item in node.elts)
+        return isinstance(node, ast.Constant) and node.value in names
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and any(
+            literal(each) for each in [node.left, *node.comparators]
+        ):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Dict) and any(k is not None and literal(k) for k in node.keys):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Subscript) and literal(node.slice):
+            found.append(node.lineno)
+    return found
+
+
+def test_kinds_servers_and_libraries_are_chosen_only_in_their_tables():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith("sandbox/"):  # a user of the settings (a real RGW's)
+            continue
+        tree = ast.parse(path.read_text())
+        for what, (names, tables) in NAMED.items():
+            if relative not in tables:
+                wrong += [f"{relative}:{line} chooses by a {what}'s name"
+                          for line in choices_by_name(tree, names)]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_the_name_check_finds_what_it_looks_for():
+    code = 'if token.kind == "file": pass\nx = {"duckdb": 1}\ny = SERVERS["rgw"]\n'
+    tree = ast.parse(code)
+    assert choices_by_name(tree, {"file"}) == [1]
+    assert choices_by_name(tree, {"duckdb"}) == [2]
+    assert choices_by_name(tree, {"rgw"}) == [3]

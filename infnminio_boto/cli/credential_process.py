@@ -128,16 +128,17 @@ def _leave_fast_entry(
 
     from ..keys import fastpath
     from ..keys.cache import CacheUnavailable, CredentialCache
-    from ..settings.hot_path import BY_NAME
+    from ..settings.hot_path import BY_NAME, READ_FILE
 
     located = fastpath.locate(argv, os.environ)
     if located is None or located[0] != token.kind or not BY_NAME[token.kind].fast:
         return  # the fast path would not find this source: it hands over every time
     kind, where, _ = located
-    fast = BY_NAME[kind].fast
-    if fast == "path" and os.path.abspath(where) != os.path.abspath(token.path or ""):
+    if BY_NAME[kind].fast == READ_FILE and os.path.abspath(where) != os.path.abspath(
+        token.path or ""
+    ):
         return
-    if fast in ("path", "variable"):
+    if BY_NAME[kind].reads_content:
         identity = token.digest  # the content just exchanged
     else:
         identity = fastpath.identity(kind, where, os.environ)

@@ -86,7 +86,7 @@ def report_token(
     import time
 
     from ..errors import InfnMinioError
-    from ..settings.hot_path import BY_NAME
+    from ..settings.hot_path import BY_NAME, NAME_SOURCE
     from ..sources import advice, select
     from ..sources.oidc_token import EXPIRY_LEEWAY_SECONDS, describe_age
 
@@ -107,7 +107,7 @@ def report_token(
             EXIT_TOKEN_FILE,
         )
         return None
-    if offline and BY_NAME[source.kind].fast == "source":
+    if offline and BY_NAME[source.kind].fast == NAME_SOURCE:
         report.ok(
             "token source",
             f"{source.describe()}: not run (status sends nothing; running it may ask the "

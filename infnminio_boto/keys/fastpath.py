@@ -18,7 +18,10 @@ try:  # inside the package
         BY_NAME,
         CONFLICT,
         KINDS,
+        NAME_SOURCE,
         NAMED,
+        READ_FILE,
+        READ_VARIABLE,
         default_cache_dir,
         expand_user,
         explicit,
@@ -35,7 +38,10 @@ except ImportError:  # run by path by fast_credential_process.py, outside the pa
         BY_NAME,
         CONFLICT,
         KINDS,
+        NAME_SOURCE,
         NAMED,
+        READ_FILE,
+        READ_VARIABLE,
         default_cache_dir,
         expand_user,
         explicit,
@@ -179,7 +185,7 @@ def locate(argv, environ):
         kind, where = chosen[0], chosen[1]
         if kind == CONFLICT:
             return None  # the full command says which two
-        if BY_NAME[kind].fast == "path":
+        if BY_NAME[kind].fast == READ_FILE:
             where = expand_user(where, environ)
     else:
         found, _ = discover(environ)
@@ -196,7 +202,7 @@ def locate(argv, environ):
 def identity(kind, where, environ, content=None):
     """What names the token in a fast key: the digest of its content where the row reads
     it here (``content``: the bytes read), else the source itself."""
-    if BY_NAME[kind].fast in ("path", "variable"):
+    if BY_NAME[kind].reads_content:
         return token_digest(content)
     return source_identity(kind, where, environ)
 
@@ -230,11 +236,11 @@ def answer(argv, environ=None, now=None):
         fast, content = BY_NAME[kind].fast, None
         if not fast:
             return None  # a source only the full command can read
-        if fast == "path":
+        if fast == READ_FILE:
             content = _read(where, private=False)
-        elif fast == "variable":
+        elif fast == READ_VARIABLE:
             content = environ.get(where, "").encode("utf-8", "surrogateescape")
-        if fast != "source" and (not content or not content.strip() or len(content) > MAX_BYTES):
+        if fast != NAME_SOURCE and (not content or not content.strip() or len(content) > MAX_BYTES):
             return None
         directory = posix.lstat(cache_dir)
         if (

@@ -128,7 +128,7 @@ def setting_flags(settings: Settings) -> List[str]:
             text = value.url
         elif setting.kind == "path":
             text = os.path.abspath(value)
-        elif setting.kind == "command":
+        elif setting.kind == "argv":
             text = shlex.join(value)
         elif setting.kind == "policy":
             # The preset, @ and the file's absolute path, or the compact document;

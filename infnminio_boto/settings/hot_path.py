@@ -48,11 +48,11 @@ class Kind:
 
     ``name``: the kind (``OidcToken.kind``); ``setting``: the keyword naming it (None:
     found by the discovery order only); ``value``: how the setting's value is read
-    (``path``, ``command``, ``text``; ``function`` for a keyword no variable or flag can
+    (``path``, ``argv``, ``text``; ``function`` for a keyword no variable or flag can
     give); ``source``: ``module:Class`` under ``infnminio_boto.sources``; ``fast``: how
-    the fast path names the token: ``path`` (the bytes of the file named), ``variable``
-    (the bytes of the variable named), ``source`` (the source itself, never run there) or
-    ``""`` (never answered there); ``keyed_on``:
+    the fast path names the token: :data:`READ_FILE` (the bytes of the file named),
+    :data:`READ_VARIABLE` (the bytes of the variable named), :data:`NAME_SOURCE` (the
+    source itself, never run there) or ``""`` (never answered there); ``keyed_on``:
     variables that make it another source (another agent); ``words``: what messages
     call it; ``expired``: what to do when it hands out an expired token; ``anyone``: a
     token anyone may have put there (one given in code): the cache keys it on the token
@@ -85,6 +85,11 @@ class Kind:
         return "INFNMINIO_" + self.setting.upper()
 
     @property
+    def reads_content(self):
+        """Whether the fast path reads the token itself (a file's, a variable's bytes)."""
+        return self.fast in (READ_FILE, READ_VARIABLE)
+
+    @property
     def here_only(self):
         """Whether only this process can read it (code it was given): another process
         (credential_process, a Dask worker) cannot."""
@@ -96,24 +101,28 @@ class Kind:
         return None if self.variable is None else "--" + self.setting.replace("_", "-")
 
 
+# The kind of a token given in code (the old InfnMinio API takes one).
+GIVEN_IN_CODE = "argument"
+# How the fast path names a token (Kind.fast).
+READ_FILE, READ_VARIABLE, NAME_SOURCE = "read-file", "read-variable", "name-source"
 _REFRESHER = (
     "Whatever refreshes it (sts-wire, oidc-agent, HTCondor's credential monitor) may not be "
     "running: restart it (or write a fresh token with oidc-token), then retry."
 )
 KINDS = (
-    Kind("file", "token_file", "path", "file:FileSource", "path", (), "the token file",
+    Kind("file", "token_file", "path", "file:FileSource", READ_FILE, (), "the token file",
          _REFRESHER),
-    Kind("command", "token_command", "command", "command:CommandSource", "source", (),
+    Kind("command", "token_command", "argv", "command:CommandSource", NAME_SOURCE, (),
          "the token command",
          "It must print a token valid for a while: check what it prints by running it."),
-    Kind("oidc-agent", "oidc_agent_account", "text", "oidc_agent:OidcAgentSource", "source",
+    Kind("oidc-agent", "oidc_agent_account", "text", "oidc_agent:OidcAgentSource", NAME_SOURCE,
          ("OIDC_SOCK",), "oidc-agent's account",
          "oidc-agent hands out fresh tokens: check the account with oidc-token there."),
     Kind("loader", "token_loader", "function", "loader:LoaderSource", "", (),
          "the token_loader callable", "The callable must return a token valid for a while."),
-    Kind("variable", None, None, "value:VariableSource", "variable", (),
+    Kind("variable", None, None, "value:VariableSource", READ_VARIABLE, (),
          "the BEARER_TOKEN variable", "Set a fresh token in it."),
-    Kind("argument", None, None, "value:TextSource", "", (), "a token given in code",
+    Kind(GIVEN_IN_CODE, None, None, "value:TextSource", "", (), "a token given in code",
          "Give a fresh token.", anyone=True),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -1,7 +1,7 @@
 """The one table of settings: entry points, flags, variables, defaults and docs derive from it.
 
 Each row gives a setting's keyword (``name``), how a value is read (``kind``: ``endpoint``,
-``path``, ``text``, ``command``, ``policy``, ``int``, ``seconds``, ``switch``), its typed
+``path``, ``text``, ``argv``, ``policy``, ``int``, ``seconds``, ``switch``), its typed
 default (the value resolution uses when nothing is given; None for "none"), the words for
 a default that is worked out rather than fixed (``default_words``; empty when the typed
 value says it), and the description used by the README's settings table and by ``--help``. The
@@ -52,7 +52,7 @@ SETTINGS = (
     ),
     Row(
         "token_command",
-        "command",
+        "argv",
         None,
         "",
         "command printing the access token (raw, or JSON with `access_token`), split as a "

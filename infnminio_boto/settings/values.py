@@ -60,7 +60,7 @@ def session_name(value: Any, source: str) -> str:
     return name
 
 
-def command(value: Any, source: str) -> Tuple[str, ...]:
+def argv(value: Any, source: str) -> Tuple[str, ...]:
     """An argument list: a list or tuple as given, or text split as a POSIX shell would.
 
     Nothing is run through a shell, so quoting only groups words; ``$VAR``, ``~``, ``|``

@@ -90,6 +90,11 @@ class OidcAgentSource(CommandSource):
             warn_once((self.account, self.audience), __name__, "%s", said)
         return token
 
+    @staticmethod
+    def missing_audience(token: OidcToken, asked: str) -> str:
+        """What :func:`~infnminio_boto.sts.explain.explain` says of such a token."""
+        return missing_audience(token, asked)
+
 
 def missing_audience(token: OidcToken, asked: str) -> str:
     """Words for an agent's token without the audience asked for (indigo-dc/oidc-agent#569)."""

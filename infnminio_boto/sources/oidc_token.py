@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .._timestamps import format_timestamp
 from ..errors import TokenExpiredError, TokenSourceError, scrub
-from ..settings.hot_path import BY_NAME
+from ..settings.hot_path import BY_NAME, GIVEN_IN_CODE
 from .discovery import sha256, token_digest
 from .jwt import NotAJwtError, extract_jwt, parse_jwt_claims
 
@@ -36,7 +36,7 @@ class OidcToken(
     namedtuple(
         "OidcToken",
         "origin value claims modified digest kind path",
-        defaults=(0.0, "", "argument", None),
+        defaults=(0.0, "", GIVEN_IN_CODE, None),
     )
 ):
     """A JWT from a source; ``repr`` shows the claims that matter, never the token.
@@ -218,7 +218,7 @@ def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
 
 
 def token_from_text(
-    text: str, origin: str = "the token argument", kind: str = BY_NAME["argument"].name
+    text: str, origin: str = "the token argument", kind: str = GIVEN_IN_CODE
 ) -> OidcToken:
     """An :class:`OidcToken` from a JWT given as text rather than read from a file.
 

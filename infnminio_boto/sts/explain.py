@@ -101,10 +101,11 @@ def _audience_advice(settings: Settings, token: OidcToken) -> str:
     wanted = settings.audience
     if not wanted or wanted in token.audience:
         return ""
-    if token.kind == BY_NAME["oidc-agent"].name:
-        from ..sources.oidc_agent import missing_audience
+    from ..sources import source_class
 
-        return " " + missing_audience(token, wanted)
+    hint = getattr(source_class(token.kind), "missing_audience", None)  # its own words
+    if hint is not None:
+        return " " + hint(token, wanted)
     return (
         f" The store accepts audience {wanted!r} (from {settings.origin('audience')}) and this "
         f"token has {', '.join(token.audience) or 'none'}: get one with that audience "
