@@ -1,6 +1,6 @@
 """Migrating from the old library: change one import, keep the rest of the notebook.
 
-Before:  from infnminio import InfnMinio as Minio      (keys fetched once, then expired)
+Before:  from InfnMinio import InfnMinio as Minio      (keys fetched once, then expired)
 After:   from infnminio_boto import InfnMinio as Minio (keys refresh themselves)
 """
 

@@ -27,6 +27,7 @@ __all__ = [
     "SandboxError",
     "SharedKeysExpiredError",
     "scrub",
+    "install_command",
 ]
 
 
@@ -101,10 +102,7 @@ class MissingDependencyError(InfnMinioError, ImportError):
     """An optional library an adapter needs is not installed; the message says which extra."""
 
     def __init__(self, library: str, extra: str) -> None:
-        super().__init__(
-            f"{library} is not installed: pip install 'infnminio-boto[{extra}]' "
-            f"(or pip install {library})."
-        )
+        super().__init__(f"{library} is not installed: {install_command(extra)}")
         self.library = library
         self.extra = extra
 
@@ -120,6 +118,37 @@ class SharedKeysExpiredError(InfnMinioError):
 
 class SandboxError(InfnMinioError):
     """The local sandbox could not start, is not running, or cannot run here."""
+
+
+def install_command(extra: str) -> str:
+    """A command that installs the ``extra`` into this environment: this interpreter's pip,
+    and where the package came from, when not an index (PEP 610's ``direct_url.json``:
+    a local path, an editable checkout, a VCS URL), so that it works there and with -U."""
+    import json
+    import shlex
+    import sys
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    requirement = f"infnminio-boto[{extra}]"
+    try:
+        direct = json.loads(distribution("infnminio-boto").read_text("direct_url.json") or "{}")
+    except (PackageNotFoundError, ValueError, OSError):
+        direct = {}
+    url = direct.get("url") if isinstance(direct, dict) else None
+    options = ""
+    if isinstance(url, str):
+        vcs, directory = direct.get("vcs_info"), direct.get("dir_info") or {}
+        if isinstance(vcs, dict):
+            revision = vcs.get("requested_revision")
+            url = f"{vcs.get('vcs', 'git')}+{url}" + (f"@{revision}" if revision else "")
+        if isinstance(directory, dict) and directory.get("editable") and url.startswith("file://"):
+            from urllib.parse import unquote, urlsplit
+
+            options, requirement = "-e ", f"{unquote(urlsplit(url).path)}[{extra}]"
+        else:
+            requirement += f" @ {url}"
+    pip = f"{shlex.quote(sys.executable)} -m pip install"
+    return f"{pip} {options}{shlex.quote(requirement)}"
 
 
 # A JWT is three base64url segments; the first one always starts with "eyJ" ('{"').

@@ -148,6 +148,27 @@ def test_the_command_runs_and_the_sandbox_says_what_it_lacks(core_install, tmp_p
         [command, "sandbox", "start"], capture_output=True, text=True, timeout=60, env=env
     )
     assert done.returncode == 7
-    assert "pip install 'infnminio-boto[sandbox]'" in done.stderr
+    assert "-m pip install 'infnminio-boto[sandbox] @ file://" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "s").exists()  # nothing was started or written
+
+
+def test_a_missing_extras_command_works_where_the_package_came_from_a_path(core_install):
+    """The package is on no index: `pip install 'infnminio-boto[extra]'` alone would fail
+    with "No matching distribution" (with -U, or where it is not installed). The message
+    names this environment's pip and the path it was installed from (PEP 610)."""
+    python = str(core_install / "bin" / "python")
+    done = subprocess.run(
+        [python, "-m", "infnminio_boto", "completion", "bash"],
+        capture_output=True, text=True, timeout=60, cwd=core_install,
+    )
+    assert done.returncode == 3, done.stderr
+    command = done.stderr.split("is not installed: ", 1)[1].strip()
+    assert command.startswith(f"{python} -m pip install") and " @ file://" in command
+    installed = subprocess.run(
+        ["sh", "-c", command + " --quiet --upgrade"], capture_output=True, text=True,
+        timeout=600, cwd=core_install,
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    check = [python, "-c", "import argcomplete, infnminio_boto.cli.completion"]
+    assert subprocess.run(check, capture_output=True, timeout=60).returncode == 0

@@ -15,7 +15,13 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from ..errors import ConfigurationError
+from ..errors import (
+    ConfigurationError,
+    InfnMinioError,
+    StsError,
+    TokenSourceError,
+    TransportError,
+)
 from ..integrations import key_server
 from ..integrations.ca_trust import bundle_with_system
 from ..keys.fetch import read_settings_token
@@ -79,16 +85,23 @@ class Activation:
     ``changes`` lists ``(library, what was changed)`` in order; ``left_alone`` maps each
     library that was not changed to why. ``settings``, ``subject`` (the token's ``sub``),
     ``source`` (where the token came from) and ``expiration`` (of the keys fetched at
-    activation; later ones are fetched as needed) say for whom. Holds no secret.
+    activation; later ones are fetched as needed) say for whom. ``pending`` is why there
+    were no keys at activation (every use fails with it until it is fixed). Holds no secret.
     """
 
     def __init__(
-        self, settings: Settings, subject: Optional[str], source: str, expiration: datetime
+        self,
+        settings: Settings,
+        subject: Optional[str],
+        source: str,
+        expiration: Optional[datetime],
+        pending: Optional[InfnMinioError] = None,
     ) -> None:
         self.settings = settings
         self.subject = subject
         self.source = source
         self.expiration = expiration
+        self.pending = pending
         self.changes: List[Tuple[str, str]] = []
         self.left_alone: Dict[str, str] = {}
         self._undo: List[Callable[[], None]] = []
@@ -103,6 +116,13 @@ class Activation:
         endpoint = self.settings.endpoint.url
         if not self.libraries:
             return f"infnminio-boto: nothing activated for {endpoint}: {self._reasons()}"
+        if self.pending is not None or self.expiration is None:
+            cause = " ".join(str(self.pending).split())
+            return (
+                f"infnminio-boto: NOT ACTIVE YET: {cause} Meanwhile s3:// goes to {endpoint} "
+                f"in {', '.join(self.libraries)} and fails with this cause; once it is fixed "
+                "it works, nothing to re-run."
+            )
         left = (self.expiration - (now or datetime.now(timezone.utc))).total_seconds()
         line = (
             f"infnminio-boto: s3:// is {endpoint} in {', '.join(self.libraries)}, "
@@ -162,7 +182,11 @@ def active() -> Optional[Activation]:
 
 
 def activate(
-    libraries: Optional[Iterable[str]] = None, *, profile: str = DEFAULT_PROFILE, **settings: Any
+    libraries: Optional[Iterable[str]] = None,
+    *,
+    profile: str = DEFAULT_PROFILE,
+    pending: bool = False,
+    **settings: Any,
 ) -> Activation:
     """Make bare ``s3://`` URLs reach the object store in every library installed.
 
@@ -175,20 +199,30 @@ def activate(
     :class:`~infnminio_boto.ConfigurationError` raises before anything changes, and an
     earlier activation stays. A library whose configuration the user chose is left
     alone (:attr:`Activation.left_alone` says why). A second call replaces the first.
+    ``pending=True`` (what ``%load_ext`` does): when the token or the store fails now, the
+    libraries are set up all the same, so that ``s3://`` reaches the store and each use
+    fails with that cause (:attr:`Activation.pending`) until it is fixed, and then works.
     What each library gets: docs/activate.md.
     """
     global _active
     wanted = _wanted(libraries)
     resolved = Settings.resolve(**settings)
-    token = read_settings_token(resolved)
-    selection = select(resolved)
     refresher = refreshing_credentials(resolved)
-    keys = refresher.get()  # fetched (or from the cache) before anything changes
-    source = selection.source.describe() if selection.source is not None else token.origin
+    subject, source, expiration, failed = None, "", None, None
+    try:
+        token = read_settings_token(resolved)
+        selection = select(resolved)
+        expiration = refresher.get().expiration  # (or from the cache) before anything changes
+        subject = token.subject
+        source = selection.source.describe() if selection.source is not None else token.origin
+    except (TokenSourceError, StsError, TransportError) as error:
+        if not pending:
+            raise
+        failed = error
     keywords = {name: value for name, value in settings.items() if value is not None}
     with _lock:
         deactivate()
-        activation = Activation(resolved, token.subject, source, keys.expiration)
+        activation = Activation(resolved, subject, source, expiration, pending=failed)
         try:
             _apply(activation, wanted, Context(resolved, keywords, profile, refresher))
         except BaseException:

@@ -24,6 +24,7 @@ import time
 from typing import Any, List, Optional, Sequence, Tuple
 
 from .. import _files
+from .._log import warn_once
 from ..errors import ConfigurationError, InfnMinioError, MissingDependencyError, scrub
 from ..keys.refresh import RefreshingCredentials, refreshing_credentials
 from ..profiles.aws import DEFAULT_PROFILE, credential_process_command, ensure_profile
@@ -184,12 +185,20 @@ class RenewingSecret:
         self._thread: Optional[threading.Thread] = None
         self._access_key: Optional[str] = None
 
-    def start(self) -> RenewingSecret:
-        """Create the secret now (errors raise here), then keep it renewed."""
+    def start(self, pending: bool = False) -> RenewingSecret:
+        """Create the secret now (errors raise here), then keep it renewed. ``pending``:
+        without keys yet, the secret names the store only, and gets keys once they come."""
         try:
             self._replace()
         except _DatabaseRefusedError as refused:
             raise refused.error from None
+        except InfnMinioError:
+            if not pending:
+                raise
+            self._cursor.execute(
+                f"CREATE OR REPLACE TEMPORARY SECRET {_identifier(self.name)} "
+                f"({', '.join([*_endpoint_fields(self.settings), self.scope])})"
+            )
         self._thread = threading.Thread(
             target=self._run, name=f"infnminio-duckdb-{self.name}", daemon=True
         )
@@ -239,8 +248,9 @@ class RenewingSecret:
                 logger.warning("Stopped renewing DuckDB secret %s: %s", self.name, refused.error)
                 return
             except InfnMinioError as error:
-                # The refresher keeps still-valid keys and backs off; say why, once a look.
-                logger.warning("Renewing the DuckDB secret %s failed: %s", self.name, error)
+                # The refresher keeps still-valid keys and backs off; say why, once.
+                warn_once((id(self), str(error)), __name__,
+                          "Renewing the DuckDB secret %s failed: %s", self.name, error)
                 self._stop.wait(5.0)
 
 
@@ -384,6 +394,8 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
 
     connection = _default_connection()
     why_not = _why_not_persistent(context)
+    if activation.pending is not None:
+        why_not = f"no keys yet ({activation.pending})"
     if why_not is None:
         try:
             stale = _stale(context)
@@ -409,7 +421,7 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
         try:
             secret = RenewingSecret(
                 connection, TEMPORARY_SECRET, context.settings, context.refresher
-            ).start()
+            ).start(pending=activation.pending is not None)
         except ConfigurationError as refused:
             return str(refused)
         activation.changed(
@@ -418,7 +430,8 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
         )
         note = f"not for new duckdb.connect() databases: {why_not}"
         activation.changed("duckdb", f"WARNING: {note}")
-        warnings.warn(note, RuntimeWarning, stacklevel=5)
+        if activation.pending is None:  # else the activation's own line says it all
+            warnings.warn(note, RuntimeWarning, stacklevel=5)
     if context.settings.ca_bundle:
         _trust(activation, connection, context, new_databases=why_not is None)
     return None

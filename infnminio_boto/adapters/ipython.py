@@ -1,15 +1,11 @@
 """The IPython extension: ``%load_ext infnminio_boto`` in a notebook.
 
-It calls :func:`~infnminio_boto.adapters.activate.activate` with the settings of the
-environment (``INFNMINIO_*`` variables, else the defaults) and prints one line: the
-endpoint, the libraries whose bare ``s3://`` URLs now reach it, the token's subject and
-where the token came from, and when the keys expire. When the token cannot be read or
-the store refuses or cannot be reached, it prints one line saying why and what to do
-(on stderr), and changes nothing: no traceback. IPython counts the extension as loaded
-all the same, so the line ends with the command that tries again.
-``%unload_ext infnminio_boto`` undoes it; ``%reload_ext infnminio_boto`` activates
-again (after the token or settings changed). For other settings, call
-``infnminio_boto.activate(endpoint=..., ...)``.
+It calls :func:`~infnminio_boto.adapters.activate.activate` with the environment's
+settings and prints one line: for whom, where, until when. When the token or the store
+fails, the libraries are set up all the same (``pending=True``), so that the next
+``s3://`` call reaches the store and fails with that cause, not somewhere else, and the
+line, on stderr, says so; fixing the cause is enough. ``%unload_ext`` undoes it,
+``%reload_ext`` activates again.
 """
 
 from __future__ import annotations
@@ -32,15 +28,15 @@ def load_ipython_extension(ipython: Any = None) -> None:
     from .activate import activate
 
     try:
-        activation = activate()
-    except InfnMinioError as error:
+        activation = activate(pending=True)
+    except InfnMinioError as error:  # a setting: nothing can be set up
         print(
-            f"infnminio-boto: not activated: {one_line(error)} "
-            "(then: %reload_ext infnminio_boto)",
+            f"infnminio-boto: NOT ACTIVATED: {one_line(error)} (then: %reload_ext "
+            "infnminio_boto)",
             file=sys.stderr,
         )
         return
-    print(activation.summary())
+    print(activation.summary(), file=sys.stderr if activation.pending else sys.stdout)
 
 
 def unload_ipython_extension(ipython: Any = None) -> None:

@@ -1,4 +1,4 @@
-"""``infnminio-boto sandbox start|status|stop|token``."""
+"""``infnminio-boto sandbox start|status|stop|token|oidc-agent``."""
 
 from __future__ import annotations
 
@@ -70,6 +70,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="rewrite the sandbox token file in place instead of printing",
     )
     token.set_defaults(handler=run_token)
+
+    agent = actions.add_parser(
+        "oidc-agent",
+        help="start an oidc-agent with an account on the sandbox's issuer (the laptop path); "
+        "prints the export line of its OIDC_SOCK",
+        description='eval "$(infnminio-boto sandbox oidc-agent)" starts an oidc-agent of its '
+        "own (stopped by `sandbox stop`) holding the account ACCOUNT on the sandbox's issuer; "
+        "then: infnminio-boto configure --oidc-agent-account ACCOUNT.",
+    )
+    with_dir(agent)
+    agent.add_argument("--account", default="sandbox", help="the account's name (default: sandbox)")
+    agent.add_argument("--format", choices=("sh", "fish", "json"), default="sh")
+    agent.set_defaults(handler=run_oidc_agent)
 
 
 def _note(text: str) -> None:
@@ -186,4 +199,19 @@ def run_token(args: argparse.Namespace) -> int:
         _note(f"Wrote a fresh token to {sandbox.token_file}.")
     else:
         print(token)
+    return 0
+
+
+def run_oidc_agent(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox
+    from ..sandbox.oidc_agent import start_oidc_agent
+
+    sandbox = Sandbox.attach(args.dir)
+    agent = start_oidc_agent(sandbox, args.account)
+    _note(
+        f"oidc-agent (pid {agent.pid}) holds the account {agent.account!r} on the sandbox's "
+        f"issuer {agent.issuer}; `infnminio-boto sandbox stop` stops it. Next: "
+        f"infnminio-boto configure --oidc-agent-account {agent.account}"
+    )
+    print(render(agent.environment, args.format))
     return 0

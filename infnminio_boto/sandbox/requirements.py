@@ -24,8 +24,10 @@ def require() -> None:
         except ImportError:
             missing.append(package)
     if missing:
+        from ..errors import install_command
+
         raise SandboxExtraMissingError(
             f"The sandbox needs {' and '.join(missing)}, which are not installed: "
-            "pip install 'infnminio-boto[sandbox]'."
+            f"{install_command('sandbox')}"
         )
     require_ceph()

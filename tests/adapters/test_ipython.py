@@ -61,14 +61,23 @@ def test_load_ext_activates_and_prints_one_line(infnminio_sandbox, tmp_path):
     assert streams(used, "stdout").strip() == "ActivatedS3FileSystem"
 
 
-def failure_cells(env_changes: dict) -> list:
+def failure_cells(env_changes: dict, bucket: str) -> list:
     assignments = "".join(f"os.environ[{k!r}] = {v!r}\n" for k, v in env_changes.items())
-    return [f"import os\n{assignments}", "%load_ext infnminio_boto",
-            "import boto3\nprint(boto3.DEFAULT_SESSION)"]
+    return [
+        f"import os\n{assignments}",
+        "%load_ext infnminio_boto",
+        # The next s3:// calls go to the store, and fail with the cause, not elsewhere.
+        f"import boto3\ntry:\n    boto3.client('s3').list_objects_v2(Bucket={bucket!r})\n"
+        "except Exception as error:\n    print(type(error).__name__, error)",
+        f"import pandas as pd\ntry:\n    pd.read_csv('s3://{bucket}/runs.csv')\n"
+        "except Exception as error:\n    print(type(error).__name__, error)",
+        f"try:\n    pd.read_parquet('s3://{bucket}/runs.parquet')\n"
+        "except Exception as error:\n    print(type(error).__name__, error)",
+    ]
 
 
 @pytest.mark.parametrize("fault", ["no token file", "store unreachable"])
-def test_load_ext_says_in_one_line_why_it_could_not_activate(
+def test_a_failed_load_ext_names_its_cause_where_the_user_looks_next(
     infnminio_sandbox, tmp_path, fault
 ):
     settings = sandbox_settings_in(infnminio_sandbox, tmp_path)
@@ -85,15 +94,33 @@ def test_load_ext_says_in_one_line_why_it_could_not_activate(
             port = unused.getsockname()[1]
         changes = {"INFNMINIO_ENDPOINT": f"https://127.0.0.1:{port}"}
         expected = r"(?i)could not (be )?reach|connection refused|refused"
-    notebook = run_cells(failure_cells(changes), env, tmp_path)
-    _, loaded, after = notebook.cells
+    notebook = run_cells(failure_cells(changes, "a-bucket"), env, tmp_path)
+    _, loaded, with_boto3, with_csv, with_parquet = notebook.cells
     assert [o["output_type"] for o in loaded.outputs] == ["stream"]  # no error, no traceback
     assert streams(loaded, "stdout") == ""
     line = streams(loaded, "stderr")
-    assert line.count("\n") == 1 and line.startswith("infnminio-boto: not activated: "), line
+    assert line.count("\n") == 1 and line.startswith("infnminio-boto: NOT ACTIVE YET: "), line
     assert re.search(expected, line), line
-    assert "Traceback" not in line and "%reload_ext infnminio_boto" in line
-    assert streams(after, "stdout").strip() == "None"  # nothing was changed
+    assert "Traceback" not in line
+    for cell in (with_boto3, with_csv):  # the cause again, where the user looks next
+        assert re.search(expected, streams(cell, "stdout")), streams(cell, "stdout")
+    for cell in (with_boto3, with_csv, with_parquet):  # never AWS
+        assert "amazonaws.com" not in streams(cell, "stdout"), streams(cell, "stdout")
+
+
+def test_once_the_token_is_fixed_the_pending_activation_works(infnminio_sandbox, tmp_path):
+    settings = sandbox_settings_in(infnminio_sandbox, tmp_path)
+    token = settings["token_file"]
+    env = environment_for(dict(settings, token_file=str(tmp_path / "later")), tmp_path / "home")
+    cells = [
+        "%load_ext infnminio_boto",
+        f"import shutil, boto3\nshutil.copy({token!r}, {str(tmp_path / 'later')!r})\n"
+        "import time\ntime.sleep(3)  # past the backoff of the failed first try\n"
+        "print(type(boto3.client('s3').list_buckets()['Buckets']).__name__)",
+    ]
+    loaded, fixed = run_cells(cells, env, tmp_path).cells
+    assert "NOT ACTIVE YET" in streams(loaded, "stderr")
+    assert streams(fixed, "stdout").strip() == "list", streams(fixed, "stderr")
 
 
 def test_load_ext_says_in_one_line_that_the_environment_chose(infnminio_sandbox, tmp_path):

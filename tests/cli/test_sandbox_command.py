@@ -104,3 +104,29 @@ def test_start_output_gives_each_shell_the_directory_as_given(reader, tmp_path):
     assert not marker.exists(), "the directory's name ran a command"
     for name, value in expected.items():
         assert got[name] == value.encode(), name
+
+
+def test_the_laptop_path_on_the_sandbox_is_one_command_then_configure(
+    infnminio_sandbox, tmp_path
+):
+    """`sandbox oidc-agent` starts an agent with an account on the sandbox's issuer; a
+    profile written with `configure --oidc-agent-account` then gets keys through it."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("INFNMINIO_", "AWS_"))},
+        **infnminio_sandbox.environment(),
+        "HOME": str(tmp_path),
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+    }
+    env.pop("INFNMINIO_TOKEN_FILE")  # the agent is the token's source here
+    started = run("sandbox", "oidc-agent", "--account", "laptop", env=env)
+    [line] = started.stdout.strip().splitlines()
+    name, value = shlex.split(line)[1].split("=", 1)
+    assert name == "OIDC_SOCK" and "configure --oidc-agent-account laptop" in started.stderr
+    env[name] = value
+    run("configure", "--oidc-agent-account", "laptop", env=env)
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    listed = subprocess.run(
+        [aws, "--profile", "infnminio-boto", "s3", "ls"], capture_output=True, text=True,
+        env=env, timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
