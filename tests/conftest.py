@@ -39,6 +39,13 @@ def _environment_restored() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _warnings_said_once_per_process_are_news_in_each_test(monkeypatch) -> None:
+    from infnminio_boto import _log
+
+    monkeypatch.setattr(_log, "_said", set())
+
+
+@pytest.fixture(autouse=True)
 def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -152,7 +152,9 @@ def core_session(cls: Any) -> Any:
     if missing is None:
         return core
     warn_once(("missing profile", missing), __name__, "%s", missing)
-    return cls(profile="default")
+    # The profile variable's definition without its environment variables (a public
+    # argument: botocore's SESSION_VARIABLES format).
+    return cls(session_vars={"profile": (None, None, None, None)})
 
 
 def missing_profile(core: Any) -> Optional[str]:

@@ -19,7 +19,7 @@ import tempfile
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from .. import _files
-from .._log import warn
+from .._log import warn, warn_once
 from ..errors import ConfigurationError
 from ..settings import Settings
 
@@ -191,7 +191,8 @@ def trusted_by_shell(environ: Mapping[str, str]) -> List[str]:
         if not value:
             value = platform_bundle()
         elif not os.path.exists(value):
-            warn(__name__, "%s=%s names no file; its authorities are left out", name, value)
+            warn_once((name, value), __name__,
+                      "%s=%s names no file; its authorities are left out", name, value)
             continue
         if value and value not in trusted:
             trusted.append(value)

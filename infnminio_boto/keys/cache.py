@@ -293,8 +293,9 @@ class CredentialCache:
                 try:
                     self.write(key, fresh)
                 except OSError as exc:
-                    warn(__name__, "Could not write the credential cache in %s: %s",
-                         self.directory, exc.strerror)
+                    warn_once((self.directory, exc.errno), __name__,
+                              "Could not write the credential cache in %s: %s",
+                              self.directory, exc.strerror)
                 return fresh
         except TimeoutError as stuck:
             cached = self.read(key)  # the holder may have written as the wait ran out
@@ -347,8 +348,9 @@ class LifetimeRecord:
                 raise ValueError("another record")
             refused = _lifetime(document.get("Refused"))
             refused_at = document.get("RefusedAt")
-            if not isinstance(refused_at, int) or time.time() - refused_at > REFUSAL_MEMORY_SECONDS:
-                refused = None  # forgotten after a day: the role's maximum may have been raised
+            age = time.time() - refused_at if isinstance(refused_at, int) else None
+            if age is None or not -60 < age <= REFUSAL_MEMORY_SECONDS:
+                refused = None  # forgotten after a day (the maximum may have been raised)
             return _lifetime(document.get("Allowed")), refused
         except (ValueError, TypeError, AttributeError, RecursionError):
             self.cache._untrusted(path, "not a valid record")

@@ -80,7 +80,7 @@ class Sandbox:
     ) -> None:
         if directory is None:
             directory = tempfile.mkdtemp(prefix="imb-", dir="/tmp")
-        self.directory = Path(directory)
+        self.directory = Path(directory).absolute()  # a later chdir must not move it
         self.subject = subject
         self.token_lifetime = token_lifetime
         self.token_refresh_interval = token_refresh_interval

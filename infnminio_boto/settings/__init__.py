@@ -30,6 +30,9 @@ DEFAULT_DURATION_SECONDS = int(default_of("duration_seconds"))  # type: ignore[a
 # AssumeRoleWithWebIdentity accepts 900 s at the least everywhere; the server has the
 # last word on the most (its Server.max_duration_seconds, the role's maximum).
 MIN_DURATION_SECONDS = 900
+# More attempts than this would keep a caller waiting for many minutes (each attempt up
+# to its timeouts, then up to 20 s of pause).
+MAX_ATTEMPTS = 10
 # Where a value came from, highest precedence first.
 ARGUMENT, ENVIRONMENT, PRESET, DEFAULT = "argument", "environment", "preset", "default"
 # The keyword by which code gives a callable that returns the token (no variable or flag).
@@ -270,9 +273,10 @@ class _Resolution:
                 f"{server.max_duration_seconds} seconds; the role's maximum may be lower."
             )
         max_attempts = self.pick("max_attempts", values.integer, default_of("max_attempts"))
-        if max_attempts < 1:
+        if not 1 <= max_attempts <= MAX_ATTEMPTS:  # each may wait seconds: bounded
             raise ConfigurationError(
-                f"max_attempts (from {self._origin('max_attempts')}) must be at least 1."
+                f"max_attempts (from {self._origin('max_attempts')}) must be 1 to "
+                f"{MAX_ATTEMPTS}, not {max_attempts}."
             )
 
         def policy(value: Any, source: str) -> Optional[Policy]:

@@ -150,3 +150,24 @@ def test_a_failing_renewal_leaves_no_traceback_and_no_secret(cli_env, token_file
     assert not secret_registry.leaked(done.stderr)
     assert "Traceback" not in done.stderr
     assert len(_warnings_of_the_endpoint(done.stderr)) == 1
+
+
+WHOSE_KEYS = (
+    "import botocore.session; "
+    "print(botocore.session.Session().get_credentials().get_frozen_credentials().access_key)"
+)
+
+
+def test_the_served_keys_win_over_a_default_profile_of_another_account(cli_env, rgw_sts, tmp_path):
+    """A [default] profile with keys (or a credential_process) came before the local
+    endpoint in the SDKs' chain: the command got the other account's keys."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = AKIAOTHERACCOUNT\n"
+                           "aws_secret_access_key = other\n")
+    config = tmp_path / "config"
+    config.write_text("[default]\ncredential_process = /bin/false\n")
+    env = dict(cli_env, AWS_SHARED_CREDENTIALS_FILE=str(credentials), AWS_CONFIG_FILE=str(config))
+    done = run_cli("exec", "--server", "--", sys.executable, "-c", WHOSE_KEYS, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in rgw_sts.issued  # ours, not AKIAOTHERACCOUNT
+    assert "AWS_SHARED_CREDENTIALS_FILE" in done.stderr and "note:" in done.stderr

@@ -26,3 +26,42 @@ def test_json_and_an_expired_token(cli_env):
     lines = json.loads(done.stdout)
     token = next(line for line in lines if line["check"] == "token")
     assert token["status"] == "WARN" and "expired 2 minutes ago" in token["detail"]
+
+
+def test_status_runs_no_token_command_and_asks_no_agent(cli_env, tmp_path):
+    """status is offline: it ran the token command (or oidc-agent, which asks the
+    identity provider)."""
+    import stat
+    import sys
+
+    marker = tmp_path / "ran"
+    command = tmp_path / "get-token"
+    command.write_text(f"#!{sys.executable} -I\nopen({str(marker)!r}, 'w').close()\n")
+    command.chmod(command.stat().st_mode | stat.S_IXUSR)
+    env = dict(cli_env, INFNMINIO_TOKEN_COMMAND=str(command))
+    del env["INFNMINIO_TOKEN_FILE"]
+    done = run_cli("status", env=env)
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists() and "not run" in done.stdout and "doctor" in done.stdout
+
+
+def test_claims_with_terminal_sequences_are_shown_printable(cli_env, rgw_sts):
+    """Token claims (sub, iss) reached status, the 403 explanation and activate()'s line raw."""
+    import infnminio_boto
+
+    hostile = make_jwt(
+        sub="\x1b]0;owned\x07\x1b[2Jalice", iss="https://i/\x1b[31m", aud="wrong-audience"
+    )
+    write_in_place(cli_env["INFNMINIO_TOKEN_FILE"], hostile)
+    status = run_cli("status", env=cli_env)
+    assert "\x1b" not in status.stdout and "alice" in status.stdout
+    doctor = run_cli("doctor", env=cli_env)
+    assert "\x1b" not in doctor.stdout + doctor.stderr and "AccessDenied" in doctor.stdout
+    try:
+        infnminio_boto.credentials(token_file=cli_env["INFNMINIO_TOKEN_FILE"],
+                                   endpoint=rgw_sts.url, role_arn="arn:aws:iam:::role/IAMaccess",
+                                   cache=False)
+    except infnminio_boto.StsError as error:
+        assert "\x1b" not in str(error) and "\x07" not in str(error)
+    else:
+        raise AssertionError("the store accepted a token of the wrong audience")

@@ -398,3 +398,43 @@ def test_without_posix_locks_the_library_works_without_the_cache(cache, monkeypa
     assert cached_fetch(cache, KEY, fetch, always).access_key == "AK1"
     assert cached_fetch(cache, KEY, fetch, always).access_key == "AK2"  # nothing shared
     assert "no POSIX file locks" in caplog.text
+
+
+def test_waiters_wait_out_a_slow_holder_instead_of_all_exchanging(
+    rgw_sts, settings_for, monkeypatch
+):
+    """The lock wait (120 s) was shorter than a holder's worst case (about 130 s with
+    retries): waiters all exchanged at once against a struggling STS."""
+    from infnminio_boto.keys import cache as cache_module
+    from infnminio_boto.keys.fetch import fetch_credentials, holder_worst_case
+
+    settings = Settings.resolve(**settings_for(rgw_sts, timeout=15, max_attempts=3))
+    assert holder_worst_case(settings) >= 3 * (5 + 15) + 2 * 20  # every attempt, and pauses
+    monkeypatch.setattr(cache_module, "LOCK_TIMEOUT_SECONDS", 0.3)  # the old, fixed wait
+    rgw_sts.exchange_delay = 1.5  # a holder slower than that
+    results: list = []
+    threads = [
+        threading.Thread(target=lambda: results.append(fetch_credentials(settings)))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 3 and len({keys.access_key for keys in results}) == 1
+    assert rgw_sts.exchanges == 1
+
+
+def test_an_unusable_cache_is_said_once_per_process(tmp_path, caplog):
+    """"Credential cache not used" came once per exchange, and a notebook cell showed it."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    open_folder = tmp_path / "shared"
+    open_folder.mkdir()
+    os.chmod(open_folder, 0o777)
+    fetch = Counter()
+    for _ in range(3):
+        cached_fetch(CredentialCache(str(open_folder)), KEY, fetch, always)
+    said = [r for r in caplog.records if "Credential cache not used" in r.getMessage()]
+    assert len(said) == 1

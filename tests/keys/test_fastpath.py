@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,23 @@ def test_a_fifo_as_the_token_file_is_refused_at_once(cli_env, tmp_path):
         timeout=60,  # a hang fails here
     )
     assert done.returncode == 4 and "FIFO" in done.stderr
+
+
+def test_keys_the_store_refused_are_retired_from_the_fast_entries(cli_env, rgw_sts):
+    """After the store refuses keys as expired, session() renews them; the fast entry kept
+    handing the refused keys to pyarrow, DuckDB and the AWS CLI for up to ~45 minutes."""
+    from infnminio_boto.keys.fetch import fetch_credentials
+    from infnminio_boto.settings import Settings
+    from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
+
+    full = run_cli("credential-process", *FLAGS, env=cli_env)
+    refused = json.loads(full.stdout)["AccessKeyId"]
+    assert fastpath.answer(FLAGS, environ_of(cli_env)) == full.stdout.encode()
+    settings = Settings.resolve(environ=cli_env, role_session_name="fast-test")
+    old = TemporaryCredentials(refused, "x", "y", datetime.now(timezone.utc))
+    renewed = fetch_credentials(settings, refused=old)  # what replace_refused does
+    assert renewed.access_key != refused
+    answer = fastpath.answer(FLAGS, environ_of(cli_env))
+    assert answer is None or refused.encode() not in answer  # hands over, or the new keys
+    again = fast(cli_env, *FLAGS)
+    assert again.returncode == 0 and json.loads(again.stdout)["AccessKeyId"] != refused

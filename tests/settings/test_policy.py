@@ -322,3 +322,49 @@ def test_env_and_exec_send_the_policy(cli_env, rgw_sts, token_file):
     ran = run_cli("exec", "--policy", "bucket:data", "--", "true", env=cli_env)
     assert ran.returncode == 0, ran.stderr
     assert "arn:aws:s3:::data/*" in rgw_sts.requests[-1].form["Policy"]
+
+
+@pytest.mark.parametrize("form", ["argument", "variable", "file", "dict"])
+def test_a_policy_nested_thousands_deep_is_a_configuration_error_and_nothing_is_sent(
+    form, rgw_sts, settings_for, tmp_path, monkeypatch
+):
+    """It was a RecursionError: exit 1, "internal error"."""
+    deep = "[" * 5000 + "]" * 5000
+    value: object = '{"Version": "2012-10-17", "Statement": ' + deep + "}"
+    if form == "file":
+        (tmp_path / "deep.json").write_text(str(value))
+        value = f"@{tmp_path / 'deep.json'}"
+    if form == "dict":
+        nested: list = []
+        for _ in range(5000):
+            nested = [nested]
+        value = {"Version": "2012-10-17", "Statement": nested}
+    # A server without RGW's rules: the document reaches the JSON writer whole.
+    settings = settings_for(rgw_sts, server_kind="generic")
+    if form == "variable":
+        monkeypatch.setenv("INFNMINIO_POLICY", str(value))
+    else:
+        settings["policy"] = value
+    with pytest.raises(ConfigurationError, match="nested too deeply|cannot be written as JSON"):
+        infnminio_boto.credentials(**settings)
+    assert rgw_sts.exchanges == 0
+
+
+def test_a_deep_policy_on_the_command_line_exits_3(cli_env, rgw_sts):
+    deep = '{"Statement": ' + "[" * 5000 + "]" * 5000 + "}"
+    done = run_cli("credential-process", "--policy", deep, env=cli_env)
+    assert done.returncode == 3 and "nested too deeply" in done.stderr
+    assert "internal error" not in done.stderr and rgw_sts.exchanges == 0
+
+
+def test_another_servers_policy_gets_only_what_every_server_checks(rgw_sts, settings_for):
+    """RGW's rules (a NotAction it ignores, operators it lacks) belong to RGW alone; other
+    servers get JSON, an object, the size; their refusal, explained, does the rest."""
+    document = json.dumps({"Statement": [{"Effect": "Allow", "NotAction": "s3:Delete*",
+                                          "Resource": "*"}]})
+    generic = Settings.resolve(endpoint="https://s3.example.org", policy=document, environ={})
+    assert generic.server.name == "generic" and generic.policy is not None
+    with pytest.raises(ConfigurationError, match="Ceph RGW.*NotAction"):
+        resolve(document)  # server_kind rgw
+    with pytest.raises(ConfigurationError, match="not a JSON object"):
+        Settings.resolve(endpoint="https://s3.example.org", policy="[1]", environ={})

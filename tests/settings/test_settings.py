@@ -266,3 +266,40 @@ def test_the_readme_settings_table_is_the_settings_table():
 def test_a_timeout_that_is_no_usable_number_of_seconds_is_refused(value):
     with pytest.raises(ConfigurationError, match="INFNMINIO_TIMEOUT"):
         Settings.resolve(environ={"INFNMINIO_TIMEOUT": value})
+
+
+def test_relative_paths_are_made_absolute_once_when_the_settings_are_made(
+    rgw_sts, settings_for, tmp_path, monkeypatch
+):
+    """After a chdir a running session read another folder's token (another identity),
+    and new clients failed TLS: paths were kept relative."""
+    from support.jwt_helpers import make_jwt, write_in_place
+
+    import infnminio_boto
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, subject in ((first, "alice"), (second, "bob")):
+        folder.mkdir()
+        write_in_place(str(folder / "token"), make_jwt(sub=subject))
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    (first / "ca.pem").write_text(pem)
+    monkeypatch.chdir(first)
+    values = dict(settings_for(rgw_sts), token_file="token", cache_dir="cache", cache=True)
+    settings = Settings.resolve(**values, ca_bundle="ca.pem", environ={})
+    assert settings.ca_bundle == str(first / "ca.pem")
+    assert settings.cache_dir == str(first / "cache")
+    assert settings.token.value == str(first / "token")
+    session = infnminio_boto.session(**values)
+    monkeypatch.chdir(second)
+    session.client("s3").list_buckets()
+    [request] = rgw_sts.requests
+    assert request.form["RoleSessionName"] == "alice"  # the first folder's token
+    assert (first / "cache").is_dir() and not (second / "cache").exists()
+
+
+def test_max_attempts_has_a_bound():
+    """Found with the kind "inputs with no bound": a billion attempts, each up to its
+    timeouts and a pause, would keep a caller waiting for ever."""
+    with pytest.raises(ConfigurationError, match="must be 1 to 10"):
+        Settings.resolve(max_attempts=10**9, environ={})
+    assert Settings.resolve(max_attempts=10, environ={}).max_attempts == 10

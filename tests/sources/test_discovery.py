@@ -192,3 +192,33 @@ def test_a_variable_that_names_a_missing_file_is_an_error_not_a_reason_to_look_o
     environ = {"HOME": str(places["home"]), "BEARER_TOKEN_FILE": str(places["home"] / "gone")}
     with pytest.raises(TokenSourceError, match="does not exist"):
         token_source(Settings.resolve(environ=environ), environ).read()
+
+
+def test_a_home_that_is_a_symlink_is_judged_by_the_folder_it_leads_to(places, tmp_path):
+    """$HOME (or $XDG_RUNTIME_DIR, macOS's /tmp) being a link: the check looked at the
+    link, whose mode is always 0777, and skipped a private $HOME/.token."""
+    write_token(places["home"] / ".token", "linked")
+    link = tmp_path / "home-link"
+    link.symlink_to(places["home"])
+    assert subject_found({"HOME": str(link)}) == "linked"
+    os.chmod(places["home"], 0o777)  # the folder it leads to: open to others
+    assert "others can replace it" in unsafe_reason(str(link / ".token"))
+
+
+@pytest.mark.skipif(EUID != 0, reason="needs root to give a link to another account")
+def test_a_symlinked_folder_another_account_owns_is_not_trusted(places, tmp_path):
+    write_token(places["home"] / ".token", "planted")
+    link = tmp_path / "home-link"
+    link.symlink_to(places["home"])
+    os.lchown(link, 65534, 65534)  # whoever owns the link decides where it points
+    assert "belongs to another account" in unsafe_reason(str(link / ".token"))
+
+
+def test_an_empty_condor_folder_advises_the_submit_file_not_sts_wire(places):
+    """Advice follows the place the user is in: a batch job has no sts-wire."""
+    environ = {"HOME": str(places["home"]), "_CONDOR_CREDS": str(places["condor"])}
+    with pytest.raises(TokenSourceError) as raised:
+        token_source(Settings.resolve(environ=environ), environ)
+    said = str(raised.value)
+    assert "holds no .use file" in said and "use_oauth_services" in said
+    assert "sts-wire" not in said

@@ -230,3 +230,20 @@ def test_list_audience(tmp_path):
     path = tmp_path / "tok"
     path.write_text(make_jwt(aud=["object", "other"]))
     assert read_token([str(path)]).audience == ("object", "other")
+
+
+def test_an_integer_exp_beyond_float_range_is_a_clear_error_everywhere(tmp_path, cli_env):
+    """It raised OverflowError from every entry point."""
+    from support.cli import run_cli
+
+    import infnminio_boto
+
+    payload = ('{"sub": "s", "iss": "https://i", "aud": "object", "exp": 1' + "0" * 400 + "}")
+    path = tmp_path / "tok"
+    path.write_text(_jwt_with_payload(payload.encode()))
+    with pytest.raises(TokenFileError, match="exp claim is not a number of seconds"):
+        infnminio_boto.credentials(token_file=str(path), endpoint="http://127.0.0.1:9")
+    for command in ("credential-process", "status", "doctor"):
+        done = run_cli(command, env=dict(cli_env, INFNMINIO_TOKEN_FILE=str(path)))
+        assert done.returncode == 4, (command, done.stderr)
+        assert "OverflowError" not in done.stdout + done.stderr

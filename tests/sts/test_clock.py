@@ -151,3 +151,36 @@ def test_keys_expired_on_arrival_fail_a_session_with_the_same_advice(
     with pytest.raises(StsError, match="already expired"):
         session.client("s3").list_buckets()
     assert not any(name.endswith(".json") for name in os.listdir(tmp_path / "cache"))
+
+
+def wrong_date(server_now: float, lifetime: float, date_off: float, dialect: str = "rgw"):
+    """An honest answer whose Date header is ``date_off`` seconds off (a proxy rewriting it)."""
+    _send, issued = answer(server_now, lifetime, dialect)
+    headers = {"Date": formatdate(int(server_now + date_off), usegmt=True)}
+
+    def with_date(_request):
+        return HttpResponse(200, headers, success_xml(issued, dialect))
+
+    return with_date, issued
+
+
+@pytest.mark.parametrize("date_off", [-86400, 86400])
+def test_a_date_a_day_off_an_honest_expiration_is_distrusted(run, date_off, caplog):
+    """It turned 1-hour keys into a 25-hour Expiration (or keys already expired)."""
+    caplog.set_level(logging.WARNING)
+    send, issued = wrong_date(NOW, 3600, date_off)
+    keys = run(send)
+    assert keys.expiration == issued.expiration  # what was asked, as sent
+    assert keys.clock_skew is None
+    assert any("Date header" in r.getMessage() for r in caplog.records)
+
+
+def test_a_correction_never_stretches_keys_past_what_was_asked(run, caplog):
+    # MinIO capped the keys (so Expiration - DurationSeconds says nothing) and the Date
+    # header is a day behind: the correction would make 20-minute keys last a day.
+    caplog.set_level(logging.WARNING)
+    send, issued = wrong_date(NOW, 1200, -86400, dialect="minio")
+    keys = run(send)
+    assert keys.expires_at <= NOW + 3600  # at most the DurationSeconds sent
+    assert keys.expires_at == pytest.approx(issued.expiration.timestamp(), abs=1)
+    assert any("Date header" in r.getMessage() for r in caplog.records)

@@ -479,3 +479,25 @@ def test_a_claim_based_minio_ignores_a_role_it_does_not_know(settings_for):
     with FakeSts("minio") as server:
         creds, _ = run(server, settings_for, role_arn="arn:aws:iam:::role/IAMaccess")
         assert creds.access_key in server.issued
+
+
+def test_an_expired_token_refusal_names_what_refreshes_this_source(
+    rgw_sts, settings_for, tmp_path
+):
+    """Found with the kind "messages that send users the wrong way": the advice said
+    "sts-wire refreshes ..." whatever the token's source was."""
+    import stat
+    import sys
+
+    import infnminio_boto
+
+    command = tmp_path / "get-token"
+    command.write_text(f"#!{sys.executable} -I\nprint({make_jwt()!r})\n")
+    command.chmod(command.stat().st_mode | stat.S_IXUSR)
+    settings = settings_for(rgw_sts, token_command=str(command), cache=False)
+    del settings["token_file"]
+    rgw_sts.script(Fault(status=400, body=rgw_error_xml("ExpiredToken", "token is expired")))
+    with pytest.raises(StsError) as raised:
+        infnminio_boto.credentials(**settings)
+    assert "sts-wire" not in str(raised.value)
+    assert "It must print a token valid for a while" in str(raised.value)

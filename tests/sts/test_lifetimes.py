@@ -142,3 +142,33 @@ def test_a_record_that_is_not_ours_or_not_a_record_is_ignored(settings_for, tmp_
         os.chmod(cache_dir / name, 0o600)
         assert fetch(settings).lifetime == pytest.approx(7200, abs=2)
         assert durations(server) == [7200]
+
+
+def test_a_refused_lifetime_is_forgotten_after_a_day_so_a_raised_maximum_counts(
+    settings_for, tmp_path, monkeypatch
+):
+    """The advice says to ask the administrators to raise the role's maximum: that must
+    take effect. A refusal was remembered for ever."""
+    import json
+    import time as clock
+
+    cache_dir = tmp_path / "cache"
+    with FakeSts("rgw", max_duration=3600) as server:
+        settings = Settings.resolve(
+            **settings_for(server, duration_seconds=7200, cache_dir=str(cache_dir))
+        )
+        fetch(settings)
+        assert durations(server) == [7200, 3600]
+        server.max_duration = 7200  # the administrators raised it
+        (record,) = [p for p in cache_dir.iterdir() if p.name.startswith("limits-")]
+        document = json.loads(record.read_text())
+        document["RefusedAt"] -= 86400 + 60  # a day later
+        record.write_text(json.dumps(document))
+        assert fetch(settings).lifetime == pytest.approx(7200, abs=2)
+        assert durations(server)[-1] == 7200
+        document = json.loads(record.read_text())
+        document["Refused"], document["RefusedAt"] = 7200, int(clock.time()) + 10**9
+        record.write_text(json.dumps(document))  # a refusal "in the future": not believed
+        server.requests.clear()
+        fetch(settings)
+        assert durations(server) == [7200]

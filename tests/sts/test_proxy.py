@@ -131,3 +131,19 @@ def test_a_proxy_of_an_unusable_scheme_is_a_clear_error(rgw_sts, settings_for, m
         run(rgw_sts, settings_for)
     assert "socks5://127.0.0.1:1080" in str(info.value)
     assert "http:// or https://" in str(info.value)
+
+
+def test_plain_http_to_this_machine_through_a_remote_proxy_is_refused(
+    rgw_sts, settings_for, monkeypatch
+):
+    """The "plain http only to this machine" rule looked at the endpoint, not the first
+    hop: the token went in clear to a proxy elsewhere."""
+    import infnminio_boto
+    from infnminio_boto.errors import ConfigurationError
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example.org:3128")
+    with pytest.raises(ConfigurationError, match="through the proxy on proxy.example.org"):
+        infnminio_boto.credentials(**settings_for(rgw_sts))
+    assert rgw_sts.exchanges == 0
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the first hop is this machine again
+    assert infnminio_boto.credentials(**settings_for(rgw_sts)).access_key in rgw_sts.issued

@@ -256,6 +256,10 @@ class FakeSts:
         self.s3_failures = 0
         self.s3_deny = False  # answer every S3 request 403 AccessDenied
         self.clock_offset = clock_offset
+        # A Date header this far off the server's own clock (a proxy rewriting it).
+        self.date_offset = 0.0
+        # Refuse tokens without this audience, as Ceph RGW refuses them (403, no word).
+        self.required_audience: Optional[str] = None
         self.clock = clock
         self.expired_code = expired_code
         self.s3_expired_refusals = 0
@@ -352,6 +356,8 @@ class FakeSts:
             return self._token_rejected("token is expired")
         if claims.get("aud") == "wrong-audience":
             return self._token_rejected("audience mismatch")
+        if self.required_audience and self.required_audience not in str(claims.get("aud")):
+            return self._token_rejected("audience mismatch")
 
         lifetime = self.credential_lifetime if self.credential_lifetime is not None else duration
         issued = Issued(
@@ -432,7 +438,7 @@ def _make_handler(fake: FakeSts) -> type:
         def date_time_string(self, timestamp: Optional[float] = None) -> str:
             # The Date header, on the server's clock.
             return email.utils.formatdate(
-                fake.now() if timestamp is None else timestamp, usegmt=True
+                (fake.now() + fake.date_offset) if timestamp is None else timestamp, usegmt=True
             )
 
         def setup(self) -> None:
