@@ -18,16 +18,13 @@ from ..errors import ConfigurationError
 
 __all__ = ["Policy", "parse", "rgw_problems", "PRESETS", "MAX_POLICY_BYTES"]
 
-# RGW 16 refuses a session policy above 2048 bytes (rgw_sts.cc: "ERROR: Incorrect size
-# of iamPolicy: "; 400 PackedPolicyTooLarge, measured); AWS and MinIO have the same cap.
+# RGW 16 (400 PackedPolicyTooLarge, measured), AWS and MinIO refuse more.
 MAX_POLICY_BYTES = 2048
 MAX_FILE_BYTES = 64 * 1024
 VERSIONS = ("2012-10-17", "2008-10-17")
 _TOP_KEYS = {"Version", "Id", "Statement"}
-_STATEMENT_KEYS = {
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
-    "NotResource", "Condition",
-}
+_STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+                   "Resource", "NotResource", "Condition"}
 # The condition operators of Ceph RGW 16's policy parser (strings in libradosgw 16.2.15).
 _OPERATORS = {
     "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
@@ -43,16 +40,10 @@ _BUCKET = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 ARN_PREFIX = "arn:aws:s3:::"
 
 _READ = ["s3:Get*", "s3:List*"]
-# Reading, writing (multipart uploads are authorised as s3:PutObject) and deleting
-# objects; listing is granted on the bucket, limited by an s3:prefix condition, which
-# RGW 16 evaluates in session policies (measured).
-_OBJECT_READ_WRITE = [
-    "s3:GetObject*",
-    "s3:PutObject*",
-    "s3:DeleteObject*",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-]
+# Multipart uploads are authorised as s3:PutObject; listing is limited by an s3:prefix
+# condition, which RGW 16 evaluates in session policies (measured).
+_OBJECT_READ_WRITE = ["s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*",
+                      "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
 
 PRESETS = {
     "read-only": "Get and List on every bucket the role allows",
@@ -64,17 +55,10 @@ PRESETS = {
 
 
 class Policy(NamedTuple):
-    """A checked session policy.
-
-    ``name`` is how the user gave it, for messages (``read-only``, ``bucket:data``,
-    ``@/abs/path.json`` or ``a JSON document``); ``value`` is what reproduces it as a
-    flag or variable (the preset, ``@`` and the absolute path, or the compact document);
-    ``document`` is the compact JSON sent as ``Policy=``; ``meaning`` says in words what
-    it allows; ``file_digest`` is the SHA-256 (hex) of a policy file's bytes as read
-    (the fast ``credential_process`` keys on it), else None; ``bucket`` and ``prefix``
-    (without its trailing ``/``) are those a preset is limited to, else None. Holds no
-    secret.
-    """
+    """A checked session policy (no secret): ``name`` as the user gave it, ``value`` what
+    reproduces it as a flag, ``document`` the compact JSON sent, ``meaning`` in words,
+    ``file_digest`` the SHA-256 of a policy file's bytes (the fast path keys on it), and
+    the ``bucket`` and ``prefix`` a preset is limited to."""
 
     name: str
     value: str
@@ -94,17 +78,15 @@ class Policy(NamedTuple):
 
 
 Rules = Optional[Callable[[Any], Iterable[str]]]
+_WILDCARDS = ("*", "?", "${")
 
 
 def parse(value: Any, source: str, rules: Rules = None, server: str = "") -> Optional[Policy]:
-    """The :class:`Policy` of a ``policy`` setting's value, or None for "no policy" ("").
-
-    ``source`` names where the value came from, ``rules`` what the server (called
-    ``server`` in messages) refuses or ignores. Raises
-    :class:`~infnminio_boto.ConfigurationError` for an unknown preset, an unreadable
-    file, a document that is not a JSON object or breaks ``rules``, or one above 2048
-    bytes once compacted. Nothing is sent before.
-    """
+    """The :class:`Policy` of a ``policy`` value, or None ("": no policy). ``source`` names
+    where it came from, ``rules`` what the server (``server`` in messages) refuses or
+    ignores. Raises :class:`~infnminio_boto.ConfigurationError` for an unknown preset, an
+    unreadable file, a document that is no JSON object, breaks ``rules`` or is over 2048
+    bytes compacted."""
     if isinstance(value, dict):
         return _document(value, "a JSON document", None, source, None, rules, server)
     if not isinstance(value, str):
@@ -144,23 +126,17 @@ def _preset(text: str, source: str) -> Policy:
                 "e.g. prefix:analysis/runs (or bucket:BUCKET for the whole bucket)."
             )
         bucket = _bucket_name(bucket, text, source)
-        if "*" in path or "?" in path or "${" in path:
+        if any(mark in path for mark in _WILDCARDS):
             raise ConfigurationError(
                 f"policy {text!r} (from {source}): the path holds * ? or ${{, which a policy "
                 "reads as wildcards or variables: write the literal prefix, or give your own "
                 "JSON document."
             )
-        statements = [
-            _allow(_OBJECT_READ_WRITE, [f"{ARN_PREFIX}{bucket}/{path}/*"]),
-            dict(
-                _allow(["s3:ListBucket"], [ARN_PREFIX + bucket]),
-                Condition={"StringLike": {"s3:prefix": [f"{path}/*"]}},
-            ),
-        ]
-        meaning = (
-            f"read, write and delete under {path}/ in bucket {bucket}, and list that prefix "
-            "only"
-        )
+        listing = _allow(["s3:ListBucket"], [ARN_PREFIX + bucket])
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{path}/*"]}}
+        statements = [_allow(_OBJECT_READ_WRITE, [f"{ARN_PREFIX}{bucket}/{path}/*"]), listing]
+        meaning = (f"read, write and delete under {path}/ in bucket {bucket},"
+                   " and list that prefix only")
         return _built(f"prefix:{bucket}/{path}", statements, meaning, bucket, path)
     presets = ", ".join(PRESETS)
     shown = text if len(text) <= 80 else text[:77] + "..."
@@ -195,8 +171,7 @@ def _built(
 
 
 def _compact(document: Any) -> str:
-    # No whitespace (it counts toward the 2048 bytes), and UTF-8 rather than \u escapes
-    # (six bytes for one character).
+    # No whitespace (it counts toward the 2048 bytes), UTF-8 rather than \u escapes.
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -281,9 +256,8 @@ def _strings(value: Any) -> Optional[List[str]]:
     """A string or a non-empty list of strings as a list, else None."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-        return list(value)
-    return None
+    ok = isinstance(value, list) and value and all(isinstance(item, str) for item in value)
+    return list(value) if ok else None
 
 
 def rgw_problems(document: Dict[str, Any]) -> Iterable[str]:
@@ -320,29 +294,18 @@ def _statement_problems(number: int, statement: Any) -> Any:
         )
     elif "Action" not in statement:
         yield f"{where} has no Action"
-    for key in ("Action", "NotAction"):
-        if key in statement:
-            actions = _strings(statement[key])
-            if actions is None:
-                yield f"{where}: {key} must be a string or a list of strings"
-            else:
-                for action in actions:
-                    if not _ACTION.match(action):
-                        yield f"{where}: {key} {action!r} is not '*' or 's3:...'"
     if "Resource" not in statement and "NotResource" not in statement:
         yield f"{where} has no Resource"
-    for key in ("Resource", "NotResource"):
-        if key in statement:
-            resources = _strings(statement[key])
-            if resources is None:
-                yield f"{where}: {key} must be a string or a list of strings"
-            else:
-                for resource in resources:
-                    if resource != "*" and not resource.startswith(ARN_PREFIX):
-                        yield (
-                            f"{where}: {key} {resource!r} is not '*' or an S3 ARN "
-                            f"({ARN_PREFIX}BUCKET or {ARN_PREFIX}BUCKET/KEY)"
-                        )
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
+        items = _strings(statement[key]) if key in statement else []
+        if items is None:
+            yield f"{where}: {key} must be a string or a list of strings"
+        for item in items or ():
+            if key.endswith("Action") and not _ACTION.match(item):
+                yield f"{where}: {key} {item!r} is not '*' or 's3:...'"
+            elif key.endswith("Resource") and item != "*" and not item.startswith(ARN_PREFIX):
+                yield (f"{where}: {key} {item!r} is not '*' or an S3 ARN ({ARN_PREFIX}BUCKET "
+                       f"or {ARN_PREFIX}BUCKET/KEY)")
     if "Condition" in statement:
         yield from _condition_problems(where, statement["Condition"])
 
@@ -363,10 +326,9 @@ def _condition_problems(where: str, condition: Any) -> Any:
         if not isinstance(block, dict) or not block:
             yield f"{where}: condition {operator!r} must map keys to values"
             continue
+        plain = (str, int, float, bool)
         for key, values in block.items():
-            if not isinstance(values, (str, int, float, bool)) and not (
-                isinstance(values, list)
-                and values
-                and all(isinstance(v, (str, int, float, bool)) for v in values)
-            ):
+            listed = isinstance(values, list) and values and all(
+                isinstance(v, plain) for v in values)
+            if not isinstance(values, plain) and not listed:
                 yield f"{where}: condition {operator} {key!r} must have a value or a list of them"
