@@ -6,12 +6,16 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) requirements/*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install system ceph test lint range demo bench constraints clean
+.PHONY: install system ceph test lint range demo docs bench constraints clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS) requirements/test.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { sh scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[all]' -r requirements/test.txt
+	@echo "Installing the package, every extra and the test tools into $(VENV) (log: $(VENV)/install.log)"
+	@# The log is shown only when pip fails: setuptools' notes on editable installs
+	@# ("BuildBackendWarning ... Please be careful with folders ...") are not the user's to fix.
+	@{ $(PY) -m pip install --quiet --upgrade pip \
+	  && $(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[all]' -r requirements/test.txt; \
+	} > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	$(PY) -m pip check
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -41,6 +45,11 @@ test: install system lint
 
 demo: install system
 	$(PY) examples/demo.py
+
+# The documentation site, from the README and docs/, into build/site (strict: a broken
+# link or anchor is an error). make test builds it too (tests/test_docs_site.py).
+docs: install
+	$(VENV)/bin/mkdocs build --strict
 
 # Benchmarks against the alternatives, side by side in one run: a markdown table (also
 # saved as JSON) and a PNG chart in benchmarks/results/. BENCH_ARGS=--quick for fewer runs.

@@ -5,6 +5,10 @@ library at it through the INFNMINIO_* variables exactly as a user's shell would 
 configured, runs each example as its own process, executes examples/notebook.ipynb in
 a real Jupyter kernel (leaving it, outputs and figure included, in build/notebook.ipynb),
 and stops the sandbox, also when a step fails.
+
+It leaves no trace outside the checkout and the sandbox's folder: every step runs with
+its home in that folder, so the AWS profile, DuckDB's extensions and secrets, the key
+cache and every library's caches go there and are removed with it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,21 @@ from infnminio_boto.sandbox import Sandbox
 
 EXAMPLES = Path(__file__).resolve().parent
 EXECUTED_NOTEBOOK = EXAMPLES.parent / "build" / "notebook.ipynb"
+# Variables that would send a step's files to the user's own folders (or pick the user's
+# AWS profile): each step gets the sandbox's home instead.
+USER_PLACES = (
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+    "RCLONE_CONFIG", "INFNMINIO_CACHE_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME", "XDG_STATE_HOME", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR", "DASK_CONFIG",
+)
+NEXT_STEPS = """
+Next:
+  - where you work (the hub with sts-wire, a laptop with oidc-agent, an HTCondor job):
+    README.md, "Where you work"
+  - the laptop path on the sandbox: eval "$(infnminio-boto sandbox start)", then
+    eval "$(infnminio-boto sandbox oidc-agent)" (docs/tokens.md)
+  - the documentation: make docs, then open build/site/index.html"""
 STEPS = [
     ("boto3 through infnminio_boto.session()", "boto3_session.py"),
     ("the AWS CLI through a credential_process profile", "aws_cli.sh"),
@@ -41,10 +60,19 @@ def run_notebook(environment: dict, workdir: Path) -> int:
     """Execute examples/notebook.ipynb in a Jupyter kernel; write it to build/. 0: it ran."""
     import nbclient
     import nbformat
+    from jupyter_client.manager import KernelManager
 
     notebook = nbformat.read(EXAMPLES / "notebook.ipynb", as_version=4)
+    # A kernel on local sockets (ipc) rather than TCP ports: nothing listens on the
+    # network, and the kernel has no reason to warn about unencrypted TCP.
+    # Its connection file, sockets and IPython folder go in the sandbox's folder, not the
+    # user's runtime dir and ~/.ipython (finding the kernel's spec imports IPython here).
+    os.environ["IPYTHONDIR"] = str(workdir / "ipython")
+    manager = KernelManager(
+        kernel_name="python3", transport="ipc", connection_file=str(workdir / "kernel.json")
+    )
     client = nbclient.NotebookClient(
-        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(workdir)}}
+        notebook, km=manager, timeout=300, resources={"metadata": {"path": str(workdir)}}
     )
     try:
         client.execute(env=environment)
@@ -52,6 +80,8 @@ def run_notebook(environment: dict, workdir: Path) -> int:
         say(f"   {str(error).strip().splitlines()[-1]}")
         return 1
     finally:
+        if manager.has_kernel:  # nbclient shuts down only the kernels it made
+            manager.shutdown_kernel()
         EXECUTED_NOTEBOOK.parent.mkdir(exist_ok=True)
         nbformat.write(notebook, EXECUTED_NOTEBOOK)
     [line] = [o["text"].strip() for o in notebook.cells[1].outputs]
@@ -71,9 +101,10 @@ def main() -> int:
         say(f"  up in {time.monotonic() - started:.0f} s; radosgw at {sandbox.endpoint}")
         say(f"  https with a certificate from the sandbox's own authority, {sandbox.ca_bundle}")
         say(f"  token file {sandbox.token_file} is rewritten in place, like sts-wire does")
-        environment = dict(os.environ, **sandbox.environment())
-        # The AWS CLI and pyarrow steps write an AWS profile: keep it out of ~/.aws.
-        environment["AWS_CONFIG_FILE"] = str(sandbox.directory / "aws-config")
+        home = sandbox.directory / "home"
+        home.mkdir(mode=0o700, exist_ok=True)
+        environment = {k: v for k, v in os.environ.items() if k not in USER_PLACES}
+        environment.update(sandbox.environment(), HOME=str(home))
         environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
         # The AWS CLI prefers an AWS_CA_BUNDLE of the user's shell to the profile's
         # ca_bundle; every step here talks to the sandbox only.
@@ -110,6 +141,7 @@ def main() -> int:
         say(f"Demo finished with {failures} failed step(s).")
         return 1
     say("Demo finished: every step worked.")
+    say(NEXT_STEPS)
     return 0
 
 

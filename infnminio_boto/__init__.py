@@ -18,7 +18,7 @@ from .errors import (
     TransportError,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The public names, by the module that defines them: ``__all__`` and the lazy imports
 # below come from this one table (tests/test_public_names.py checks the typing block).

@@ -42,9 +42,9 @@ def test_the_notebook_runs_every_cell_and_draws_its_plot(infnminio_sandbox, tmp_
     assert code[-2].outputs[0]["data"]["text/plain"] == "5000"  # uproot read every event
 
 
-def test_the_readme_quick_start_opens_with_the_notebooks_line():
+def test_the_readmes_notebook_section_opens_with_the_notebooks_line():
     readme = (ROOT / "README.md").read_text()
-    quick_start = readme.split("## Quick start", 1)[1]
+    quick_start = readme.split("## In a notebook: one line", 1)[1]
     first_block = re.search(r"```(\w*)\n(.*?)```", quick_start, re.S)
     assert first_block is not None
     first_code_cell = next(

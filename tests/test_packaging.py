@@ -172,3 +172,39 @@ def test_a_missing_extras_command_works_where_the_package_came_from_a_path(core_
     assert installed.returncode == 0, installed.stderr[-3000:]
     check = [python, "-c", "import argcomplete, infnminio_boto.cli.completion"]
     assert subprocess.run(check, capture_output=True, timeout=60).returncode == 0
+
+
+def test_a_git_url_install_and_its_missing_extras_command(tmp_path):
+    """The README's install from a git URL (`pip install "infnminio-boto @ git+URL"`), here
+    a file:// URL of a fresh repository of the checkout; a missing extra's message then
+    names that URL (PEP 610's vcs_info), and the command it prints installs the extra."""
+    repository = checkout_copy(tmp_path / "repository")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(repository)]
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "release"]):
+        subprocess.run([*git, *step], check=True, capture_output=True, timeout=120)
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    python = str(environment / "bin" / "python")
+    # pip before 24.1 reads "git+file:///..." (no host) as a path; https URLs work in all.
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                   check=True, capture_output=True, timeout=300)
+    url = f"git+{repository.as_uri()}"
+    done = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", f"infnminio-boto @ {url}"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    done = subprocess.run(
+        [python, "-m", "infnminio_boto", "completion", "bash"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert done.returncode == 3, done.stderr
+    command = done.stderr.split("is not installed: ", 1)[1].strip()
+    assert f"'infnminio-boto[completion] @ {url}'" in command, command
+    installed = subprocess.run(
+        ["sh", "-c", command + " --quiet --upgrade"], capture_output=True, text=True,
+        timeout=600, cwd=tmp_path,
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    check = [python, "-c", "import argcomplete, infnminio_boto.cli.completion"]
+    assert subprocess.run(check, capture_output=True, timeout=60).returncode == 0

@@ -53,7 +53,7 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     )
     for name, setting in SETTINGS_BY_NAME.items():
         words = f"{setting.description} [{setting.variable}; default: {setting.default_text}]"
-        words = re.sub(r"\[([^][]+)\]\(#[^)]*\)", r"\1 (README)", words)  # in-page links
+        words = re.sub(r"\[([^][]+)\]\(([\w-]+\.md)[^)]*\)", r"\1 (docs/\2)", words)
         help_text = words.replace("`", "").replace("%", "%%")
         if setting.kind == "switch" and not setting.flag_value:
             help_text = f"do not {help_text}"  # the flag turns off what is on by default

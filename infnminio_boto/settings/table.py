@@ -47,7 +47,7 @@ SETTINGS = (
         "token_file",
         "path",
         None,
-        "found as [Where the token comes from](#where-the-token-comes-from) says",
+        "found as [Where the token comes from](tokens.md) says",
         "file holding the access token (raw JWT, or JSON with `access_token`)",
     ),
     Row(
@@ -102,7 +102,7 @@ SETTINGS = (
         "",
         "session policy: the keys may do only what it and the role both allow: "
         "`read-only`, `read-only:BUCKET`, `bucket:BUCKET`, `prefix:BUCKET/PATH`, a JSON "
-        "policy document, or `@FILE` holding one (see [Least privilege](#least-privilege))",
+        "policy document, or `@FILE` holding one (see [Least privilege](least-privilege.md))",
     ),
     Row("region", "text", "us-east-1", "", "S3 region name for signing"),
     Row(
@@ -120,7 +120,7 @@ SETTINGS = (
         "allow sending the token over plain http to a host that is not this machine",
     ),
     Row("timeout", "seconds", 15.0, "", "STS read timeout in seconds (connect: at most 5)"),
-    Row("max_attempts", "int", 3, "", "STS attempts on connection errors and 5xx"),
+    Row("max_attempts", "int", 3, "", "STS attempts on connection errors and 5xx (1 to 10)"),
     Row(
         "cache",
         "switch",
