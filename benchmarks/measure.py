@@ -91,6 +91,15 @@ def timing_row(benchmark: str, result: Paired, alternative: str, baseline: bool 
     rows[-1]["rounds"] = list(result.rounds)
 
 
+def difference_row(benchmark: str, result: Paired, alternative: str, target_ms: float) -> None:
+    """A row for what ours adds to theirs (ours includes theirs), against a target."""
+    added = round(result.ours_ms - result.theirs_ms, 1)
+    verdict = "under" if added < target_ms else "OVER"
+    comparison = f"+{added:g} ms ({verdict} the {target_ms:g} ms target)"
+    _append(benchmark, result.ours_ms, alternative, result.theirs_ms, "ms", comparison)
+    rows[-1]["added_ms"] = added
+
+
 def count_row(benchmark: str, ours: float, alternative: str, theirs: float, unit: str) -> None:
     """A row for an exact count; lower is better."""
     if ours == theirs:

@@ -31,6 +31,7 @@ sys.path[0:0] = [str(HERE), str(ROOT / "tests")]
 import cluster  # noqa: E402
 import exchanges  # noqa: E402
 import install  # noqa: E402
+import notebook  # noqa: E402
 import startup  # noqa: E402
 from measure import markdown, rows  # noqa: E402
 
@@ -104,6 +105,7 @@ def main() -> int:
         startup.credential_process(work, runs)
         startup.imports(work, runs)
         startup.aws_cli(work, max(5, runs // 3))
+        notebook.load_ext(work, max(5, runs // 3))
         exchanges.threads_sharing(work)
         exchanges.processes_together(work)
         timeline = exchanges.refresh_windows_simulation()
