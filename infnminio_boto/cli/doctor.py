@@ -56,12 +56,12 @@ def run(args: argparse.Namespace) -> Report:
         "duration "
         f"{settings.duration_seconds} s; region {settings.region}",
     )
-    reachable = _check_network(report, settings)
+    unreachable = _check_network(report, settings)
     report_policy(report, settings)
     _check_aws_profile_variable(report)
     token = report_token(report, settings, strict=True)
     credentials = None
-    if token is not None and reachable:
+    if token is not None and not unreachable:
         from ..sts import exchange
 
         try:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> Report:
         except InfnMinioError as error:
             report.fail("exchange", str(error), exit_code_for(error))
     elif token is not None:
-        report.warn("exchange", "not tried: the store cannot be reached (see network)")
+        report.warn("exchange", f"not tried: the store cannot be reached (see {unreachable})")
     if credentials is not None:
         lifetime = credentials.seconds_left()
         report.ok(
@@ -116,9 +116,10 @@ def _settings_of_profile(args: argparse.Namespace) -> None:
             setattr(args, name, getattr(flags, name))
 
 
-def _check_network(report: Report, settings: Settings) -> bool:
+def _check_network(report: Report, settings: Settings) -> Optional[str]:
     """The first hop and TLS: a network failure is named as one (DNS, refused, timeout,
-    proxy), a certificate problem as one. False when the store cannot be reached."""
+    proxy), a certificate problem as one. The check that failed when the store cannot
+    be reached ("network" or "tls"), else None."""
     from ..sts.certificate import inspect_certificate
     from ..sts.transport import NETWORK_FAILURES, proxy_for
 
@@ -127,16 +128,16 @@ def _check_network(report: Report, settings: Settings) -> bool:
         proxy = proxy_for(endpoint.url)
     except Exception as error:  # a proxy setting no client can use
         report.fail("network", str(error), EXIT_TRANSPORT)
-        return False
+        return "network"
     if proxy:
         report.ok("network", f"through the proxy {proxy.split('@')[-1]} (HTTPS_PROXY/HTTP_PROXY): "
                   "the exchange below is the check")
-        return True
+        return None
     if not endpoint.secure:
         text = "plain http, to this machine only" if endpoint.is_loopback else (
             "plain http over the network: the token travels unencrypted")
         (report.ok if endpoint.is_loopback else report.warn)("tls", text)
-        return True
+        return None
     bundle = "botocore's default CA bundle"
     if settings.ca_bundle:
         bundle = f"{settings.ca_bundle} (from {settings.origin('ca_bundle', command_line=True)})"
@@ -153,7 +154,7 @@ def _check_network(report: Report, settings: Settings) -> bool:
             "it needs a proxy (HTTPS_PROXY).",
             EXIT_TRANSPORT,
         )
-        return False
+        return "network"
     if not certificate.trusted:
         issuer = f" (issued by {certificate.issuer})" if certificate.issuer else ""
         report.fail(
@@ -163,7 +164,7 @@ def _check_network(report: Report, settings: Settings) -> bool:
             "INFNMINIO_CA_BUNDLE to that authority's PEM file.",
             EXIT_TRANSPORT,
         )
-        return False
+        return "tls"
     until = certificate.not_after
     days = (until - datetime.now(timezone.utc)).days if until else None
     text = (
@@ -180,7 +181,7 @@ def _check_network(report: Report, settings: Settings) -> bool:
                 "the profile's ca_bundle, and it does not trust this certificate. Unset it, "
                 "or add the authority to it.",
             )
-    return True
+    return None
 
 
 def _check_aws_profile_variable(report: Report) -> None:
