@@ -1,7 +1,6 @@
 """The one way this package writes a file: under an ``flock``, atomically, never through a
-planted link (see docs/design.md, "Files").
-
-Standard library only: the credential-process command writes the cache with it.
+planted link (see docs/security.md). Standard library only: the credential-process
+command writes the cache with it.
 """
 
 from __future__ import annotations
@@ -23,14 +22,9 @@ def private_regular(info: os.stat_result) -> bool:
 
 @contextlib.contextmanager
 def locked(path: str, wait: float, *, mode: int = 0o600, private: bool = False) -> Iterator[int]:
-    """Hold an ``flock`` on ``path`` (created with ``mode``), waiting at most ``wait`` s.
-
-    The wait polls with a growing pause (5 ms to 100 ms). ``private``: a lock file that is
-    not a private regular file of this user's (a link, a FIFO, another account's file,
-    planted to stall us) is removed and made again, never followed or waited on. Raises
-    ``TimeoutError`` naming the file when the wait runs out, ``OSError`` as the system
-    reports it. The kernel drops the lock of a process that dies.
-    """
+    """Hold an ``flock`` on ``path`` (created with ``mode``), waiting at most ``wait`` s;
+    ``private``: a lock file not a private regular file of this user's is replaced, never
+    followed. Raises ``TimeoutError`` when the wait runs out, else ``OSError``."""
     import fcntl  # not on every system: callers say what happens without it
 
     fd = _open_lock(path, mode, private)
@@ -58,37 +52,25 @@ def _open_lock(path: str, mode: int, private: bool) -> int:
         except OSError as error:
             if not private or error.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
                 raise
-            _discard(path)
-            continue
-        if not private or private_regular(os.fstat(fd)):
-            return fd
-        os.close(fd)
-        _discard(path)
+        else:
+            if not private or private_regular(os.fstat(fd)):
+                return fd
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.rmdir(path)
+            else:
+                os.unlink(path)
     raise OSError(errno.EAGAIN, "it keeps being replaced by something else", path)
 
 
-def _discard(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.rmdir(path)
-        else:
-            os.unlink(path)
-
-
 def replace(
-    path: str,
-    data: bytes,
-    *,
-    mode: int = 0o600,
-    owner: Optional[Tuple[int, int]] = None,
+    path: str, data: bytes, *, mode: int = 0o600, owner: Optional[Tuple[int, int]] = None,
     sync_folder: bool = False,
 ) -> None:
-    """Make ``path`` hold ``data``: a temporary file in its folder (``mode``, and
-    ``owner`` (uid, gid) where allowed), written, ``fsync``-ed and renamed over it.
-
-    Whatever was at ``path`` (a planted link included) is replaced, never written
-    through. Raises ``OSError``; the file is then as it was.
-    """
+    """Make ``path`` hold ``data``: a temporary file in its folder (``mode``, and ``owner``
+    (uid, gid) where allowed), written, ``fsync``-ed and renamed over whatever was there
+    (a planted link included). Raises ``OSError``; the file is then as it was."""
     import tempfile  # only writers pay for it
 
     folder, name = os.path.split(path)
@@ -97,7 +79,11 @@ def replace(
         try:
             os.fchmod(fd, mode)
             if owner is not None and owner != (os.geteuid(), os.getegid()):
-                _give(fd, owner)
+                try:  # only root may give a file away; a group of one's own is allowed
+                    os.fchown(fd, *owner)
+                except PermissionError:
+                    with contextlib.suppress(PermissionError):
+                        os.fchown(fd, -1, owner[1])
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -116,12 +102,3 @@ def replace(
                 os.fsync(folder_fd)
             finally:
                 os.close(folder_fd)
-
-
-def _give(fd: int, owner: Tuple[int, int]) -> None:
-    """Only root may give a file away; a group of one's own is allowed."""
-    try:
-        os.fchown(fd, *owner)
-    except PermissionError:
-        with contextlib.suppress(PermissionError):
-            os.fchown(fd, -1, owner[1])

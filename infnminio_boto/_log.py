@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-# typing costs 3 ms of import time on the credential_process hot path; the
-# annotations are strings (PEP 563), so the names are needed by type checkers only.
+# typing costs 3 ms of import time on the credential_process hot path: the annotations
+# are strings (PEP 563), needed by type checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Optional, Set
 
-
 # The command line sets this so that the first warning also sets up stderr logging.
 on_first_use: Optional[Callable[[], None]] = None
+_said: Set[object] = set()
 
 
 def ensure_configured() -> None:
@@ -29,12 +29,8 @@ def warn(name: str, message: str, *args: object) -> None:
     logging.getLogger(name).warning(message, *args)
 
 
-_said: Set[object] = set()
-
-
 def warn_once(key: object, name: str, message: str, *args: object) -> None:
-    """:func:`warn`, once per process for each ``key`` (what would repeat at every exchange
-    is news once)."""
+    """:func:`warn`, once per process for each ``key``."""
     if key not in _said:
         _said.add(key)
         warn(name, message, *args)

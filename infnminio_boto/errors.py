@@ -1,33 +1,21 @@
-"""Exception classes.
+"""Exception classes, and :func:`scrub` for text that came from elsewhere.
 
-Every error raised on purpose by infnminio-boto derives from :class:`InfnMinioError`,
-so that one ``except`` clause catches them all, and each message says what failed and
-what to do about it. Messages never contain a token, a secret key or a session token:
-the values that go into them are chosen here, and server answers are scrubbed with
-:func:`scrub` before they are quoted.
+Every error raised on purpose derives from :class:`InfnMinioError`; each message says what
+failed and what to do, and never holds a token or a key (see docs/security.md).
 """
 
 from __future__ import annotations
 
-# typing costs 3 ms of import time on the credential_process hot path; the
-# annotations are strings (PEP 563), so the names are needed by type checkers only.
+# typing costs 3 ms of import time on the credential_process hot path: the annotations
+# are strings (PEP 563), needed by type checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterable, Optional
 
 __all__ = [
-    "InfnMinioError",
-    "ConfigurationError",
-    "TokenSourceError",
-    "TokenFileError",
-    "TokenExpiredError",
-    "StsError",
-    "TransportError",
-    "MissingDependencyError",
-    "SandboxError",
-    "SharedKeysExpiredError",
-    "scrub",
-    "install_command",
+    "InfnMinioError", "ConfigurationError", "TokenSourceError", "TokenFileError",
+    "TokenExpiredError", "StsError", "TransportError", "MissingDependencyError",
+    "SandboxError", "SharedKeysExpiredError", "scrub", "install_command",
 ]
 
 
@@ -48,8 +36,7 @@ class TokenSourceError(InfnMinioError):
         self, message: str, *, source: Optional[str] = None, status: Optional[int] = None
     ) -> None:
         super().__init__(message)
-        self.source = source
-        self.status = status
+        self.source, self.status = source, status
 
 
 class TokenFileError(TokenSourceError):
@@ -65,29 +52,18 @@ class TokenExpiredError(TokenFileError):
 
 
 class StsError(InfnMinioError):
-    """The STS endpoint answered AssumeRoleWithWebIdentity with an error.
-
-    ``status`` is the HTTP status, ``code`` the server's error code (``AccessDenied``,
-    ``InvalidArgument``...), ``server_message`` what the server said (often empty on
-    Ceph RGW) and ``request_id`` the id to quote to the storage administrators.
-    """
+    """The STS endpoint answered AssumeRoleWithWebIdentity with an error: ``status`` (HTTP),
+    ``code`` (the server's: ``AccessDenied``, ``InvalidArgument``...), ``server_message``
+    (often empty on Ceph RGW), ``request_id`` (to quote to the storage administrators)."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        status: Optional[int] = None,
-        code: Optional[str] = None,
-        server_message: Optional[str] = None,
-        request_id: Optional[str] = None,
+        self, message: str, *, status: Optional[int] = None, code: Optional[str] = None,
+        server_message: Optional[str] = None, request_id: Optional[str] = None,
         endpoint: Optional[str] = None,
     ) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.server_message = server_message
-        self.request_id = request_id
-        self.endpoint = endpoint
+        self.status, self.code, self.server_message = status, code, server_message
+        self.request_id, self.endpoint = request_id, endpoint
 
 
 class TransportError(InfnMinioError):
@@ -103,12 +79,9 @@ class MissingDependencyError(InfnMinioError, ImportError):
 
     def __init__(self, library: str, extra: str) -> None:
         super().__init__(f"{library} is not installed: {install_command(extra)}")
-        self.library = library
-        self.extra = extra
+        self.library, self.extra = library, extra
 
-    def __reduce__(self) -> tuple:
-        # Rebuilt from what __init__ takes (a Dask worker or a process pool sends it back
-        # pickled; the default would call __init__ with the message alone).
+    def __reduce__(self) -> tuple:  # pickled back from Dask workers and process pools
         return (type(self), (self.library, self.extra))
 
 
@@ -147,61 +120,47 @@ def install_command(extra: str) -> str:
             options, requirement = "-e ", f"{unquote(urlsplit(url).path)}[{extra}]"
         else:
             requirement += f" @ {url}"
-    pip = f"{shlex.quote(sys.executable)} -m pip install"
-    return f"{pip} {options}{shlex.quote(requirement)}"
+    return f"{shlex.quote(sys.executable)} -m pip install {options}{shlex.quote(requirement)}"
 
 
 # A JWT is three base64url segments; the first one always starts with "eyJ" ('{"').
 _JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
-# ECMA-48 sequences a terminal obeys, in their 7-bit (ESC ...) and 8-bit (C1) forms:
-# CSI (ESC [ or U+009B, parameters, intermediates, a final byte); OSC, DCS, SOS, PM and
-# APC strings up to BEL or ST (ESC \ or U+009C), or to the end when unterminated; any
-# other ESC sequence (intermediates and a final byte).
+# ECMA-48 sequences a terminal obeys, 7-bit (ESC ...) and 8-bit (C1): CSI; OSC, DCS, SOS,
+# PM and APC strings up to BEL or ST (or the end); any other ESC sequence.
 _ESCAPE_PATTERN = (
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -/]*[0-~]?"
 )
-# What is left to drop: C0 and C1 controls, DEL, and the bidirectional overrides and
-# isolates that reorder what a terminal shows (U+202A-U+202E, U+2066-U+2069).
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates.
 _CONTROL_PATTERN = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
-# Only the start of very long text is looked at; the result is cut at ``limit``.
-_SCAN_CHARACTERS = 16 * 1024
-# A run of this many characters of a secret is masked wherever it appears.
-_FRAGMENT = 16
+_SCAN_CHARACTERS = 16 * 1024  # only the start of very long text is looked at
+_FRAGMENT = 16  # a run of this many characters of a secret is masked wherever it appears
 SCRUB_LIMIT = 500
 
 
 def scrub(text: str, secrets: Iterable[Optional[str]] = (), limit: int = SCRUB_LIMIT) -> str:
-    """Make text that came from elsewhere safe to quote in a message, a log or an
-    exception attribute: a server's error code, message, request id or redirect
-    address, a proxy's answer, an exception from the HTTP stack.
-
-    In this order: terminal escape sequences are removed whole, other control
-    characters (C0, C1, DEL, bidirectional overrides) dropped and tabs and line breaks
-    made spaces, so nothing reaches a terminal raw and a secret cut up by them is whole
-    again; each given secret (4 characters or more) is masked as ``***``, as given,
-    URL-encoded, and any run of 16 or more of its characters (a token cut short by the
-    server); anything shaped like a JWT becomes ``<jwt>``; the result is at most
-    ``limit`` characters, a cut marked with ``…``. Never raises.
-    """
+    """Make text from elsewhere (a server's answer, a proxy's, an exception of the HTTP
+    stack) safe to quote in a message, a log or an exception attribute: terminal escapes
+    and control characters removed (tabs and line breaks made spaces), each given secret
+    of 4+ characters masked as ``***`` (as given, URL-encoded, and any run of 16 of its
+    characters), JWT-shaped text made ``<jwt>``, at most ``limit`` characters (a cut marked
+    ``…``). Never raises."""
     import re  # compiled on first use: `import infnminio_boto` stays cheap
 
     text = str(text)[:_SCAN_CHARACTERS]
     text = re.sub(_ESCAPE_PATTERN, "", text)
-    text = re.sub("[\t\n\r]", " ", text)
-    text = re.sub(_CONTROL_PATTERN, "", text)
+    text = re.sub(_CONTROL_PATTERN, "", re.sub("[\t\n\r]", " ", text))
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = _mask(text, secret)
     text = re.sub(_JWT_PATTERN, "<jwt>", text)
-    if len(text) > limit:
-        text = text[: max(0, limit - 1)] + "…"
-    return text
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 def _mask(text: str, secret: str) -> str:
     """``text`` with ``secret``, its URL-encoded forms and long pieces of them masked."""
+    from itertools import groupby
     from urllib.parse import quote, quote_plus
 
     forms = {secret, quote(secret, safe=""), quote_plus(secret)}
@@ -209,21 +168,10 @@ def _mask(text: str, secret: str) -> str:
         text = text.replace(form, "***")
     if len(secret) < _FRAGMENT:
         return text
-    pieces = {
-        form[start : start + _FRAGMENT]
-        for form in forms
-        for start in range(len(form) - _FRAGMENT + 1)
-    }
-    hidden = bytearray(len(text))
+    pieces = {form[i : i + _FRAGMENT] for form in forms for i in range(len(form) - _FRAGMENT + 1)}
+    hidden = [False] * len(text)
     for start in range(len(text) - _FRAGMENT + 1):
         if text[start : start + _FRAGMENT] in pieces:
-            hidden[start : start + _FRAGMENT] = b"\x01" * _FRAGMENT
-    if not any(hidden):
-        return text
-    out = []
-    for index, character in enumerate(text):
-        if not hidden[index]:
-            out.append(character)
-        elif index == 0 or not hidden[index - 1]:
-            out.append("***")
-    return "".join(out)
+            hidden[start : start + _FRAGMENT] = [True] * _FRAGMENT
+    runs = groupby(zip(text, hidden), key=lambda pair: pair[1])
+    return "".join("***" if hide else "".join(c for c, _ in run) for hide, run in runs)

@@ -1,8 +1,6 @@
-"""Looking at the store's certificate: who issued it, until when, and whether a bundle trusts it.
-
-For ``doctor``. The handshake is done with the standard library's ``ssl``; when the
-certificate is not trusted, it is fetched again without verification only to say who
-issued it (with ``cryptography`` when installed).
+"""For ``doctor``: the store's certificate, who issued it, until when, and whether a bundle
+trusts it. An untrusted certificate is fetched again without verification only to say
+who issued it (with ``cryptography`` when installed).
 """
 
 from __future__ import annotations
@@ -30,11 +28,6 @@ def default_ca_bundle() -> str:
     return botocore_private.default_ca_bundle()
 
 
-def _name(fields: Tuple[Tuple[Tuple[str, str], ...], ...]) -> str:
-    parts = [f"{key}={value}" for rdn in fields for key, value in rdn]
-    return ", ".join(parts) or "(empty)"
-
-
 def _untrusted_details(address: Tuple[str, int], timeout: float) -> Tuple[Optional[str], Any]:
     """Issuer and expiry of a certificate no bundle vouches for (needs cryptography)."""
     context = ssl.create_default_context()
@@ -43,26 +36,18 @@ def _untrusted_details(address: Tuple[str, int], timeout: float) -> Tuple[Option
     with socket.create_connection(address, timeout=timeout) as raw:
         with context.wrap_socket(raw) as connection:
             der = connection.getpeercert(binary_form=True)
-    if der is None:
-        return None, None
     try:
         from cryptography import x509
     except ImportError:
         return None, None
+    if der is None:
+        return None, None
     certificate = x509.load_der_x509_certificate(der)
-    return certificate.issuer.rfc4514_string(), _not_after(certificate)
-
-
-def _not_after(certificate: Any) -> datetime:
-    """The certificate's expiry as an aware UTC datetime, from any cryptography >= 41.
-
-    cryptography 42 added ``not_valid_after_utc`` and deprecated the naive
-    ``not_valid_after`` (a UTC time without tzinfo), which 41 alone has.
-    """
+    # cryptography 42 added not_valid_after_utc; 41 has only the naive not_valid_after.
     aware = getattr(certificate, "not_valid_after_utc", None)
-    if aware is not None:
-        return aware  # type: ignore[no-any-return]
-    return certificate.not_valid_after.replace(tzinfo=timezone.utc)  # type: ignore[no-any-return]
+    if aware is None:
+        aware = certificate.not_valid_after.replace(tzinfo=timezone.utc)
+    return certificate.issuer.rfc4514_string(), aware
 
 
 def inspect_certificate(
@@ -76,20 +61,20 @@ def inspect_certificate(
             with context.wrap_socket(raw, server_hostname=endpoint.host) as connection:
                 certificate = connection.getpeercert() or {}
     except ssl.SSLCertVerificationError as error:
-        problem = error.verify_message or str(error)
         try:
             issuer, not_after = _untrusted_details(address, timeout)
         except OSError:
             issuer, not_after = None, None
-        return CertificateReport(False, issuer, not_after, problem)
+        return CertificateReport(False, issuer, not_after, error.verify_message or str(error))
     except (OSError, ssl.SSLError) as error:
         return CertificateReport(False, None, None, f"no TLS handshake: {error}")
-    expiry = certificate.get("notAfter")
+    expiry, rdns = certificate.get("notAfter"), certificate.get("issuer", ())
     not_after = (
         datetime.fromtimestamp(ssl.cert_time_to_seconds(expiry), tz=timezone.utc)
-        if isinstance(expiry, str)
-        else None
+        if isinstance(expiry, str) else None
     )
-    issued_by = certificate.get("issuer", ())
-    issuer = _name(issued_by) if isinstance(issued_by, tuple) else None  # type: ignore[arg-type]
+    issuer = None
+    if isinstance(rdns, tuple):
+        names: Any = rdns
+        issuer = ", ".join(f"{key}={value}" for rdn in names for key, value in rdn) or "(empty)"
     return CertificateReport(True, issuer, not_after, None)

@@ -1,14 +1,12 @@
-"""The store's clock, not ours: an STS answer's ``Expiration`` on this machine's clock.
-
-Ceph RGW judges session keys by its own clock, and every expiry decision here is made
-with this machine's: so the ``Expiration`` is converted once, where the answer is read,
-by the skew measured from that answer (``Expiration - DurationSeconds`` when it agrees
-with ``Date``, else ``Date``), never past what was asked. Why and what was measured:
-docs/servers.md, "Clocks".
+"""An STS answer's ``Expiration`` put on this machine's clock, once, where the answer is
+read: by the skew measured from it (``Expiration - DurationSeconds`` when it agrees with
+``Date``, else ``Date``), never past what was asked. Why and what was measured:
+docs/servers.md.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from typing import Mapping, NamedTuple, Optional
 
@@ -17,16 +15,12 @@ from .temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = [
     "ClockReading", "measure", "on_local_clock", "warn_if_skewed", "describe_skew",
-    "skew_advice", "expired_on_arrival", "TOLERANCE_SECONDS", "WARN_SECONDS",
-    "RGW_GRACE_SECONDS",
+    "skew_advice", "expired_on_arrival", "TOLERANCE_SECONDS", "WARN_SECONDS", "RGW_GRACE_SECONDS",
 ]
 
-# Below this the skew is not applied: every margin downstream is larger.
-TOLERANCE_SECONDS = 2.0
-# Above this the user is told once per process (and by doctor).
-WARN_SECONDS = 60.0
-# Ceph RGW's RGW_AUTH_GRACE_MINS: signed requests further off are refused.
-RGW_GRACE_SECONDS = 15 * 60.0
+TOLERANCE_SECONDS = 2.0  # a smaller skew is not applied: every margin downstream is larger
+WARN_SECONDS = 60.0  # a larger one is told once per process (and by doctor)
+RGW_GRACE_SECONDS = 15 * 60.0  # RGW_AUTH_GRACE_MINS: signed requests further off are refused
 
 
 class ClockReading(NamedTuple):
@@ -40,41 +34,28 @@ class ClockReading(NamedTuple):
     source: str
 
 
-def _header(headers: Optional[Mapping[str, str]], name: str) -> Optional[str]:
-    if not headers:
-        return None
-    for key, found in headers.items():
-        if key.lower() == name.lower():
-            return found
-    return None
-
-
-def _date_seconds(value: Optional[str]) -> Optional[float]:
-    """Epoch seconds of an HTTP ``Date`` value, or None when absent or unreadable."""
+def _date_seconds(headers: Optional[Mapping[str, str]]) -> Optional[float]:
+    """Epoch seconds of the ``Date`` header, or None when absent or unreadable."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "date"), None)
     if not value:
         return None
     from email.utils import parsedate_to_datetime
 
     try:
         moment = parsedate_to_datetime(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.timestamp()
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError, OSError, AttributeError):
         return None
 
 
 def measure(
-    credentials: TemporaryCredentials,
-    headers: Optional[Mapping[str, str]],
-    duration_seconds: Optional[int],
-    sent_at: float,
-    received_at: float,
+    credentials: TemporaryCredentials, headers: Optional[Mapping[str, str]],
+    duration_seconds: Optional[int], sent_at: float, received_at: float,
 ) -> Optional[ClockReading]:
     """The server's clock against this machine's, from a successful answer: keys as sent
     (on the server's clock), the DurationSeconds sent, and this machine's epoch seconds
     around the attempt. None without a usable ``Date`` header."""
-    date = _date_seconds(_header(headers, "Date"))
+    date = _date_seconds(headers)
     if date is None:
         return None
     local = (sent_at + received_at) / 2
@@ -89,11 +70,8 @@ def measure(
 
 
 def on_local_clock(
-    credentials: TemporaryCredentials,
-    reading: Optional[ClockReading],
-    answered_at: float,
-    asked: Optional[int] = None,
-    endpoint: str = "",
+    credentials: TemporaryCredentials, reading: Optional[ClockReading], answered_at: float,
+    asked: Optional[int] = None, endpoint: str = "",
 ) -> TemporaryCredentials:
     """``credentials`` with ``expiration`` on this machine's clock, never later than
     ``asked`` seconds after ``answered_at`` (the middle of the attempt); ``clock_skew`` is
@@ -108,10 +86,8 @@ def on_local_clock(
         skew = 0.0
         if abs(reading.skew) > max(TOLERANCE_SECONDS, reading.uncertainty):
             skew = round(reading.skew, 3)
-            try:
+            with suppress(OverflowError):  # far beyond any real lifetime: refused later
                 expiration = expiration - timedelta(seconds=skew)
-            except OverflowError:
-                pass  # far beyond any real key's lifetime: the expiry check refuses it
     margin = TOLERANCE_SECONDS + (reading.uncertainty if reading is not None else 0.0)
     if asked and skew and expiration.timestamp() > answered_at + asked + margin:
         _warn_date(endpoint, credentials, answered_at)  # the correction would stretch them
@@ -138,12 +114,9 @@ def _warn_date(endpoint: str, credentials: TemporaryCredentials, answered_at: fl
 def describe_skew(skew: float) -> str:
     """``"20 min behind"``-style words for a skew (server minus this machine)."""
     seconds = round(abs(skew))
-    if seconds < 120:
-        words = f"{seconds} s"
-    else:
-        hours, minutes = divmod(round(seconds / 60), 60)
-        words = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return words + (" behind" if skew > 0 else " ahead of")
+    hours, minutes = divmod(round(seconds / 60), 60)
+    words = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return (f"{seconds} s" if seconds < 120 else words) + (" behind" if skew > 0 else " ahead of")
 
 
 def skew_advice(skew: float, endpoint: str) -> str:
@@ -169,10 +142,9 @@ def warn_if_skewed(credentials: TemporaryCredentials, endpoint: str) -> None:
     """Warn once per process when the keys' measured skew exceeds :data:`WARN_SECONDS`."""
     global _warned
     skew = credentials.clock_skew
-    if _warned or skew is None or abs(skew) <= WARN_SECONDS:
-        return
-    _warned = True
-    warn(__name__, "%s", skew_advice(skew, endpoint))
+    if not _warned and skew is not None and abs(skew) > WARN_SECONDS:
+        _warned = True
+        warn(__name__, "%s", skew_advice(skew, endpoint))
 
 
 def expired_on_arrival(

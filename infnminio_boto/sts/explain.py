@@ -1,9 +1,8 @@
 """Turning an STS refusal into a message that says what failed and what to do.
 
-A server that answers every token problem with an empty 403 (Ceph RGW: its
-:class:`~infnminio_boto.settings.servers.Server` says so) gets the message built from
-what this side knows: the token's issuer, audience, subject and expiry, and the role
-sent. Every string from the server is scrubbed before it is quoted or kept.
+For a server that answers every token problem with an empty 403 (Ceph RGW), the message
+is built from what this side knows: the token's issuer, audience, subject and expiry, and
+the role sent. See docs/troubleshooting.md.
 """
 
 from __future__ import annotations
@@ -20,11 +19,12 @@ from .retry import THROTTLING_CODES
 __all__ = ["explain", "token_facts"]
 
 _SERVER_FAILURE_CODES = ("InternalError", "ServiceUnavailable", "STSNotInitialized")
-_TOKEN_REJECTED_CODES = (
-    "AccessDenied", "InvalidIdentityToken", "InvalidParameterValue", "IDPRejectedClaim",
-    "InvalidClientTokenId",
-)
-_DURATION_CODES = ("InvalidArgument", "InvalidParameterValue", "ValidationError")
+_TOKEN_REJECTED_CODES = ("AccessDenied", "InvalidIdentityToken", "InvalidParameterValue",
+                         "IDPRejectedClaim", "InvalidClientTokenId")
+# A refused DurationSeconds: Ceph RGW's InvalidArgument (empty message: rgw_sts.cc
+# validate_input; measured on 16.2.15), AWS's ValidationError ("The requested
+# DurationSeconds exceeds the MaxSessionDuration set for this role.").
+DURATION_CODES = ("InvalidArgument", "InvalidParameterValue", "ValidationError")
 _POLICY_CODES = ("MalformedPolicyDocument", "PackedPolicyTooLarge")
 _PRESETS = "read-only, bucket:NAME, read-only:NAME, prefix:NAME/PATH"
 
@@ -33,31 +33,23 @@ def token_facts(token: OidcToken) -> str:
     """The token's issuer, audience, subject and expiry, for messages (no secret)."""
     left = token.seconds_left()
     expiry = f"exp {describe_age(left)}" if left is not None else "no exp claim"
-    return (
-        f"issuer {token.issuer or '(none)'}, audience {', '.join(token.audience) or '(none)'}, "
-        f"subject {token.subject or '(none)'}, {expiry}"
-    )
+    return (f"issuer {token.issuer or '(none)'}, audience {', '.join(token.audience) or '(none)'}"
+            f", subject {token.subject or '(none)'}, {expiry}")
 
 
 def _server_side(what: str, tries: str, request_id: Optional[str]) -> str:
     quoting = f" quoting request id {request_id}" if request_id else ""
-    return (
-        f"{what} ({tries}): the fault is on the server's side. Retry later; if it persists, "
-        f"report it to the storage administrators{quoting}."
-    )
+    return (f"{what} ({tries}): the fault is on the server's side. Retry later; if it persists, "
+            f"report it to the storage administrators{quoting}.")
 
 
 def _role_refusal(code: Optional[str], lower: str, settings: Settings) -> Optional[str]:
     """The advice when the server refused the role rather than the token, else None.
-
-    MinIO answers 400 ``InvalidParameterValue`` "Error processing RoleArn parameter:
-    RoleARN <arn> is not defined", or names its internal stand-in role ("Role
-    arn:minio:iam:::role/dummy-internal does not exist") when none was sent
-    (minio/minio cmd/sts-handlers.go, read at 7aac2a2c).
-    """
-    names_role = "rolearn" in lower or (
-        "role" in lower and ("does not exist" in lower or "not found" in lower)
-    )
+    MinIO: 400 InvalidParameterValue "... RoleARN <arn> is not defined", or "Role
+    arn:minio:iam:::role/dummy-internal does not exist" when none was sent (minio/minio
+    cmd/sts-handlers.go, read at 7aac2a2c)."""
+    absent = "does not exist" in lower or "not found" in lower
+    names_role = "rolearn" in lower or ("role" in lower and absent)
     needs_role = code == "MissingParameter" and "role" in lower
     if not (names_role or needs_role):
         return None
@@ -77,8 +69,7 @@ def _role_refusal(code: Optional[str], lower: str, settings: Settings) -> Option
 
 
 def _policy_refusal(code: Optional[str], settings: Settings) -> str:
-    policy = settings.policy
-    named = "a session policy, though none was sent"
+    policy, named = settings.policy, "a session policy, though none was sent"
     if policy is not None:
         named = f"the session policy {policy.name} (policy, from {settings.origin('policy')})"
     if code == "PackedPolicyTooLarge":
@@ -159,13 +150,11 @@ def _advice(
             f"{BY_NAME[token.kind].expired} Also check this machine's clock."
         )
     fallback = settings.server.lifetime_fallback
-    if code in _DURATION_CODES and ("duration" in lower or not said):
-        retried = ""
-        if duration != settings.duration_seconds:
-            retried = (
-                f" (duration_seconds={settings.duration_seconds} was refused first, so "
-                f"{duration} s, which every {settings.server.title} role allows, was tried.)"
-            )
+    if code in DURATION_CODES and ("duration" in lower or not said):
+        retried = "" if duration == settings.duration_seconds else (
+            f" (duration_seconds={settings.duration_seconds} was refused first, so "
+            f"{duration} s, which every {settings.server.title} role allows, was tried.)"
+        )
         maximum = f"{fallback} s unless raised" if fallback else "its own limit"
         return (
             f"it refused the request's parameters. DurationSeconds={duration} must lie "
@@ -189,32 +178,22 @@ def _advice(
 
 
 def explain(
-    status: int,
-    problem: Problem,
-    settings: Settings,
-    token: OidcToken,
-    attempts: int,
-    *,
+    status: int, problem: Problem, settings: Settings, token: OidcToken, attempts: int, *,
     duration_seconds: Optional[int] = None,
 ) -> StsError:
-    """The :class:`StsError` for a refusal, with its advice. ``duration_seconds`` is the
-    DurationSeconds the refused request sent, when it was not the settings'. The server's
-    code, message and request id are scrubbed of the token and control characters, and
-    bounded, in the message and the error's attributes."""
+    """The :class:`StsError` for a refusal, with its advice. ``duration_seconds``: the
+    DurationSeconds the refused request sent, when not the settings'. What the server said
+    is scrubbed (:func:`~infnminio_boto.errors.scrub`) and bounded."""
     secrets = [token.value]
     code = scrub(problem.code, secrets, limit=64) if problem.code else None
     said = scrub(problem.message or "", secrets, limit=300)
     request_id = scrub(problem.request_id, secrets, limit=100) if problem.request_id else None
     heard = f"HTTP {status}" + (f" {code}" if code else "") + (f": {said}" if said else "")
-    advice = _advice(
-        status, problem, settings, token, attempts, said, code, request_id,
-        duration_seconds or settings.duration_seconds,
-    )
+    duration = duration_seconds or settings.duration_seconds
+    advice = _advice(status, problem, settings, token, attempts, said, code, request_id, duration)
     endpoint = settings.endpoint.url
     message = f"The STS at {endpoint} refused AssumeRoleWithWebIdentity ({heard}): {advice}"
     if request_id and "request id" not in message:
         message += f" [request id {request_id}]"
-    return StsError(
-        message, status=status, code=code or None, server_message=said or None,
-        request_id=request_id or None, endpoint=endpoint,
-    )
+    return StsError(message, status=status, code=code or None, server_message=said or None,
+                    request_id=request_id or None, endpoint=endpoint)

@@ -1,9 +1,6 @@
-"""What the exchange remembers of a role's maximum lifetime (a :class:`LifetimeMemory`).
-
-Ceph RGW refuses a DurationSeconds above the role's MaxSessionDuration with an empty
-``400 InvalidArgument``, and only ``GetRole`` (which users may not call) says the maximum.
-So a refusal is remembered, for a day (the administrators may raise it), per endpoint
-and role, in the cache's ``limits-*`` records (``keys/cache.py``).
+"""What the exchange remembers of a role's maximum lifetime (a :class:`LifetimeMemory`):
+refusals for a day, per endpoint and role, in the cache's ``limits-*`` records
+(``keys/cache.py``). Why: docs/servers.md.
 """
 
 from __future__ import annotations
@@ -12,8 +9,7 @@ from typing import Optional, Protocol, Tuple
 
 __all__ = ["LifetimeMemory", "REFUSAL_MEMORY_SECONDS"]
 
-# How long a refused lifetime is remembered: the advice says to ask the administrators
-# to raise the role's maximum, which must then take effect.
+# A day: the administrators may raise the role's maximum meanwhile.
 REFUSAL_MEMORY_SECONDS = 24 * 3600
 
 
@@ -22,12 +18,9 @@ class LifetimeMemory(Protocol):
 
     def recall(self, endpoint: str, role: str) -> Tuple[Optional[int], Optional[int]]:
         """``(allowed, refused)``: the longest DurationSeconds seen accepted and the
-        shortest seen refused within :data:`REFUSAL_MEMORY_SECONDS` for this endpoint and
-        role, each None when unknown."""
-        ...
+        shortest seen refused within :data:`REFUSAL_MEMORY_SECONDS`, each None if unknown."""
 
     def store(
         self, endpoint: str, role: str, *, allowed: Optional[int], refused: Optional[int]
     ) -> None:
         """Remember ``allowed`` and ``refused`` (None: nothing known) for them."""
-        ...

@@ -13,27 +13,19 @@ from .._timestamps import format_timestamp, parse_timestamp
 
 __all__ = ["TemporaryCredentials", "parse_timestamp", "format_timestamp", "mask"]
 
+_FIELDS = ("access_key", "secret_key", "token", "expiration", "issued_at", "clock_skew")
+
+
 def mask(value: Optional[str], keep: int = 4) -> str:
     """Show only the first characters of an identifier, for logs."""
-    if not value:
-        return "-"
-    return value[:keep] + "***"
+    return value[:keep] + "***" if value else "-"
 
 
 class TemporaryCredentials:
-    """Temporary S3 keys: ``access_key``, ``secret_key``, ``token`` and ``expiration``.
+    """Immutable temporary S3 keys; ``expiration`` is aware UTC **on this machine's clock**,
+    ``issued_at`` None if unknown, ``clock_skew`` the seconds the server's clock was ahead
+    (applied; 0.0 within the tolerance, None when unknown). ``repr`` masks the keys."""
 
-    Immutable. ``expiration`` is timezone-aware UTC **on this machine's clock** (the
-    exchange converts the server's, see :mod:`.clock`); ``issued_at`` is when the STS
-    handed the keys out (None if unknown); ``clock_skew`` is the correction applied to
-    the server's ``Expiration``: seconds the server's clock was ahead of this machine's
-    (negative: behind), 0.0 when within the tolerance, None when unknown (for
-    diagnostics: every expiry decision already uses ``expiration``). ``repr`` and
-    ``str`` mask the keys, so the object can be logged or shown in a notebook without
-    leaking them.
-    """
-
-    # A plain slotted class whose instances refuse attribute changes.
     __slots__ = ("access_key", "clock_skew", "expiration", "issued_at", "secret_key", "token")
 
     access_key: str
@@ -44,41 +36,18 @@ class TemporaryCredentials:
     clock_skew: Optional[float]
 
     def __init__(
-        self,
-        access_key: str,
-        secret_key: str,
-        token: str,
-        expiration: datetime,
-        issued_at: Optional[datetime] = None,
-        clock_skew: Optional[float] = None,
+        self, access_key: str, secret_key: str, token: str, expiration: datetime,
+        issued_at: Optional[datetime] = None, clock_skew: Optional[float] = None,
     ) -> None:
         if expiration.tzinfo is None:
             raise ValueError("expiration must be timezone-aware")
-        values = {
-            "access_key": access_key,
-            "secret_key": secret_key,
-            "token": token,
-            "expiration": expiration,
-            "issued_at": issued_at,
-            "clock_skew": clock_skew,
-        }
-        for name, value in values.items():
+        values = (access_key, secret_key, token, expiration, issued_at, clock_skew)
+        for name, value in zip(_FIELDS, values):
             object.__setattr__(self, name, value)
 
     def __reduce__(self) -> Tuple[type, Tuple[object, ...]]:
-        # Rebuilt through __init__: the default would set the slots one by one, which
-        # __setattr__ refuses. (Dask sends keys to its workers this way.)
-        return (
-            TemporaryCredentials,
-            (
-                self.access_key,
-                self.secret_key,
-                self.token,
-                self.expiration,
-                self.issued_at,
-                self.clock_skew,
-            ),
-        )
+        # Through __init__ (Dask sends keys to its workers pickled): __setattr__ refuses.
+        return (TemporaryCredentials, tuple(getattr(self, name) for name in _FIELDS))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"TemporaryCredentials is immutable: cannot set {name!r}")
@@ -126,18 +95,13 @@ class TemporaryCredentials:
     def to_botocore_metadata(self) -> Dict[str, str]:
         """The dict botocore's RefreshableCredentials refresh function returns."""
         return {
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "token": self.token,
+            "access_key": self.access_key, "secret_key": self.secret_key, "token": self.token,
             "expiry_time": self.expiration.isoformat(),
         }
 
     def to_credential_process(self) -> Dict[str, object]:
         """The JSON document the AWS ``credential_process`` protocol expects."""
         return {
-            "Version": 1,
-            "AccessKeyId": self.access_key,
-            "SecretAccessKey": self.secret_key,
-            "SessionToken": self.token,
-            "Expiration": format_timestamp(self.expiration),
+            "Version": 1, "AccessKeyId": self.access_key, "SecretAccessKey": self.secret_key,
+            "SessionToken": self.token, "Expiration": format_timestamp(self.expiration),
         }

@@ -1,19 +1,18 @@
 """Sending one STS request: urllib3, botocore's proxy rules, a deadline, failures in words.
 
-:func:`~infnminio_boto.sts.exchange` takes any ``send`` with the signature of
-:func:`urllib3_sender`'s result, so tests replay answers without a server (as
-google-auth's STS client takes its ``request``). Proxies follow botocore's rules, since
-the S3 calls after the exchange must go the same way; each attempt has a deadline for
-the whole answer, since urllib3's read timeout applies to each socket read. Why, and
-what was measured: docs/design.md, "The exchange".
+:func:`~infnminio_boto.sts.exchange` takes any ``send`` like :func:`urllib3_sender`'s, so
+tests replay answers without a server. Each attempt has a deadline for the whole answer
+(urllib3's read timeout applies to each socket read). See docs/design.md, "The exchange".
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Iterator, Mapping, NamedTuple, Optional, Tuple
 
 from ..compat import botocore as botocore_private
 from ..errors import TransportError, scrub
@@ -82,43 +81,37 @@ def _shown_proxy(proxy: str) -> str:
     return scrub(botocore_private.mask_proxy_url(proxy), limit=200)
 
 
-# ------------------------------------------------------------------------ deadline
-# The attempt running in this thread: its connections register themselves when they
-# connect and send, and a timer shuts their sockets down when the deadline passes,
-# which ends a blocked read at once (urllib3 has no deadline for a whole answer).
+# The attempt running in this thread: its connections register when they connect and
+# send, and a timer shuts their sockets down at the deadline, which ends a blocked read
+# at once (urllib3 has no deadline for a whole answer).
 _attempt = threading.local()
 
 
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expired = False
-        self._lock = threading.Lock()
-        self._sockets: List[Any] = []
-        self._timer = threading.Timer(min(seconds, 1e6), self._expire)
-        self._timer.daemon = True
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[SimpleNamespace]:
+    attempt = SimpleNamespace(expired=False, connections=[])
 
-    def __enter__(self) -> _Deadline:
-        _attempt.deadline = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        _attempt.deadline = None
-
-    def watch(self, connection: Any) -> None:
-        with self._lock:
-            self._sockets.append(connection)
-            expired = self.expired
-        if expired:
+    def expire() -> None:  # expired is set before the list is read, and _watch appends
+        attempt.expired = True  # before it reads expired: no connection is missed
+        for connection in list(attempt.connections):
             _shut_down(connection)
 
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            connections = list(self._sockets)
-        for connection in connections:
+    timer = threading.Timer(min(seconds, 1e6), expire)
+    timer.daemon = True
+    _attempt.deadline = attempt
+    timer.start()
+    try:
+        yield attempt
+    finally:
+        timer.cancel()
+        _attempt.deadline = None
+
+
+def _watch(connection: Any) -> None:
+    attempt = getattr(_attempt, "deadline", None)
+    if attempt is not None:
+        attempt.connections.append(connection)
+        if attempt.expired:
             _shut_down(connection)
 
 
@@ -126,16 +119,14 @@ def _shut_down(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
     raw = getattr(sock, "socket", sock)  # urllib3's SSLTransport (TLS in TLS) wraps one
     if isinstance(raw, socket.socket):
-        try:  # the plain socket's shutdown: the reading thread keeps the TLS state
+        with contextlib.suppress(OSError):  # the plain socket's: the reader keeps the TLS state
             socket.socket.shutdown(raw, socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
-def _watched(base: type) -> type:
-    """``base`` (a urllib3 connection class) registering with this thread's deadline."""
+def _watched(pool: type) -> type:
+    """``pool`` (a urllib3 pool class) whose connections register with the deadline."""
 
-    class Watched(base):  # type: ignore[valid-type,misc]
+    class Watched(pool.ConnectionCls):  # type: ignore[name-defined,misc]
         def connect(self) -> None:
             _watch(self)
             super().connect()
@@ -144,23 +135,16 @@ def _watched(base: type) -> type:
             _watch(self)
             super().request(*args, **kwargs)
 
-    return Watched
+    return type(pool.__name__, (pool,), {"ConnectionCls": Watched})
 
 
-def _watch(connection: Any) -> None:
-    deadline = getattr(_attempt, "deadline", None)
-    if deadline is not None:
-        deadline.watch(connection)
-
-
-# ------------------------------------------------------------------------- pools
 _pools: Dict[Tuple[Optional[str], Optional[str]], Any] = {}
 
 
 def _pool(ca_bundle: Optional[str], proxy: Optional[str] = None) -> Any:
-    """One urllib3 manager per CA bundle and proxy, so repeated exchanges reuse connections;
-    its pools' connections watch the deadline (urllib3's documented ``ConnectionCls`` and
-    ``pool_classes_by_scheme``). Raises :class:`TransportError` for a proxy urllib3 cannot use."""
+    """One urllib3 manager per CA bundle and proxy, reusing connections, whose connections
+    watch the deadline (urllib3's documented ``ConnectionCls`` and ``pool_classes_by_scheme``).
+    Raises :class:`TransportError` for a proxy urllib3 cannot use."""
     key = (ca_bundle, proxy)
     if key in _pools:
         return _pools[key]
@@ -168,9 +152,7 @@ def _pool(ca_bundle: Optional[str], proxy: Optional[str] = None) -> Any:
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     options: Dict[str, Any] = dict(
-        num_pools=4,
-        maxsize=4,
-        cert_reqs="CERT_REQUIRED",
+        num_pools=4, maxsize=4, cert_reqs="CERT_REQUIRED",
         ca_certs=ca_bundle or botocore_private.default_ca_bundle(),  # what S3 calls trust
     )
     try:
@@ -187,59 +169,44 @@ def _pool(ca_bundle: Optional[str], proxy: Optional[str] = None) -> Any:
             "botocore needs for the S3 calls too, or list the store's host in NO_PROXY."
         ) from None
     manager.pool_classes_by_scheme = {
-        "http": type("Pool", (HTTPConnectionPool,), {
-            "ConnectionCls": _watched(HTTPConnectionPool.ConnectionCls)}),
-        "https": type("TlsPool", (HTTPSConnectionPool,), {
-            "ConnectionCls": _watched(HTTPSConnectionPool.ConnectionCls)}),
+        "http": _watched(HTTPConnectionPool), "https": _watched(HTTPSConnectionPool)
     }
     _pools[key] = manager
     return manager
 
 
 def urllib3_sender(ca_bundle: Optional[str]) -> Send:
-    """A ``send`` that posts with urllib3, trusting ``ca_bundle`` (else botocore's CAs),
-    through the proxy botocore would use. Raises :class:`Unreachable` for what is worth
-    another attempt (the deadline passing among them), :class:`TransportError` at once
-    for TLS failures (retrying cannot fix a certificate) and unusable proxies."""
+    """A ``send`` posting with urllib3, trusting ``ca_bundle`` (else botocore's CAs), through
+    botocore's proxy. Raises :class:`Unreachable` for what is worth another attempt (the
+    deadline passing too), :class:`TransportError` for TLS failures and unusable proxies."""
 
     def send(request: StsRequest) -> HttpResponse:
         import urllib3
 
+        errors = urllib3.exceptions
         proxy = proxy_for(request.url)
         manager = _pool(ca_bundle, proxy)
         via = f" through the proxy {_shown_proxy(proxy)}" if proxy else ""
         late = f"no complete answer within {request.deadline:g} s{via}"
-        deadline = _Deadline(request.deadline)
+        timeout = urllib3.Timeout(connect=request.connect_timeout, read=request.read_timeout)
         try:
-            with deadline:
+            with _deadline(request.deadline) as deadline:
                 response = manager.request(
-                    "POST",
-                    request.url,
-                    body=request.body,
-                    headers=dict(request.headers),
-                    timeout=urllib3.Timeout(
-                        connect=request.connect_timeout, read=request.read_timeout
-                    ),
-                    retries=False,
-                    redirect=False,
-                    preload_content=False,
+                    "POST", request.url, body=request.body, headers=dict(request.headers),
+                    timeout=timeout, retries=False, redirect=False, preload_content=False,
                     decode_content=False,
                 )
                 body = _read(response)
-        except urllib3.exceptions.ProxyError as exc:
-            if deadline.expired:
+        except (errors.HTTPError, OSError) as exc:
+            if deadline.expired:  # a socket (a TLS stream too) shut down under the reader
                 raise Unreachable(late) from None
-            raise Unreachable(
-                f"the proxy {_shown_proxy(proxy or '?')} failed: "
-                f"{describe_failure(exc, request.secrets)}"
-            ) from None
-        except urllib3.exceptions.SSLError as exc:
-            if deadline.expired:  # a TLS stream shut down under the reader
-                raise Unreachable(late) from None
-            raise tls_error(request.url, exc, ca_bundle, request.secrets) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            if deadline.expired:
-                raise Unreachable(late) from None
+            if isinstance(exc, errors.ProxyError):
+                raise Unreachable(
+                    f"the proxy {_shown_proxy(proxy or '?')} failed: "
+                    f"{describe_failure(exc, request.secrets)}"
+                ) from None
+            if isinstance(exc, errors.SSLError):
+                raise tls_error(request.url, exc, ca_bundle, request.secrets) from None
             raise Unreachable(describe_failure(exc, request.secrets) + via) from None
         if deadline.expired:  # the socket was shut down under a reader that saw an end
             raise Unreachable(late)
@@ -257,10 +224,7 @@ def _read(response: Any) -> bytes:
         whole = len(body) <= MAX_RESPONSE_BYTES
         return body[:MAX_RESPONSE_BYTES]
     finally:
-        if whole:
-            response.release_conn()
-        else:
-            response.close()
+        (response.release_conn if whole else response.close)()
 
 
 def tls_error(
@@ -271,10 +235,8 @@ def tls_error(
     trusted_by = f"the CA bundle {ca_bundle}" if ca_bundle else "botocore's default CA bundle"
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         if "Hostname mismatch" in text or "doesn't match" in text:
-            advice = (
-                "its certificate is not valid for this host name: use the name the "
-                "certificate was issued for in endpoint / INFNMINIO_ENDPOINT."
-            )
+            advice = ("its certificate is not valid for this host name: use the name the "
+                      "certificate was issued for in endpoint / INFNMINIO_ENDPOINT.")
         else:
             advice = (
                 f"its certificate was not trusted ({trusted_by} does not hold the authority "
@@ -282,18 +244,13 @@ def tls_error(
                 "ca_bundle / INFNMINIO_CA_BUNDLE to that authority's PEM file."
             )
     elif "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
-        advice = (
-            "it does not speak TLS on this port: if the server is plain http, write the "
-            "endpoint as http://host:port."
-        )
+        advice = ("it does not speak TLS on this port: if the server is plain http, write the "
+                  "endpoint as http://host:port.")
     else:
-        advice = (
-            "check the endpoint, and set ca_bundle / INFNMINIO_CA_BUNDLE if the server uses a "
-            "private certificate authority."
-        )
-    return TransportError(
-        f"TLS with {url.rstrip('/')} failed ({text}): {advice}", endpoint=url.rstrip("/")
-    )
+        advice = ("check the endpoint, and set ca_bundle / INFNMINIO_CA_BUNDLE if the server "
+                  "uses a private certificate authority.")
+    url = url.rstrip("/")
+    return TransportError(f"TLS with {url} failed ({text}): {advice}", endpoint=url)
 
 
 # Network failures by what the operating system and urllib3 say: (phrase, words).
@@ -320,11 +277,8 @@ def describe_failure(exc: BaseException, secrets: Tuple[str, ...] = ()) -> str:
     tunnel = re.search(r"Tunnel connection failed: ([^'\")]*)", text)
     if tunnel:  # http.client's words for a proxy that answered CONNECT with an error
         refused = scrub(tunnel.group(1), secrets, limit=100)
-        hint = (
-            ": check the user name and password in the proxy URL"
-            if refused[:3] in ("401", "407")
-            else ""
-        )
+        credentials = refused[:3] in ("401", "407")
+        hint = ": check the user name and password in the proxy URL" if credentials else ""
         return f"it refused to open a tunnel ({refused}){hint}"
     for phrase, words in NETWORK_FAILURES:  # before timeouts: NewConnectionError is one
         if phrase in text:
@@ -332,7 +286,6 @@ def describe_failure(exc: BaseException, secrets: Tuple[str, ...] = ()) -> str:
     if isinstance(reason, (errors.ConnectTimeoutError, socket.timeout)) or "timed out" in text:
         return "connection timed out"
     if isinstance(reason, (errors.ProtocolError, ConnectionError)) or isinstance(
-        exc, errors.ProtocolError
-    ):
+            exc, errors.ProtocolError):
         return "connection closed by the server without an answer"
     return scrub(text, secrets, limit=200)
