@@ -1,11 +1,8 @@
 """Cross-process credential cache: one user's notebooks, CLI calls and workers share keys.
 
 One private JSON file per endpoint, role, RoleSessionName, session policy and token
-identity, in a 0700 folder; written with :mod:`infnminio_boto._files` (locked,
-atomic); an entry or lock that is not a private regular file of this user's is ignored
-and replaced. Processes that find it empty together make one exchange. Expirations are
-on this machine's clock. Beside the entries, :class:`LifetimeRecord` remembers the
-lifetimes a role allows. Standard library only (docs/design.md, "The cache").
+identity in a 0700 folder, written locked and atomically; beside them, the lifetimes a
+role allows (:class:`LifetimeRecord`). Standard library only (docs/design.md, "The cache").
 """
 
 from __future__ import annotations
@@ -38,10 +35,12 @@ if TYPE_CHECKING:
 
 __all__ = ["CredentialCache", "CacheUnavailable", "LifetimeRecord", "entry_key", "cached_fetch"]
 
-
 ENTRY_VERSION = 1
 MAX_ENTRY_BYTES = 64 * 1024
 LOCK_TIMEOUT_SECONDS = 120.0
+LIMITS_PREFIX = "limits-"
+# DurationSeconds no STS accepts lie outside this (MinIO's maximum is 365 days).
+_LIFETIME_RANGE = (900, 365 * 24 * 3600)
 
 
 class CacheUnavailable(Exception):  # noqa: N818 - a condition, not an error to report
@@ -49,20 +48,9 @@ class CacheUnavailable(Exception):  # noqa: N818 - a condition, not an error to 
 
 
 def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
-    """The cache entry of the keys ``token`` gets under ``settings``, or None.
-
-    Everything that decides the keys: the endpoint, the role, the RoleSessionName sent,
-    the session policy sent (its compact document), and the token's identity claims
-    (:meth:`OidcToken.identity_claims`: issuer, subject, audience, client, scopes,
-    groups), so that a token with other claims (another audience, other scopes) never
-    gets another token's keys, and keys of one session policy never serve a call with
-    another. The claims are read unverified: that is sound for the tokens of the user's
-    own sources (a private file, the user's agent, a command or variable the user set),
-    since only the user can put a token there and the cache is the user's; a token given
-    in code may come from anyone (a service passing its callers' tokens), so it is also
-    keyed on the token itself and the store judges each new one. None (no sharing) for a
-    token without ``iss`` or ``sub``.
-    """
+    """The cache entry of the keys ``token`` gets under ``settings``: a hash of the endpoint,
+    role, RoleSessionName, session policy and the token's identity claims (and the token
+    itself when code may hand in anyone's). None (no sharing) without ``iss`` or ``sub``."""
     identity = token.identity_digest()
     if identity is None:
         return None
@@ -70,14 +58,11 @@ def entry_key(settings: Settings, token: OidcToken) -> Optional[str]:
 
     session_name = settings.role_session_name or role_session_name_for(token)
     parts = [ENTRY_VERSION, settings.endpoint.url, settings.role_arn or "", session_name, identity]
-    if settings.policy is not None:
-        # Keys of another session policy can do more, or less: never the same entry.
-        # (Without one, the entry keeps the name it had before policies existed.)
+    if settings.policy is not None:  # without one, the name entries had before policies
         parts.append(settings.policy.document)
     if BY_NAME[token.kind].anyone:
         parts.append(token.digest)
-    material = json.dumps(parts)
-    return sha256(material.encode()).hexdigest()[:32]
+    return sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 
 class CredentialCache:
@@ -87,31 +72,22 @@ class CredentialCache:
         self.directory = os.fspath(directory)
         self._checked = False
 
-    # ------------------------------------------------------------ directory
     def check_directory(self) -> None:
         """Create the directory (0700), or check that an existing one is a private
-        directory of this user's.
-
-        Only a directory created here is made private: one that existed and is open to
-        others (a shared project folder, /tmp) is not used, and keeps its permissions.
-        Raises :class:`CacheUnavailable` when it cannot be trusted or created.
-        """
+        directory of this user's (one open to others is not used, and left as it is).
+        Raises :class:`CacheUnavailable` when it cannot be trusted or created."""
         if self._checked:
             return
+        created = False
         try:
-            os.mkdir(self.directory, 0o700)
-            created = True
-        except FileExistsError:
-            created = False
-        except FileNotFoundError:
-            try:  # the parents, as usual folders (~/.cache); the cache itself private
+            try:
+                os.mkdir(self.directory, 0o700)
+            except FileNotFoundError:  # the parents as usual folders; the cache itself private
                 os.makedirs(os.path.dirname(os.path.abspath(self.directory)), exist_ok=True)
                 os.mkdir(self.directory, 0o700)
-                created = True
-            except FileExistsError:
-                created = False
-            except OSError as exc:
-                raise CacheUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
+            created = True
+        except FileExistsError:
+            pass
         except OSError as exc:
             raise CacheUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
         try:
@@ -139,7 +115,6 @@ class CredentialCache:
     def path_for(self, key: str) -> str:
         return os.path.join(self.directory, f"{key}.json")
 
-    # ---------------------------------------------------------------- read
     def read(self, key: str) -> Optional[TemporaryCredentials]:
         """The entry, or None when it is absent or cannot be trusted."""
         path = self.path_for(key)
@@ -150,13 +125,10 @@ class CredentialCache:
             document = json.loads(data)
             if document.get("Version") != ENTRY_VERSION:
                 return self._untrusted(path, "unknown version")
-            issued = document.get("IssuedAt")
-            skew = document.get("ClockSkew")
+            issued, skew = document.get("IssuedAt"), document.get("ClockSkew")
             return TemporaryCredentials(
-                access_key=_text(document, "AccessKeyId"),
-                secret_key=_text(document, "SecretAccessKey"),
-                token=_text(document, "SessionToken"),
-                expiration=parse_timestamp(_text(document, "Expiration")),
+                _text(document, "AccessKeyId"), _text(document, "SecretAccessKey"),
+                _text(document, "SessionToken"), parse_timestamp(_text(document, "Expiration")),
                 issued_at=parse_timestamp(issued) if isinstance(issued, str) else None,
                 clock_skew=float(skew) if isinstance(skew, (int, float)) else None,
             )
@@ -164,8 +136,7 @@ class CredentialCache:
             return self._untrusted(path, "not a valid entry")
 
     def _read_private(self, path: str) -> Optional[bytes]:
-        """The bytes of ``path`` when it is a private regular file of this user's (not a
-        symlink, not writable by others, not too large), else None (said, once read)."""
+        """The bytes of ``path`` if a private regular file of this user's, not too large."""
         self.check_directory()
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
@@ -192,26 +163,19 @@ class CredentialCache:
     @staticmethod
     def _untrusted(path: str, why: str) -> None:
         warn(__name__, "Ignoring cache entry %s: %s; it will be replaced", path, why)
-        return None
 
-    # --------------------------------------------------------------- write
     def write(self, key: str, credentials: TemporaryCredentials) -> None:
         self.check_directory()
-        document = dict(credentials.to_credential_process())
-        document["Version"] = ENTRY_VERSION
+        document = {**credentials.to_credential_process(), "Version": ENTRY_VERSION}
         if credentials.issued_at is not None:
             document["IssuedAt"] = format_timestamp(credentials.issued_at)
-        if credentials.clock_skew is not None:
-            # For diagnostics only: Expiration is already on this machine's clock.
+        if credentials.clock_skew is not None:  # diagnostics: Expiration is on our clock
             document["ClockSkew"] = credentials.clock_skew
         self._replace(f"{key}.json", json.dumps(document).encode())
 
     def write_fast(self, name: str, fresh_until: float, expires_at: float, payload: bytes) -> None:
-        """Store what the fast credential-process prints (see :mod:`.fastpath`), handed
-        out until ``fresh_until`` (epoch seconds).
-
-        Entries of other tokens whose keys have expired are removed on the way.
-        """
+        """Store what the fast credential-process prints (:mod:`.fastpath`) until
+        ``fresh_until`` (epoch s); entries of other tokens whose keys expired are removed."""
         from .fastpath import ENTRY_PREFIX, decode_entry, encode_entry
 
         self.check_directory()
@@ -222,7 +186,7 @@ class CredentialCache:
             if not other.startswith(ENTRY_PREFIX) or other == name:
                 continue
             path = os.path.join(self.directory, other)
-            try:
+            with contextlib.suppress(OSError):
                 fd = os.open(path, flags)
                 try:
                     regular = stat.S_ISREG(os.fstat(fd).st_mode)
@@ -231,16 +195,12 @@ class CredentialCache:
                     os.close(fd)
                 if entry is None or entry[1] <= now:
                     os.unlink(path)
-            except OSError:
-                continue
 
     def _replace(self, name: str, data: bytes) -> None:
-        """Write ``data`` to a private temporary file and rename it to ``name``."""
         _files.replace(os.path.join(self.directory, name), data)
 
     def retire(self, access_key: str) -> None:
-        """Stop handing out the keys ``access_key`` (the store refused them as expired):
-        the fast credential-process entries that hold them are removed."""
+        """Remove the fast entries holding the keys ``access_key`` (refused as expired)."""
         from .fastpath import ENTRY_PREFIX
 
         needle = json.dumps(access_key).encode()
@@ -250,15 +210,9 @@ class CredentialCache:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
 
-    # ---------------------------------------------------------------- lock
-    # ------------------------------------------------------------- combined
-    def get_or_fetch(
-        self,
-        key: str,
-        fetch: Callable[[], TemporaryCredentials],
-        fresh_enough: Callable[[TemporaryCredentials], bool],
-        wait: Optional[float] = None,
-    ) -> TemporaryCredentials:
+    def get_or_fetch(self, key: str, fetch: Callable[[], TemporaryCredentials],
+                     fresh_enough: Callable[[TemporaryCredentials], bool],
+                     wait: Optional[float] = None) -> TemporaryCredentials:
         """Cached credentials if ``fresh_enough``, else fetch once for all processes,
         waiting for another process's fetch at most ``wait`` s (its worst case).
 
@@ -267,10 +221,8 @@ class CredentialCache:
         if cached is not None and fresh_enough(cached):
             return cached
         if fcntl is None:
-            raise CacheUnavailable(
-                "this system has no POSIX file locks (fcntl): each process exchanges the "
-                "token itself"
-            )
+            raise CacheUnavailable("this system has no POSIX file locks (fcntl): each process "
+                                   "exchanges the token itself")
         lock = os.path.join(self.directory, f"{key}.lock")
         try:
             with _files.locked(lock, LOCK_TIMEOUT_SECONDS if wait is None else wait, private=True):
@@ -280,14 +232,11 @@ class CredentialCache:
                 try:
                     fresh = fetch()
                 except TokenExpiredError:
-                    # Nothing was sent. Keys that still work are better than an error while
-                    # the token's refresher catches up (the README promises it).
+                    # Nothing was sent; keys that still work beat an error (README).
                     if cached is not None and still_usable(cached):
-                        warn_once(
-                            (self.directory, cached.access_key), __name__,
-                            "The token has expired; handing out the cached keys, which "
-                            "expire %s", format_timestamp(cached.expiration),
-                        )
+                        warn_once((self.directory, cached.access_key), __name__,
+                                  "The token has expired; handing out the cached keys, which "
+                                  "expire %s", format_timestamp(cached.expiration))
                         return cached
                     raise
                 try:
@@ -306,21 +255,10 @@ class CredentialCache:
             raise CacheUnavailable(f"cannot use the lock {lock}: {exc.strerror or exc}") from None
 
 
-LIMITS_PREFIX = "limits-"
-# DurationSeconds no STS accepts lie outside this (MinIO's maximum is 365 days).
-_LIFETIME_RANGE = (900, 365 * 24 * 3600)
-
-
 class LifetimeRecord:
-    """The cache's memory of the lifetimes a role allows, per endpoint and role.
-
-    A :class:`~infnminio_boto.sts.LifetimeMemory` for
-    :func:`~infnminio_boto.sts.exchange`: one small JSON file per endpoint and role
-    (``limits-<hash>`` in the cache directory), written and trusted as the entries are
-    (0600, renamed into place, ignored unless a private regular file of this user's).
-    It holds no secret. An unusable cache means no memory: the exchange then pays the
-    refusal at each exchange.
-    """
+    """A :class:`~infnminio_boto.sts.LifetimeMemory` in the cache: the lifetimes a role
+    allows, one ``limits-<hash>`` JSON file per endpoint and role, trusted as the entries
+    are. No secret; an unusable cache means no memory."""
 
     def __init__(self, cache: CredentialCache) -> None:
         self.cache = cache
@@ -340,11 +278,8 @@ class LifetimeRecord:
             return None, None
         try:
             document = json.loads(data)
-            if (
-                document.get("Version") != ENTRY_VERSION
-                or document.get("Endpoint") != endpoint
-                or document.get("Role") != role
-            ):
+            fields = tuple(document.get(name) for name in ("Version", "Endpoint", "Role"))
+            if fields != (ENTRY_VERSION, endpoint, role):
                 raise ValueError("another record")
             refused = _lifetime(document.get("Refused"))
             refused_at = document.get("RefusedAt")
@@ -356,36 +291,25 @@ class LifetimeRecord:
             self.cache._untrusted(path, "not a valid record")
             return None, None
 
-    def store(
-        self, endpoint: str, role: str, *, allowed: Optional[int], refused: Optional[int]
-    ) -> None:
+    def store(self, endpoint: str, role: str, *, allowed: Optional[int],
+              refused: Optional[int]) -> None:
         document = {
-            "Version": ENTRY_VERSION,
-            "Endpoint": endpoint,
-            "Role": role,
-            "Allowed": allowed,
-            "Refused": refused,
-            "RefusedAt": int(time.time()) if refused is not None else None,
+            "Version": ENTRY_VERSION, "Endpoint": endpoint, "Role": role, "Allowed": allowed,
+            "Refused": refused, "RefusedAt": int(time.time()) if refused is not None else None,
         }
         try:
             self.cache.check_directory()
             self.cache._replace(self.name_for(endpoint, role), json.dumps(document).encode())
         except (CacheUnavailable, OSError) as exc:
-            warn(
-                __name__,
-                "Could not remember the role's lifetime in %s: %s",
-                self.cache.directory,
-                getattr(exc, "strerror", None) or exc,
-            )
+            warn(__name__, "Could not remember the role's lifetime in %s: %s",
+                 self.cache.directory, getattr(exc, "strerror", None) or exc)
 
 
 def _lifetime(value: object) -> Optional[int]:
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError("not a lifetime")
     low, high = _LIFETIME_RANGE
-    if not low <= value <= high:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValueError("not a lifetime")
     return value
 
@@ -397,15 +321,11 @@ def _text(document: dict, name: str) -> str:
     return value
 
 
-def cached_fetch(
-    cache: Optional[CredentialCache],
-    key: str,
-    fetch: Callable[[], TemporaryCredentials],
-    fresh_enough: Callable[[TemporaryCredentials], bool],
-    wait: Optional[float] = None,
-) -> TemporaryCredentials:
-    """``cache.get_or_fetch`` that falls back to a plain fetch when the cache is unusable
-    (saying why once per process)."""
+def cached_fetch(cache: Optional[CredentialCache], key: str,
+                 fetch: Callable[[], TemporaryCredentials],
+                 fresh_enough: Callable[[TemporaryCredentials], bool],
+                 wait: Optional[float] = None) -> TemporaryCredentials:
+    """``cache.get_or_fetch``, or a plain fetch when the cache is unusable (said once)."""
     if cache is None:
         return fetch()
     try:

@@ -1,9 +1,7 @@
 """Token in, temporary credentials out: the path every credential-handing entry takes.
 
-Keys a Dask client shares come first (:mod:`.shared`); then the cross-process cache,
-keyed on the claims that decide the keys; an exchange only when no process has fresh
-enough keys. An expired token is never sent, but still-valid cached keys are handed
-out while its refresher catches up. (``doctor`` alone goes to the STS directly.)
+Keys a Dask client shares first (:mod:`.shared`), then the cross-process cache; an
+exchange only when no process has fresh enough keys (docs/design.md, "The path of a key").
 """
 
 from __future__ import annotations
@@ -32,59 +30,40 @@ __all__ = ["fetch_credentials", "read_settings_token", "holder_worst_case"]
 
 
 def holder_worst_case(settings: Settings) -> float:
-    """How long another process's exchange under the cache lock may take at worst, in
-    seconds: every attempt to its deadline (connect + read timeouts) with the longest
-    pause between them, twice (a refused lifetime is asked again). A waiter waits this
-    long rather than joining a storm against a struggling STS."""
+    """Seconds another process's exchange under the cache lock may take at worst (every
+    attempt to its deadline, the longest pauses, twice): waiters wait that long."""
     attempt = min(5.0, settings.timeout) + settings.timeout
     pauses = (settings.max_attempts - 1) * RETRY_AFTER_CAP_SECONDS
     return max(LOCK_TIMEOUT_SECONDS, 2 * (settings.max_attempts * attempt + pauses) + 5)
 
 
-def read_settings_token(
-    settings: Settings, environ: Optional[Mapping[str, str]] = None
-) -> OidcToken:
+def read_settings_token(settings: Settings,
+                        environ: Optional[Mapping[str, str]] = None) -> OidcToken:
     """The token of the settings' source, expired or not (the cache may still help).
-
-    Raises :class:`~infnminio_boto.TokenSourceError` (or its subclass
-    :class:`~infnminio_boto.TokenFileError`) when there is none to read.
-    """
+    Raises :class:`~infnminio_boto.TokenSourceError` when there is none to read."""
     return token_source(settings, environ).read()
 
 
-def fetch_credentials(
-    settings: Settings,
-    *,
-    fresh_enough: Optional[Callable[[TemporaryCredentials], bool]] = None,
-    token: Union[str, OidcToken, None] = None,
-    shared: bool = True,
-    refused: Optional[TemporaryCredentials] = None,
-) -> TemporaryCredentials:
-    """Credentials for ``settings``: from the cache when ``fresh_enough``, else exchanged.
-
-    ``fresh_enough`` defaults to "outside the library's own advisory window". ``token``
-    replaces the settings' source: a JWT (the old InfnMinio API takes one), or a token
-    already read. Keys a Dask client shares (:mod:`.shared`) come first, unless
-    ``shared`` is false (the client's own renewals). ``refused`` are keys the store
-    refused as expired: the cache does not hand them out again (whatever our clock
-    says), so the token is exchanged unless another process already did.
-    """
+def fetch_credentials(settings: Settings, *,
+                      fresh_enough: Optional[Callable[[TemporaryCredentials], bool]] = None,
+                      token: Union[str, OidcToken, None] = None, shared: bool = True,
+                      refused: Optional[TemporaryCredentials] = None) -> TemporaryCredentials:
+    """Credentials for ``settings``: from the cache when ``fresh_enough`` (default: outside
+    the library's advisory window), else exchanged. ``token`` (a JWT or a token read)
+    replaces the settings' source; ``shared=False`` skips keys a Dask client shares;
+    ``refused`` keys (refused as expired by the store) are never handed out again."""
     if token is None and shared:
         keys = shared_keys.lookup(settings)  # in a Dask cluster that shares keys
         if keys is not None:
             return keys
-    if isinstance(token, OidcToken):
-        oidc_token = token
-    elif token is not None:
-        oidc_token = TextSource(token).read()
-    else:
-        oidc_token = read_settings_token(settings)
+    oidc_token = token if isinstance(token, OidcToken) else (
+        read_settings_token(settings) if token is None else TextSource(token).read()
+    )
 
     def exchange_now() -> TemporaryCredentials:
         from ..sts import exchange  # urllib3 and xmltodict only when a request is sent
 
         ensure_not_expired(oidc_token)
-        # The role's maximum lifetime, once learnt, is remembered beside the entries.
         lifetimes = LifetimeRecord(CredentialCache(settings.cache_dir)) if settings.cache else None
         return exchange(settings, oidc_token, lifetimes=lifetimes)
 
@@ -102,11 +81,9 @@ def fetch_credentials(
 
     cache = CredentialCache(settings.cache_dir)
     keys = cached_fetch(cache, key, exchange_now, rule, holder_worst_case(settings))
-    if refused is not None and keys.access_key == refused.access_key:
-        # Only the cache's fallback for an expired token hands them back: say that.
-        ensure_not_expired(oidc_token)
     if refused is not None:
-        # Our other processes' credential-process answers must not hand them out either.
-        with contextlib.suppress(OSError, CacheUnavailable):
+        if keys.access_key == refused.access_key:  # the cache's fallback for an expired token
+            ensure_not_expired(oidc_token)
+        with contextlib.suppress(OSError, CacheUnavailable):  # nor the fast entries
             cache.retire(refused.access_key)
     return keys

@@ -1,23 +1,9 @@
 """Temporary credentials that renew themselves: the one refresh object every client uses.
 
-:class:`RefreshingCredentials` holds the current keys and a zero-argument ``fetch``
-callable (normally :func:`.fetch.fetch_credentials` for one set of settings). botocore,
-aiobotocore (s3fs), minio, polars, obstore and Dask all read their keys from one of these,
-through thin views in their own modules; none of them decides freshness itself.
-
-Two things differ from botocore's own ``RefreshableCredentials``:
-
-* The refresh windows follow the credentials' lifetime (:mod:`.timing`):
-  botocore's fixed 15/10 minutes would renew 900-second keys on every call.
-* A failed refresh never throws away keys that are still valid: the current keys are
-  kept and the next attempt waits with exponential backoff, so an STS outage costs
-  neither failed S3 calls nor a storm of exchanges. Only when the keys are about to
-  expire does the failure reach the caller.
-
-Threads: in the advisory window one thread renews while the others keep using the
-current keys; in the mandatory window every thread waits for the new keys. Threads that
-queue behind a failed first fetch get its error instead of each sending the same doomed
-request.
+:class:`RefreshingCredentials` holds the keys and a ``fetch`` callable; botocore, s3fs,
+minio, polars, obstore and Dask read their keys from one. Windows follow the keys'
+lifetime (:mod:`.timing`); a failed refresh keeps keys that still work and backs off
+(docs/design.md, "One refresh object").
 """
 
 from __future__ import annotations
@@ -32,13 +18,7 @@ from typing import Callable, Optional
 from ..errors import InfnMinioError, StsError
 from ..settings import Settings
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, mask
-from .timing import (
-    MAX_COUNTED_FAILURES,
-    backoff_delay,
-    keep_margin,
-    refresh_windows,
-    still_usable,
-)
+from .timing import MAX_COUNTED_FAILURES, backoff_delay, keep_margin, refresh_windows, still_usable
 
 __all__ = ["RefreshingCredentials", "refreshing_credentials"]
 
@@ -46,40 +26,26 @@ logger = logging.getLogger(__name__)
 
 
 class RefreshingCredentials:
-    """Keys from ``fetch``, renewed before they expire; thread-safe.
-
-    ``clock`` returns seconds since the epoch (tests pass a simulated one). Nothing is
-    fetched until :meth:`get` is first called.
+    """Keys from ``fetch``, renewed before they expire; thread-safe; nothing is fetched
+    before the first :meth:`get`. ``clock``: seconds since the epoch. ``replace(refused)``
+    fetches keys other than ``refused``; without it, :meth:`replace_refused` uses ``fetch``.
     """
 
     def __init__(
-        self,
-        fetch: Callable[[], TemporaryCredentials],
-        *,
-        clock: Callable[[], float] = time.time,
+        self, fetch: Callable[[], TemporaryCredentials], *, clock: Callable[[], float] = time.time,
         replace: Optional[Callable[[TemporaryCredentials], TemporaryCredentials]] = None,
     ) -> None:
-        """``replace(refused)`` fetches keys other than ``refused`` (which the store
-        refused as expired: not from the cache); without it, :meth:`replace_refused`
-        uses ``fetch`` and gives up when that hands back the same keys."""
         self._fetch = fetch
         self._replace = replace
         self._clock = clock
         self._lock = threading.Lock()
         self._current: Optional[TemporaryCredentials] = None
         self._previous_key: Optional[str] = None
-        self._lifetime = 0.0
-        self._advisory = 0.0
-        self._mandatory = 0.0
-        self._keep = 0.0
+        self._lifetime = self._advisory = self._mandatory = self._keep = self._retry_at = 0.0
         self._failures = 0
-        self._retry_at = 0.0
         self._last_error: Optional[InfnMinioError] = None
-        # New keys obtained, whether from the STS or from another process through the
-        # shared cache: for diagnostics and benchmarks.
-        self.renewals = 0
+        self.renewals = 0  # new keys obtained (from the STS or the cache): diagnostics
 
-    # ------------------------------------------------------------- public view
     @property
     def expiration(self) -> Optional[datetime]:
         """When the current keys expire (None before the first fetch)."""
@@ -133,15 +99,9 @@ class RefreshingCredentials:
         )
 
     def replace_refused(self, access_key: str) -> Optional[TemporaryCredentials]:
-        """The store refused the keys ``access_key`` as expired: keys to retry with.
-
-        When they are the current keys, new ones are fetched now, never those again
-        (the store's clock, not ours, decides: see :mod:`infnminio_boto.sts.clock`);
-        when another thread already replaced them, the current keys. None when
-        ``access_key`` is not ours or nothing else can be had (the same keys came
-        back). A failed renewal raises its error (after a recent one, during the
-        backoff, the same error again, without a fetch): the keys no longer work.
-        """
+        """Keys to retry with after the store refused ``access_key`` as expired: new ones
+        (never the same), or the current ones if already replaced; None when not ours or
+        the same keys came back. A failed renewal raises (during the backoff, again)."""
         with self._lock:
             current = self._current
             if current is None or not self.holds(access_key):
@@ -154,17 +114,12 @@ class RefreshingCredentials:
             try:
                 fresh = self._replace(current) if self._replace else self._fetch()
             except InfnMinioError as error:
-                self._failures = min(self._failures + 1, MAX_COUNTED_FAILURES)
-                self._last_error = error
-                self._retry_at = now + backoff_delay(self._failures, self._lifetime or 3600.0)
+                self._failed(error, now)
                 raise
             if fresh.access_key == access_key:
                 return None
-            logger.info(
-                "The store refused access key %s as expired; renewed to %s",
-                mask(access_key),
-                mask(fresh.access_key),
-            )
+            logger.info("The store refused access key %s as expired; renewed to %s",
+                        mask(access_key), mask(fresh.access_key))
             self._install(fresh, fresh.seconds_left(self._clock()))
             return fresh
 
@@ -172,12 +127,9 @@ class RefreshingCredentials:
         current = self._current
         if current is None:
             return f"{type(self).__name__}(not fetched yet)"
-        return (
-            f"{type(self).__name__}(access_key={mask(current.access_key)!r}, "
-            f"expiration={format_timestamp(current.expiration)!r})"
-        )
+        return (f"{type(self).__name__}(access_key={mask(current.access_key)!r}, "
+                f"expiration={format_timestamp(current.expiration)!r})")
 
-    # ------------------------------------------------------------- internals
     def _wants(self, window: float, current: Optional[TemporaryCredentials] = None) -> bool:
         current = current if current is not None else self._current
         return current is None or current.seconds_left(self._clock()) < window
@@ -191,8 +143,7 @@ class RefreshingCredentials:
         if not force and now < self._retry_at:
             if current is not None and still_usable(current, now):
                 return current  # backing off after a failure while the keys still work
-            if self._last_error is not None:
-                # Backing off with no keys worth using: the same error, nothing fetched.
+            if self._last_error is not None:  # no keys worth using: the same error again
                 raise self._last_error
         try:
             fresh = self._fetch()
@@ -200,64 +151,51 @@ class RefreshingCredentials:
             return self._after_failure(error, current)
         left = fresh.seconds_left(self._clock())
         if left <= 1:
-            return self._after_failure(
-                StsError(
-                    f"The STS handed out credentials that expire at "
-                    f"{format_timestamp(fresh.expiration)}, which is already past by this "
-                    "machine's clock: check the clock (NTP) of this machine and of the server."
-                ),
-                current,
-            )
+            return self._after_failure(StsError(
+                f"The STS handed out credentials that expire at "
+                f"{format_timestamp(fresh.expiration)}, which is already past by this "
+                "machine's clock: check the clock (NTP) of this machine and of the server."
+            ), current)
         self._install(fresh, left)
         return fresh
 
     def _install(self, fresh: TemporaryCredentials, left: float) -> None:
-        """Make ``fresh`` (``left`` seconds from expiry) the current keys; lock held."""
-        # Size the windows by the keys' whole lifetime (also for keys another process
-        # cached earlier), so every process sharing them renews at the same point.
+        """Make ``fresh`` (``left`` s from expiry) the current keys; lock held. The windows
+        follow the whole lifetime, so every process sharing the keys renews at one point."""
         lifetime = fresh.lifetime if fresh.lifetime and fresh.lifetime >= left else left
         self._lifetime = lifetime
         self._advisory, self._mandatory = refresh_windows(lifetime)
         self._keep = keep_margin(lifetime)
-        self._failures = 0
-        self._last_error = None
-        self._retry_at = 0.0
+        self._failures, self._last_error, self._retry_at = 0, None, 0.0
         if self._current is not None and self._current.access_key != fresh.access_key:
             self._previous_key = self._current.access_key
         self._current = fresh
         self.renewals += 1
 
-    def _after_failure(
-        self, error: InfnMinioError, current: Optional[TemporaryCredentials]
-    ) -> TemporaryCredentials:
-        now = self._clock()
+    def _failed(self, error: InfnMinioError, now: float) -> float:
+        """Count a failure and back off; the delay until the next attempt."""
         self._failures = min(self._failures + 1, MAX_COUNTED_FAILURES)
         self._last_error = error
         delay = backoff_delay(self._failures, self._lifetime or 3600.0)
         self._retry_at = now + delay
-        if current is not None:
-            left = current.seconds_left(now)
-            if left > self._keep:
-                logger.warning(
-                    "Refreshing S3 credentials failed; keeping the current ones (%d s left), "
-                    "next attempt in %.1f s: %s",
-                    left,
-                    delay,
-                    error,
-                )
-                return current
+        return delay
+
+    def _after_failure(self, error: InfnMinioError,
+                       current: Optional[TemporaryCredentials]) -> TemporaryCredentials:
+        now = self._clock()
+        delay = self._failed(error, now)
+        if current is not None and (left := current.seconds_left(now)) > self._keep:
+            logger.warning("Refreshing S3 credentials failed; keeping the current ones (%d s "
+                           "left), next attempt in %.1f s: %s", left, delay, error)
+            return current
         raise error
 
 
-def refreshing_credentials(
-    settings: Settings, *, token: Optional[str] = None
-) -> RefreshingCredentials:
+def refreshing_credentials(settings: Settings, *,
+                           token: Optional[str] = None) -> RefreshingCredentials:
     """Refreshing credentials for ``settings``: every client's keys are built here.
-
-    ``token`` (a JWT) replaces the settings' source, for the old InfnMinio API. It is
-    kept parsed (an :class:`~infnminio_boto.sources.oidc_token.OidcToken`, whose repr
-    shows claims, never the token), so no repr of the refresher shows it.
-    """
+    ``token`` (a JWT, for the old InfnMinio API) replaces the settings' source; it is kept
+    parsed, so no repr of the refresher shows it."""
     from ..sources.value import TextSource
     from .fetch import fetch_credentials
 

@@ -1,10 +1,8 @@
 """Keys shared by another process that holds the token (a Dask client).
 
-On a worker (no token, another machine) the client's temporary keys are kept here and
-:func:`~infnminio_boto.keys.fetch.fetch_credentials` hands them out first, for the
-settings and the token identity they belong to; in the client's process its refresher
-is the source, so every client there with its identity uses the keys the workers get.
-Keys are shared apart by session policy (docs/dask.md).
+On a worker the client's keys are kept here and ``fetch_credentials`` hands them out
+first, for the settings, session policy and token identity they belong to; in the
+client's process its refresher is the source (docs/dask.md).
 """
 
 from __future__ import annotations
@@ -19,21 +17,11 @@ from ..sources.oidc_token import OidcToken
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = [
-    "identity",
-    "receive",
-    "provide",
-    "providing",
-    "withdraw",
-    "lookup",
-    "policy_in_force",
-    "received_policy",
-    "current",
-    "usable",
-    "serve_received",
+    "identity", "receive", "provide", "providing", "withdraw", "lookup", "policy_in_force",
+    "received_policy", "current", "usable", "serve_received",
 ]
 
-# (endpoint, role, session policy document or ""): which settings the keys are for;
-# with the token's identity digest.
+# (endpoint, role, session policy document or ""), and the token's identity digest.
 Identity = Tuple[str, str, str]
 Owner = Tuple[Identity, Optional[str]]
 _lock = threading.Lock()
@@ -50,8 +38,7 @@ def identity(settings: Settings) -> Identity:
 
 
 def owner(settings: Settings, token_identity: Optional[str]) -> Owner:
-    """Whose keys: the settings' :func:`identity` and the token's identity digest
-    (:meth:`~infnminio_boto.sources.oidc_token.OidcToken.identity_digest`)."""
+    """Whose keys: the settings' :func:`identity` and the token's identity digest."""
     return (identity(settings), token_identity)
 
 
@@ -80,8 +67,7 @@ def provide(owner: Owner, source: Callable[[], TemporaryCredentials]) -> None:
 
 
 def withdraw(source: Callable[[], TemporaryCredentials]) -> None:
-    """Stop handing out ``source``'s keys (the sharing that provided it ended); another
-    sharing still running in this process goes on."""
+    """Stop handing out ``source``'s keys (its sharing ended; others go on)."""
     with _lock:
         _sources[:] = [each for each in _sources if each[1] != source]
 
@@ -93,24 +79,19 @@ def current() -> Optional[TemporaryCredentials]:
 
 
 def lookup(settings: Settings) -> Optional[TemporaryCredentials]:
-    """The shared keys for ``settings`` (None when none were shared for them or for the
-    identity of the token this process can read for ``settings``).
-
-    Raises :class:`SharedKeysExpiredError` when they have expired.
-    """
+    """The shared keys for ``settings``, or None (none shared for them, or for the identity
+    of the token this process reads). Raises :class:`SharedKeysExpiredError` if expired."""
     source, shared = (_sources[-1] if _sources else None), _shared
     wanted = identity(settings)
     if source is not None and source[0][0] == wanted:
-        # The sharing client's process: its calls read their own token, and get the
-        # shared keys only when it is the client's identity (a call naming another
-        # token, or a source that fails, gets its own keys or its own error).
+        # The sharing client's process: the shared keys only for the client's identity
+        # (another token, or a failing source, gets its own keys or its own error).
         if _same_holder(settings, source[0], missing_is_owner=False):
             return source[1]()
     if shared is None or shared[0][0][:2] != wanted[:2]:
         return None
-    policy = shared[0][0][2]
     asked = settings.policy
-    if asked is not None and wanted[2] != policy:  # keys that may do more, or other things
+    if asked is not None and wanted[2] != shared[0][0][2]:  # keys that may do more, or other things
         if _own_token(settings) is not None:
             return None  # this process exchanges its own token, with its own policy
         raise ConfigurationError(
@@ -120,17 +101,15 @@ def lookup(settings: Settings) -> Optional[TemporaryCredentials]:
             "policy here, or share keys made with this one: "
             f"share_credentials(client, policy={asked.value!r})."
         )
-    # A worker: keys received from the client, used unless a token of another identity
-    # can be read here (no token at all is the usual case on another machine).
+    # A worker: the client's keys, unless a token of another identity can be read here.
     if not _same_holder(settings, shared[0], missing_is_owner=True):
         return None
     return usable(shared[1])
 
 
 def policy_in_force(settings: Settings) -> Optional[Policy]:
-    """The session policy of the keys this process hands out for ``settings``: theirs,
-    or, when they ask for none, that of the keys a Dask client shares with this process
-    (a worker hands those out, see :func:`lookup`)."""
+    """The session policy of the keys handed out for ``settings``: theirs, else that of
+    the keys a Dask client shares with this process (see :func:`lookup`)."""
     if settings.policy is not None:
         return settings.policy
     shared = _shared
@@ -151,12 +130,8 @@ def _own_token(settings: Settings) -> Optional[OidcToken]:
 
 
 def _same_holder(settings: Settings, keys_owner: Owner, *, missing_is_owner: bool) -> bool:
-    """Whether the token this process finds for ``settings`` is the keys' owner's.
-
-    ``missing_is_owner``: whether finding no token (a worker on another machine) counts
-    as the owner's; where it does not, the caller reads the token again and gets the
-    source's own error.
-    """
+    """Whether the token this process finds for ``settings`` is the keys' owner's
+    (``missing_is_owner``: whether no token, as on a worker, counts as the owner's)."""
     mine = _own_token(settings)
     if mine is None:
         return missing_is_owner

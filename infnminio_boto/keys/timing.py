@@ -1,9 +1,7 @@
 """When to refresh, and when cached keys are fresh enough to hand out: every freshness
-decision of the package, for the refreshing credentials, the cache and credential-process.
-
-botocore refreshes 15 and 10 minutes before expiry whatever the lifetime (keys of 15
-minutes would be renewed on every call); here the windows are a third and a sixth of
-the lifetime, capped at botocore's (docs/design.md, "One refresh object").
+decision of the package (refreshing credentials, the cache, credential-process). The
+windows are a third and a sixth of the lifetime, capped at botocore's fixed 15 and 10
+minutes (docs/design.md, "One refresh object").
 """
 
 from __future__ import annotations
@@ -15,39 +13,28 @@ from ..sts.retry import MAX_COUNTED, backoff
 from ..sts.temporary_credentials import TemporaryCredentials
 
 __all__ = [
-    "SDK_ADVISORY_SECONDS",
-    "SDK_MANDATORY_SECONDS",
-    "refresh_windows",
-    "fresh_until",
-    "still_usable",
-    "maybe_expired",
-    "recently_issued",
-    "SKEW_MARGIN_SECONDS",
-    "keep_margin",
-    "backoff_cap",
-    "backoff_delay",
-    "fresh_for_sdk",
-    "fresh_for_library",
+    "SDK_ADVISORY_SECONDS", "SDK_MANDATORY_SECONDS", "refresh_windows", "fresh_until",
+    "still_usable", "maybe_expired", "recently_issued", "SKEW_MARGIN_SECONDS", "keep_margin",
+    "backoff_cap", "backoff_delay", "fresh_for_sdk", "fresh_for_library",
 ]
 
 # The fixed windows of botocore and of the other AWS SDKs that run credential_process.
 SDK_ADVISORY_SECONDS = 15 * 60
 SDK_MANDATORY_SECONDS = 10 * 60
-# A process handed keys right at a window's edge would call back at once.
-SLACK_SECONDS = 60
+SLACK_SECONDS = 60  # a process handed keys right at a window's edge would call back at once
+MAX_COUNTED_FAILURES = MAX_COUNTED  # the backoff's exponent stops growing there
+USABLE_MARGIN_SECONDS = 30  # keys closer than this to expiry could expire in flight
+# A bare AccessDenied (Ceph RGW 16's answer to expired keys and to a policy denial alike)
+# means expired keys only this close to their expiry (on the store's clock already: what
+# remains is the reading's error and this clock's drift); elsewhere it is a real refusal.
+SKEW_MARGIN_SECONDS = 60
 
 
 def refresh_windows(lifetime_seconds: float) -> Tuple[float, float]:
-    """(advisory, mandatory): seconds before expiry at which to refresh.
-
-    900-second keys are used for 10 minutes before an early refresh is tried, and are
-    renewed for sure 2.5 minutes before they expire.
-    """
+    """(advisory, mandatory): seconds before expiry at which to refresh (900-second keys:
+    300 s and 150 s)."""
     lifetime = max(lifetime_seconds, 1.0)
-    return (
-        min(SDK_ADVISORY_SECONDS, lifetime / 3),
-        min(SDK_MANDATORY_SECONDS, lifetime / 6),
-    )
+    return min(SDK_ADVISORY_SECONDS, lifetime / 3), min(SDK_MANDATORY_SECONDS, lifetime / 6)
 
 
 def keep_margin(lifetime_seconds: float) -> float:
@@ -60,28 +47,10 @@ def backoff_cap(lifetime_seconds: float) -> float:
     return max(1.0, min(60.0, lifetime_seconds / 20))
 
 
-# Failures are counted up to here (the exponent of the backoff stops growing there).
-MAX_COUNTED_FAILURES = MAX_COUNTED
-
-
 def backoff_delay(failures: int, lifetime_seconds: float) -> float:
     """Seconds to wait after ``failures`` failed refreshes in a row: the package's
     backoff from 1 s, capped by :func:`backoff_cap`."""
     return backoff(failures, base=1.0, cap=backoff_cap(lifetime_seconds))
-
-
-# Keys closer than this to their expiry could expire in flight: never handed out.
-USABLE_MARGIN_SECONDS = 30
-
-
-# Keys the store refuses with a bare AccessDenied (Ceph RGW 16's answer to expired keys
-# and to a policy denial alike) are taken to have expired only this close to their
-# expiry. Their expiration is already on the store's clock (sts/clock.py); what remains
-# is the reading's error (half a round trip plus at most a second) and the drift of
-# this machine's clock since the exchange (a free-running clock: well under 30 s over
-# the 12 hours of the longest keys RGW issues). Nowhere near it, the refusal is a real
-# one and surfaces unchanged.
-SKEW_MARGIN_SECONDS = 60
 
 
 def maybe_expired(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
@@ -90,11 +59,8 @@ def maybe_expired(credentials: TemporaryCredentials, now: Optional[float] = None
 
 
 def recently_issued(credentials: TemporaryCredentials, now: Optional[float] = None) -> bool:
-    """Issued less than :data:`SKEW_MARGIN_SECONDS` ago (on this machine's clock).
-
-    Such keys cannot have expired on the store unless its clock jumped within that
-    minute: the skew was measured when they were issued.
-    """
+    """Issued less than :data:`SKEW_MARGIN_SECONDS` ago (on this machine's clock): such keys
+    cannot have expired on the store unless its clock jumped since."""
     if credentials.issued_at is None:
         return False
     now = time.time() if now is None else now
@@ -108,24 +74,16 @@ def still_usable(credentials: TemporaryCredentials, now: Optional[float] = None)
 
 def fresh_until(credentials: TemporaryCredentials, default_lifetime: float = 3600.0) -> float:
     """Until when (epoch seconds) keys are worth handing out: the start of their advisory
-    window, sized to their lifetime, less a little slack.
-
-    For keys of an hour that is 16 minutes before expiry: an SDK with botocore's fixed
-    15-minute window will not ask again at once. Shorter keys (MinIO caps them at the
-    token's expiry; a role may allow less than asked) are handed out for the first two
-    thirds of their life or so: they are the freshest the server gives, and renewing
-    them earlier would only mean one exchange per call. ``default_lifetime`` stands in
-    when the issue time is unknown.
-    """
+    window less a little slack (hour-long keys: 16 minutes before expiry).
+    ``default_lifetime`` stands in when the issue time is unknown."""
     lifetime = credentials.lifetime or default_lifetime
     advisory, _ = refresh_windows(lifetime)
     slack = min(SLACK_SECONDS, lifetime / 20)
     return credentials.expires_at - advisory - slack
 
 
-def fresh_for_library(
-    credentials: TemporaryCredentials, default_lifetime: float, now: Optional[float] = None
-) -> bool:
+def fresh_for_library(credentials: TemporaryCredentials, default_lifetime: float,
+                      now: Optional[float] = None) -> bool:
     """Worth handing to our own refreshing credentials: before :func:`fresh_until`."""
     return (time.time() if now is None else now) < fresh_until(credentials, default_lifetime)
 

@@ -1,11 +1,9 @@
 """An AWS profile that runs our ``credential_process``: what it holds, and writing it.
 
-The AWS CLI, every AWS SDK, the C++ SDK inside pyarrow and DuckDB's aws extension read
-an AWS profile; ``configure`` and every helper that needs one write the same one,
-:data:`DEFAULT_PROFILE` unless named. It holds the fast ``credential_process`` (by
-absolute path, with every setting given as an argument or variable), ``endpoint_url``,
-``region``, path-style addressing, the CA bundle and the upload settings; only those keys
-of that profile change, in a file written as :mod:`.ini_file` says.
+``configure`` and every helper write the same profile (:data:`DEFAULT_PROFILE` unless
+named): the fast ``credential_process`` with every setting given, ``endpoint_url``,
+``region``, path-style addressing, the CA bundle and the upload settings; nothing else of
+the file changes (:mod:`.ini_file`; docs/clients.md).
 """
 
 from __future__ import annotations
@@ -24,48 +22,30 @@ from ..settings.aws_variables import CONFIG_KEYS, WHEN_REQUIRED
 from .ini_file import check_name, check_value, read_text, set_section, split_sections, update_file
 
 __all__ = [
-    "DEFAULT_PROFILE",
-    "CHECKSUM_SETTINGS",
-    "check_profile_name",
-    "config_path",
-    "credential_process_command",
-    "profile_values",
-    "update_config",
-    "write_profile",
-    "ensure_profile",
-    "credentials_file_has",
-    "competing_credentials",
-    "hide_competing_credentials",
-    "profile_config",
+    "DEFAULT_PROFILE", "CHECKSUM_SETTINGS", "check_profile_name", "config_path",
+    "credential_process_command", "profile_values", "update_config", "write_profile",
+    "ensure_profile", "credentials_file_has", "competing_credentials",
+    "hide_competing_credentials", "profile_config",
 ]
 
-# The one profile name every writer uses (configure, activate(), the pyarrow and DuckDB
-# helpers). Before 0.2, `configure` wrote "infn" by default: that profile keeps working
-# (the same command), see docs/clients.md.
+# Every writer's profile (before 0.2 `configure` wrote "infn", which keeps working).
 DEFAULT_PROFILE = "infnminio-boto"
 # Keys by which a profile holds credentials the AWS SDKs take before a credentials endpoint.
-CREDENTIAL_KEYS = (
-    "aws_access_key_id", "credential_process", "role_arn", "sso_session", "sso_start_url",
-    "web_identity_token_file", "credential_source",
-)
+CREDENTIAL_KEYS = ("aws_access_key_id", "credential_process", "role_arn", "sso_session",
+                   "sso_start_url", "web_identity_token_file", "credential_source")
 # Added only where the profile has no such key: see settings/aws_variables.py.
 CHECKSUM_SETTINGS = {key: WHEN_REQUIRED for key in CONFIG_KEYS}
 S3_NESTED = ("s3", "addressing_style", "path")
-# The AWS SDKs' rule for profile names in the shared config file: the Rust SDK
-# (aws-runtime env_config/normalize.rs, `validate_identifier`, "codified in the tests &
-# the reference Java implementation") ignores any profile whose name has another
-# character. botocore splits "profile NAME" at whitespace (a space makes the profile
-# unreachable), and a bracket or newline would end the section header.
+# The AWS SDKs' rule for profile names (the Rust SDK's aws-runtime env_config/normalize.rs,
+# `validate_identifier`, ignores a profile named otherwise; botocore splits at whitespace).
 _PROFILE_CHARACTER = re.compile(r"[A-Za-z0-9_\-/.%@:+]")
-_PROFILE_RULE = (
-    "an AWS profile name may hold only ASCII letters, digits and _ - / . % @ : + "
-    "(the AWS SDKs ignore a profile named otherwise)"
-)
+_PROFILE_RULE = ("an AWS profile name may hold only ASCII letters, digits and _ - / . % @ : + "
+                 "(the AWS SDKs ignore a profile named otherwise)")
 
 
 def check_profile_name(name: str) -> None:
     """Raise :class:`~infnminio_boto.errors.ConfigurationError` unless every AWS SDK can
-    read a profile called ``name`` (see ``_PROFILE_CHARACTER``)."""
+    read a profile called ``name``."""
     check_name("AWS profile name", name, _PROFILE_CHARACTER, _PROFILE_RULE)
 
 
@@ -80,26 +60,17 @@ def credentials_path() -> Path:
 
 
 def command_prefix() -> List[str]:
-    """How to run the fast credential-process later, by absolute path.
-
-    ``python -I -S`` runs :mod:`..keys.fast_credential_process` isolated from site-packages
-    (the cached answer costs an interpreter start and little more); it hands over to the
-    full command with the same interpreter. Symlinks are not resolved: a virtualenv's
-    python is a symlink whose path is what makes it find the virtualenv's packages.
-    """
+    """``python -I -S .../fast_credential_process.py``, by absolute path (symlinks not
+    resolved: a virtualenv's python finds its packages by the link's path)."""
     folder = os.path.dirname(os.path.abspath(fastpath.__file__))
     entry = os.path.join(folder, "fast_credential_process.py")
     return [os.path.abspath(sys.executable), "-I", "-S", entry]
 
 
 def setting_flags(settings: Settings) -> List[str]:
-    """Command-line flags reproducing every setting given by argument or variable.
-
-    The endpoint is always written, so the profile and the endpoint_url beside it agree.
-    Every value is checked (:func:`.ini_file.check_value`): the line goes into the AWS
-    config file, where a newline would start a line of its own. Raises
-    :class:`~infnminio_boto.errors.ConfigurationError` naming the setting.
-    """
+    """Command-line flags reproducing every setting given by argument or variable, and
+    the endpoint. Raises :class:`~infnminio_boto.errors.ConfigurationError` naming a
+    setting whose value holds a control character (or a Python callable token source)."""
     if settings.token_here_only:
         raise ConfigurationError(
             f"A profile cannot hold {settings.token.setting}= (a Python callable): the AWS "
@@ -113,13 +84,10 @@ def setting_flags(settings: Settings) -> List[str]:
     for name, setting in SETTINGS_BY_NAME.items():
         if name not in given:
             continue
-        value: Any
-        if name in TOKEN_SETTINGS:  # the one that chose the token's source
-            value = settings.token.value if settings.token.setting == name else None
-            if value is None:
+        value: Any = getattr(settings, name) if name not in TOKEN_SETTINGS else None
+        if name in TOKEN_SETTINGS:  # only the one that chose the token's source
+            if settings.token.setting != name or (value := settings.token.value) is None:
                 continue
-        else:
-            value = getattr(settings, name)
         if setting.kind == "switch":
             if value == setting.flag_value:
                 flags.append(setting.flag)
@@ -130,9 +98,7 @@ def setting_flags(settings: Settings) -> List[str]:
             text = os.path.abspath(value)
         elif setting.kind == "argv":
             text = shlex.join(value)
-        elif setting.kind == "policy":
-            # The preset, @ and the file's absolute path, or the compact document;
-            # "" (none) overrides an INFNMINIO_POLICY of the shell that runs it.
+        elif setting.kind == "policy":  # "" (none) overrides the shell's INFNMINIO_POLICY
             text = value.value if value is not None else ""
         else:
             text = "" if value is None else str(value)  # role_arn "" sends none
@@ -143,26 +109,17 @@ def setting_flags(settings: Settings) -> List[str]:
 
 def credential_process_command(settings: Settings) -> str:
     """The ``credential_process`` line for ``settings``, quoted for the AWS config file."""
-    parts = [*command_prefix(), *setting_flags(settings)]
-    return " ".join(shlex.quote(part) for part in parts)
+    return shlex.join([*command_prefix(), *setting_flags(settings)])
 
 
 def profile_values(settings: Settings) -> Dict[str, str]:
-    """The top-level keys the profile must hold (written whatever was there).
-
-    Raises :class:`~infnminio_boto.errors.ConfigurationError` naming the setting whose
-    value holds a control character.
-    """
-    values = {
-        "credential_process": credential_process_command(settings),
-        "endpoint_url": settings.endpoint.url,
-        "region": settings.region,
-    }
+    """The top-level keys the profile must hold (written whatever was there). Raises
+    :class:`~infnminio_boto.errors.ConfigurationError` naming a value with a control character."""
+    values = {"credential_process": credential_process_command(settings),
+              "endpoint_url": settings.endpoint.url, "region": settings.region}
     if settings.ca_bundle:
         values["ca_bundle"] = os.path.abspath(settings.ca_bundle)
-    for key, value in values.items():
-        # credential_process: the interpreter's and entry file's paths (the flags are
-        # checked one by one above, by their setting's name).
+    for key, value in values.items():  # the flags were checked by their settings' names
         check_value(key, value)
     return values
 
@@ -171,19 +128,11 @@ def section_name(profile: str) -> str:
     return "default" if profile == "default" else f"profile {profile}"
 
 
-def update_config(
-    text: str,
-    profile: str,
-    values: Mapping[str, str],
-    defaults: Mapping[str, str] = CHECKSUM_SETTINGS,
-) -> str:
-    """``text`` (an AWS config file) with ``profile`` holding ``values`` and ``defaults``.
-
-    ``values`` replace what the profile had; ``defaults`` are added only where the
-    profile has no such key, so a user's own choice wins; the ``s3`` block gets
-    path-style addressing and keeps its other keys. Raises
-    :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value.
-    """
+def update_config(text: str, profile: str, values: Mapping[str, str],
+                  defaults: Mapping[str, str] = CHECKSUM_SETTINGS) -> str:
+    """``text`` (an AWS config file) with ``profile`` holding ``values``, ``defaults`` where
+    it has no such key, and path-style addressing in its ``s3`` block. Raises
+    :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value."""
     check_profile_name(profile)
     wanted = section_name(profile)
     aliases = {wanted, f"profile {profile}"} if profile == "default" else {wanted}
@@ -191,11 +140,8 @@ def update_config(
 
 
 def write_profile(profile: str, values: Mapping[str, str]) -> Tuple[Path, bool]:
-    """Set the profile in the AWS config file; returns (path, whether it changed).
-
-    Raises :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value
-    (before the file is touched) and for any I/O problem (the file left as it was).
-    """
+    """Set the profile in the AWS config file; returns (path, whether it changed). Raises
+    :class:`~infnminio_boto.errors.ConfigurationError` for a bad name or value or I/O."""
     check_profile_name(profile)
     for key, value in values.items():
         check_value(key, value)
@@ -206,12 +152,9 @@ def write_profile(profile: str, values: Mapping[str, str]) -> Tuple[Path, bool]:
 
 def ensure_profile(profile: str, settings: Settings) -> Path:
     """Make ``profile`` run our credential_process for ``settings``; returns the file.
-
-    Raises :class:`~infnminio_boto.errors.ConfigurationError` as :func:`write_profile`.
-    """
+    Raises :class:`~infnminio_boto.errors.ConfigurationError` as :func:`write_profile`."""
     check_profile_name(profile)
-    path, _ = write_profile(profile, profile_values(settings))
-    return path
+    return write_profile(profile, profile_values(settings))[0]
 
 
 def profile_config(name: str) -> Dict[str, Any]:
@@ -250,11 +193,8 @@ def hide_competing_credentials(environ: MutableMapping[str, str]) -> Optional[st
     point the AWS SDKs away from the files whose profile holds credentials that would win
     over it (``os.devnull``); returns what was hidden, in words, or None."""
     found = competing_credentials(environ)
-    for variable in found:
-        environ[variable] = os.devnull
-    if not found:
-        return None
-    return (
+    environ.update(dict.fromkeys(found, os.devnull))
+    return None if not found else (
         f"{'; '.join(found.values())}, which the AWS SDKs prefer to the credentials "
         f"endpoint: {', '.join(found)} set to {os.devnull} here"
     )

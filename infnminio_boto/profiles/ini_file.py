@@ -1,11 +1,9 @@
 """Editing one section of a user's INI file (the AWS config, rclone's config) safely.
 
-configparser would drop the comments and reorder the file; here only the keys asked for
-change, in that one section. Every write is locked against our other writers (an
-``flock`` on ``<real file>.lock``), goes through symlinks to the real file, keeps its
-mode, owner and any bytes that are not UTF-8, is atomic, and refuses to replace anything
-but a regular file (docs/design.md, "Files"). Any I/O problem is a
-:class:`~infnminio_boto.errors.ConfigurationError` naming the file; it is then left as it was.
+Only the keys asked for change (configparser would drop comments and reorder); writes are
+locked (``flock`` on ``<real file>.lock``), go through symlinks, keep mode, owner and
+non-UTF-8 bytes, are atomic and replace only a regular file. I/O problems are a
+:class:`~infnminio_boto.errors.ConfigurationError` naming the file (docs/design.md).
 """
 
 from __future__ import annotations
@@ -21,15 +19,8 @@ from .. import _files
 from ..errors import ConfigurationError, scrub
 
 __all__ = [
-    "LOCK_WAIT_SECONDS",
-    "split_sections",
-    "set_section",
-    "check_name",
-    "check_value",
-    "read_text",
-    "write_atomically",
-    "update_file",
-    "real_path",
+    "LOCK_WAIT_SECONDS", "split_sections", "set_section", "check_name", "check_value",
+    "read_text", "write_atomically", "update_file", "real_path",
 ]
 
 # Our own writers hold the lock for milliseconds; a minute would mean a hung process.
@@ -39,18 +30,9 @@ ERRORS = "surrogateescape"  # bytes that are not UTF-8 come back as they were
 
 _HEADER = re.compile(r"^\s*\[\s*(?P<name>[^\]]+?)\s*\]\s*(?:[#;].*)?$")
 _KEY = re.compile(r"^(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*)$")
-# C0 controls (newline, CR, NUL, tab...), DEL, C1 controls, the Unicode line and
-# paragraph separators (Python's str.splitlines breaks lines there), and lone
-# surrogates: bytes that were not UTF-8 (os.fsdecode keeps them so), which would make
-# the whole file undecodable for the AWS CLI under a UTF-8 locale.
+# C0, DEL and C1 controls, the line and paragraph separators (str.splitlines breaks
+# there), and lone surrogates: non-UTF-8 bytes, which make the file unreadable as UTF-8.
 _BAD_IN_VALUE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def _lines(text: str) -> List[str]:
-    """``text`` cut after each ``\\n`` only (str.splitlines also cuts at \\x1c, \\x85...)."""
-    lines = text.split("\n")
-    last = lines.pop()
-    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def _shown(character: str) -> str:
@@ -60,26 +42,11 @@ def _shown(character: str) -> str:
     return f'"{repr(character)[1:-1]}"'
 
 
-def _quoted(text: str) -> str:
-    """``text`` with every control character escaped, and anything shaped like a JWT masked."""
-    return scrub(repr(text))
-
-
-def check_name(
-    kind: str,
-    name: str,
-    character: re.Pattern[str],
-    rule: str,
-    *,
-    first: Optional[re.Pattern[str]] = None,
-) -> None:
-    """Raise :class:`ConfigurationError` unless every character of ``name`` is allowed.
-
-    ``character`` matches one allowed character, ``first`` (when given) one allowed
-    first character; ``kind`` says what the name is ("AWS profile name") and ``rule``
-    which characters are allowed, in words. The message shows the first bad character
-    escaped, so that a newline or a tab can be seen.
-    """
+def check_name(kind: str, name: str, character: re.Pattern[str], rule: str, *,
+               first: Optional[re.Pattern[str]] = None) -> None:
+    """Raise :class:`ConfigurationError` unless each character of ``name`` matches
+    ``character`` (the first: ``first``, if given); ``kind`` names what it is ("AWS profile
+    name"), ``rule`` the allowed characters in words."""
     problem = "is empty" if not name else ""
     for index, char in enumerate(name):
         pattern = first if index == 0 and first is not None else character
@@ -88,28 +55,20 @@ def check_name(
             break
     if not problem:
         return
-    raise ConfigurationError(
-        f"{kind} {_quoted(name)} {problem}: {rule}. Choose another name; nothing was written."
-    )
+    raise ConfigurationError(f"{kind} {scrub(repr(name))} {problem}: {rule}. Choose another "
+                             "name; nothing was written.")
 
 
 def check_value(setting: str, value: str) -> None:
-    """Raise :class:`ConfigurationError` if ``value`` holds a control character.
-
-    A newline or carriage return would end the line and let the rest of the value
-    become lines of its own (other keys, other sections, or a line no reader can
-    parse, after which every profile fails to load). ``setting`` names what the value
-    is for (``region``, ``token_file``...); the message shows the character escaped.
-    """
+    """Raise :class:`ConfigurationError` naming ``setting`` if ``value`` holds a control
+    character (a newline would let the rest of the value become lines of its own)."""
     match = _BAD_IN_VALUE.search(value)
     if match is None:
         return
-    shown = _quoted(value) if len(value) <= 200 else "the value"
-    character = match.group()
-    if "\ud800" <= character <= "\udfff":  # not text: a byte that was not UTF-8
-        what = _shown(character)
-    else:
-        what = f"the control character {_shown(character)}"
+    shown = scrub(repr(value)) if len(value) <= 200 else "the value"
+    what = _shown(match.group())
+    if not "\ud800" <= match.group() <= "\udfff":  # a surrogate is a byte, not a character
+        what = f"the control character {what}"
     raise ConfigurationError(
         f"{setting} {shown} has {what} at position "
         f"{match.start() + 1}, which cannot go into a config file (it would end the line "
@@ -128,12 +87,8 @@ def split_sections(lines: List[str]) -> List[Tuple[Optional[str], List[str]]]:
     return sections
 
 
-def _rewrite_section(
-    body: List[str],
-    values: Mapping[str, str],
-    defaults: Mapping[str, str],
-    nested: Optional[Tuple[str, str, str]],
-) -> List[str]:
+def _rewrite_section(body: List[str], values: Mapping[str, str], defaults: Mapping[str, str],
+                     nested: Optional[Tuple[str, str, str]]) -> List[str]:
     """``body`` (header first) with ``values`` set and ``defaults`` added where absent."""
     header, rest = body[0], body[1:]
     kept: List[str] = []
@@ -170,37 +125,23 @@ def _rewrite_section(
     return [header, *kept, *managed]
 
 
-def set_section(
-    text: str,
-    section: str,
-    values: Mapping[str, str],
-    defaults: Mapping[str, str] = {},
-    *,
-    aliases: Optional[Set[str]] = None,
-    nested: Optional[Tuple[str, str, str]] = None,
-) -> str:
-    """``text`` with the section ``[section]`` (or one of ``aliases``) holding ``values``.
-
-    ``values`` replace what the section had; ``defaults`` are added only where it has no
-    such key; ``nested`` = (key, subkey, value) sets one key of an indented block.
-    Every other section, key and comment is kept; the section is created at the end
-    when missing. Raises :class:`ConfigurationError` if a section name or value holds a
-    character that would end its line (the callers check names against the reading
-    tool's own rule first).
-    """
+def set_section(text: str, section: str, values: Mapping[str, str],
+                defaults: Mapping[str, str] = {}, *, aliases: Optional[Set[str]] = None,
+                nested: Optional[Tuple[str, str, str]] = None) -> str:
+    """``text`` with ``[section]`` (or one of ``aliases``; created at the end if missing)
+    holding ``values``, and ``defaults`` where it has no such key; ``nested`` = (key, subkey,
+    value) sets one key of an indented block. All else is kept. Raises
+    :class:`ConfigurationError` if the section name or a value would end its line."""
     for value_name, value in [("section name", section), *values.items(), *defaults.items()]:
         check_value(value_name, value)
     if "]" in section or "[" in section:
         raise ConfigurationError(f"section name {section!r} holds a bracket; nothing was written.")
-    lines = _lines(text)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    sections = split_sections(lines)
-    wanted = section
-    aliases = aliases or {wanted}
+    # Cut at "\n" only: str.splitlines also cuts at \x1c, \x85...
+    lines = [line + "\n" for line in text.removesuffix("\n").split("\n")] if text else []
+    aliases = aliases or {section}
     output: List[str] = []
     found = False
-    for name, body in sections:
+    for name, body in split_sections(lines):
         if name in aliases and not found:
             found = True
             trailing: List[str] = []
@@ -213,44 +154,36 @@ def set_section(
     if not found:
         if output and output[-1].strip():
             output.append("\n")
-        output.extend(_rewrite_section([f"[{wanted}]\n"], values, defaults, nested))
+        output.extend(_rewrite_section([f"[{section}]\n"], values, defaults, nested))
     while output and not output[-1].strip():
         output.pop()
     return "".join(output) + "\n"
 
 
 def real_path(path: Path) -> Path:
-    """The file ``path`` finally names: every symlink on the way followed.
-
-    A link to a file not yet there resolves to where that file will be.
-    """
+    """The file ``path`` finally names, every symlink followed (to where it will be)."""
     return Path(os.path.realpath(os.path.expanduser(str(path))))
+
+
+_ADVICE = (
+    ((errno.ENOSPC, errno.EDQUOT), "free some space (or ask for more quota) and run it again"),
+    ((errno.EROFS,), "the file system is read-only: point the tool at a writable file"),
+    ((errno.EACCES, errno.EPERM), "check the permissions of the file and of its folder"),
+    ((errno.ELOOP,), "a symlink on the way loops or a lock file is a symlink: fix it"),
+)
 
 
 def _failed(action: str, shown: str, error: OSError) -> ConfigurationError:
     """Our error for ``error`` met while doing ``action`` to the file ``shown``."""
-    reason = error.strerror or str(error)
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        advice = "free some space (or ask for more quota) and run it again"
-    elif error.errno == errno.EROFS:
-        advice = "the file system is read-only: point the tool at a writable file"
-    elif error.errno in (errno.EACCES, errno.EPERM):
-        advice = "check the permissions of the file and of its folder"
-    elif error.errno == errno.ELOOP:
-        advice = "a symlink on the way loops or a lock file is a symlink: fix it"
-    else:
-        advice = "fix the path or the file and run it again"
-    return ConfigurationError(
-        f"cannot {action} {shown}: {reason}; {advice}. It was left as it was."
-    )
+    advice = next((words for codes, words in _ADVICE if error.errno in codes),
+                  "fix the path or the file and run it again")
+    why = error.strerror or str(error)
+    return ConfigurationError(f"cannot {action} {shown}: {why}; {advice}. It was left as it was.")
 
 
 def read_text(path: Path) -> str:
     """The text of ``path`` (``""`` when missing); bytes that are not UTF-8 kept.
-
-    Raises :class:`ConfigurationError` naming the file when it cannot be read or is
-    not a regular file.
-    """
+    Raises :class:`ConfigurationError` naming the file if unreadable or not a regular file."""
     real = real_path(path)
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -260,15 +193,9 @@ def read_text(path: Path) -> str:
         raise _failed("read", _named(path, real), error) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigurationError(
-                f"{_named(path, real)} is not a regular file; point the setting at a "
-                "file (or remove what is there). Nothing was written."
-            )
+            raise _not_regular(path, real)
         chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
+        while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
     except OSError as error:
         raise _failed("read", _named(path, real), error) from None
@@ -282,6 +209,13 @@ def _named(path: Path, real: Path) -> str:
     return str(path) if Path(os.path.abspath(path)) == real else f"{path} (-> {real})"
 
 
+def _not_regular(path: Path, real: Path) -> ConfigurationError:
+    return ConfigurationError(
+        f"{_named(path, real)} is not a regular file; point the setting at a file (or "
+        "remove what is there). Nothing was written."
+    )
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace the file ``path`` finally names with ``text`` (the caller holds the lock),
     keeping its mode and owner. Raises :class:`ConfigurationError` naming the file when it
@@ -290,24 +224,17 @@ def write_atomically(path: Path, text: str) -> None:
     before = _existing(path, real)
     try:
         real.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _files.replace(
-            str(real),
-            text.encode(ENCODING, ERRORS),
-            mode=stat.S_IMODE(before.st_mode) if before else 0o600,
-            owner=(before.st_uid, before.st_gid) if before else None,
-            sync_folder=True,
-        )
+        _files.replace(str(real), text.encode(ENCODING, ERRORS),
+                       mode=stat.S_IMODE(before.st_mode) if before else 0o600,
+                       owner=(before.st_uid, before.st_gid) if before else None,
+                       sync_folder=True)
     except OSError as error:
         raise _failed("write", _named(path, real), error) from None
 
 
 def _existing(path: Path, real: Path) -> Optional[os.stat_result]:
-    """The status of the file ``real`` (``None`` when missing), which must be a regular file.
-
-    Raises :class:`ConfigurationError` for anything else: a device such as
-    ``/dev/null`` (which a rename, as root, would replace for the whole system), a
-    folder, a symlink loop.
-    """
+    """The status of ``real`` (None when missing); :class:`ConfigurationError` unless a
+    regular file (a rename, as root, would replace ``/dev/null`` for the whole system)."""
     try:
         status = os.stat(real)
     except FileNotFoundError:
@@ -315,27 +242,16 @@ def _existing(path: Path, real: Path) -> Optional[os.stat_result]:
     except OSError as error:
         raise _failed("write", _named(path, real), error) from None
     if not stat.S_ISREG(status.st_mode):
-        raise ConfigurationError(
-            f"{_named(path, real)} is not a regular file; point the setting at a file (or "
-            "remove what is there). Nothing was written."
-        )
+        raise _not_regular(path, real)
     return status
 
 
-def update_file(
-    path: Path,
-    edit: Callable[[str], str],
-    *,
-    write: bool = True,
-    lock_wait: float = LOCK_WAIT_SECONDS,
-) -> Tuple[str, str]:
-    """``(old, new)`` text of ``path`` under ``edit``; written when it changed and ``write``.
-
-    With ``write`` the read, the edit and the write happen under the lock (see the
-    module docstring), waited for at most ``lock_wait`` seconds. Raises
-    :class:`ConfigurationError` naming the file for every I/O problem, with the file
-    left untouched; errors raised by ``edit`` pass through, with nothing written.
-    """
+def update_file(path: Path, edit: Callable[[str], str], *, write: bool = True,
+                lock_wait: float = LOCK_WAIT_SECONDS) -> Tuple[str, str]:
+    """``(old, new)`` text of ``path`` under ``edit``; written when it changed and ``write``,
+    read, edited and written under the lock (waited for at most ``lock_wait`` s). Raises
+    :class:`ConfigurationError` naming the file for any I/O problem; ``edit``'s errors pass
+    through; either way nothing is written."""
     if not write:
         old = read_text(path)
         return old, edit(old)

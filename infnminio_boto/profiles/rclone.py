@@ -1,13 +1,8 @@
 """An rclone remote on the object store, whose keys come from our AWS profile.
 
 rclone's S3 backend with ``env_auth = true`` and ``profile = NAME`` runs that profile's
-``credential_process`` (and again when the keys expire), so the remote needs no keys of
-its own. The remote is written into rclone's config file (``$RCLONE_CONFIG``, else
-``$XDG_CONFIG_HOME/rclone/rclone.conf``, else ``~/.config/rclone/rclone.conf``); every
-other remote is kept. rclone reads no CA bundle from the profile: for a private
-authority it takes ``--ca-cert`` or ``RCLONE_CA_CERT`` (``infnminio-boto env`` sets it).
-The file is written as the AWS config is (:mod:`.ini_file`: locked, through symlinks,
-atomically), and a remote name rclone cannot use is refused before it is touched.
+``credential_process``, so the remote holds no keys; it is written into rclone's config
+file as the AWS config is (:mod:`.ini_file`), other remotes kept (docs/clients.md).
 """
 
 from __future__ import annotations
@@ -22,17 +17,12 @@ from .ini_file import check_name, check_value, set_section, update_file
 
 __all__ = ["check_remote_name", "config_path", "remote_values", "write_remote"]
 
-# rclone's rule (docs/content/docs.md, "Valid remote names"): numbers, letters, _ - . + @
-# and space; not starting with - or space, not ending with space; letters beyond ASCII
-# only since rclone 1.61. Kept here: ASCII letters and digits and _ - . + @, not
-# starting with - (no space: a name with one must be quoted in every command line, and
-# older rclone releases refuse any character beyond ASCII).
+# rclone's rule (docs/content/docs.md, "Valid remote names"), without space (quoted in
+# every command) and non-ASCII letters (refused before rclone 1.61).
 _REMOTE_CHARACTER = re.compile(r"[A-Za-z0-9_.+@-]")
 _REMOTE_FIRST = re.compile(r"[A-Za-z0-9_.+@]")
-_REMOTE_RULE = (
-    "an rclone remote name may hold only ASCII letters, digits and _ - . + @, "
-    "and may not start with -"
-)
+_REMOTE_RULE = ("an rclone remote name may hold only ASCII letters, digits and _ - . + @, "
+                "and may not start with -")
 
 
 def check_remote_name(name: str) -> None:
@@ -52,15 +42,9 @@ def config_path() -> Path:
 
 def remote_values(settings: Settings, profile: str) -> Dict[str, str]:
     """The keys of a remote that reaches ``settings``' store through ``profile``."""
-    return {
-        "type": "s3",
-        "provider": settings.server.rclone_provider,
-        "env_auth": "true",
-        "profile": profile,
-        "endpoint": settings.endpoint.url,
-        "region": settings.region,
-        "force_path_style": "true",
-    }
+    return {"type": "s3", "provider": settings.server.rclone_provider, "env_auth": "true",
+            "profile": profile, "endpoint": settings.endpoint.url, "region": settings.region,
+            "force_path_style": "true"}
 
 
 def write_remote(name: str, values: Dict[str, str]) -> Tuple[Path, bool]:
