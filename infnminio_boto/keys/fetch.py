@@ -61,7 +61,7 @@ def fetch_credentials(settings: Settings, *,
     )
 
     def exchange_now() -> TemporaryCredentials:
-        from ..sts import exchange  # urllib3 and xmltodict only when a request is sent
+        from ..sts import exchange  # urllib3 and the XML reader only when a request is sent
 
         ensure_not_expired(oidc_token)
         lifetimes = LifetimeRecord(CredentialCache(settings.cache_dir)) if settings.cache else None
