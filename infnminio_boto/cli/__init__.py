@@ -1,22 +1,7 @@
-"""The ``infnminio-boto`` command.
+"""The ``infnminio-boto`` command (docs/cli.md; exit codes: :mod:`.common`).
 
-Subcommands live in their own modules and are imported only when chosen, so that
-``infnminio-boto credential-process`` answered from the cache loads neither boto3 nor
-botocore nor urllib3.
-
-Exit codes (one per error class, so scripts and SDKs can tell them apart):
-
-====  ==========================================================================
-0     success
-1     unexpected internal error (a bug: please report it)
-2     usage error (unknown option, missing argument)
-3     configuration error (a setting, ``INFNMINIO_*`` variable or flag is invalid)
-4     token error (none found, its file or command failed, not a JWT, or expired)
-5     the STS refused the exchange (the message says why and what to do)
-6     the STS could not be reached (network, TLS, timeout)
-7     sandbox error (Ceph missing, a daemon failed, no sandbox running)
-8     ``doctor``: a check of the S3 side failed
-====  ==========================================================================
+Each subcommand's module is imported only when chosen, so that ``credential-process``
+answered from the cache loads neither boto3 nor botocore nor urllib3.
 """
 
 from __future__ import annotations
@@ -31,21 +16,15 @@ if TYPE_CHECKING:  # argparse is imported only by the commands that build a pars
     import argparse
 
 # subcommand -> module under infnminio_boto.cli
-SUBCOMMANDS = {
-    "credential-process": "credential_process",
-    "configure": "configure",
-    "env": "env",
-    "exec": "exec",
-    "status": "status",
-    "doctor": "doctor",
-    "completion": "completion",
-    "sandbox": "sandbox",
-}
+SUBCOMMANDS = {name: name.replace("-", "_") for name in (
+    "credential-process", "configure", "env", "exec", "status", "doctor", "completion", "sandbox")}
 
 
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, just that subcommand's module is imported."""
     import argparse
+
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="infnminio-boto",
@@ -53,26 +32,27 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         "the hub, oidc-agent on a laptop, HTCondor's in a batch job), for every S3 client. "
         "Start with `infnminio-boto doctor`.",
     )
-    from .. import __version__
-
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_verbose_flag(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name, module_name in SUBCOMMANDS.items():
-        if only is not None and name != only:
-            continue
-        module = importlib.import_module(f".{module_name}", __name__)
-        module.add_parser(subparsers)
+        if only is None or name == only:
+            importlib.import_module(f".{module_name}", __name__).add_parser(subparsers)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     if argv is None and "_ARGCOMPLETE" in __import__("os").environ:
-        return _complete()
+        # A shell's completion request (argcomplete's protocol): it exits after answering.
+        from .completion import argcomplete_module
+
+        argcomplete_module().autocomplete(build_parser())
+        return EXIT_OK
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
-    if command == "credential-process" and arguments[0] == command:
+    credential_process = command == "credential-process" and arguments[0] == command
+    if credential_process:
         # The SDKs run this on every new session: the cached answer first, then no
         # argparse parser unless the flags need one.
         from ..keys.fastpath import answer
@@ -88,19 +68,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if fast is not None:
             fast.argv = arguments[1:]
             return dispatch(run, fast)
-    parser = build_parser(only=command if command in SUBCOMMANDS else None)
-    args = parser.parse_args(arguments)
-    if command == "credential-process" and arguments[0] == command:
+    args = build_parser(only=command if command in SUBCOMMANDS else None).parse_args(arguments)
+    if credential_process:
         args.argv = arguments[1:]
     return dispatch(args.handler, args)
-
-
-def _complete() -> int:
-    """Answer a shell's completion request (argcomplete's protocol), then exit."""
-    from .completion import argcomplete_module
-
-    argcomplete_module().autocomplete(build_parser())
-    return EXIT_OK  # argcomplete exits by itself after answering
 
 
 def dispatch(handler: Callable[[Any], Optional[int]], args: Any) -> int:
@@ -116,11 +87,8 @@ def dispatch(handler: Callable[[Any], Optional[int]], args: Any) -> int:
             import traceback
 
             traceback.print_exc()
-            print(
-                f"infnminio-boto: internal error: {type(error).__name__}. Please report "
-                "it with the traceback above.",
-                file=sys.stderr,
-            )
+            print(f"infnminio-boto: internal error: {type(error).__name__}. Please report "
+                  "it with the traceback above.", file=sys.stderr)
         else:
             print(f"infnminio-boto: {error}", file=sys.stderr)
         return code

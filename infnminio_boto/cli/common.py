@@ -1,4 +1,4 @@
-"""What every subcommand shares: exit codes, the settings flags, logging to stderr."""
+"""What every subcommand shares: exit codes (docs/cli.md), the settings flags, logging."""
 
 from __future__ import annotations
 
@@ -9,35 +9,18 @@ from typing import TYPE_CHECKING, Any, Dict
 if TYPE_CHECKING:  # argparse is imported only by the commands that build a parser
     import argparse
 
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_CONFIGURATION = 3
-EXIT_TOKEN_FILE = 4
-EXIT_STS = 5
-EXIT_TRANSPORT = 6
-EXIT_SANDBOX = 7
-EXIT_S3 = 8
+(EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_CONFIGURATION, EXIT_TOKEN_FILE, EXIT_STS,
+ EXIT_TRANSPORT, EXIT_SANDBOX, EXIT_S3) = range(9)
+
 
 def exit_code_for(error: BaseException) -> int:
     """The documented exit code of one of our exceptions."""
-    from ..errors import (
-        ConfigurationError,
-        MissingDependencyError,
-        SandboxError,
-        StsError,
-        TokenSourceError,
-        TransportError,
-    )
+    from .. import errors as e
 
-    for kind, code in (
-        (ConfigurationError, EXIT_CONFIGURATION),
-        (MissingDependencyError, EXIT_CONFIGURATION),
-        (TokenSourceError, EXIT_TOKEN_FILE),
-        (StsError, EXIT_STS),
-        (TransportError, EXIT_TRANSPORT),
-        (SandboxError, EXIT_SANDBOX),
-    ):
+    for kind, code in ((e.ConfigurationError, EXIT_CONFIGURATION),
+                       (e.MissingDependencyError, EXIT_CONFIGURATION),
+                       (e.TokenSourceError, EXIT_TOKEN_FILE), (e.StsError, EXIT_STS),
+                       (e.TransportError, EXIT_TRANSPORT), (e.SandboxError, EXIT_SANDBOX)):
         if isinstance(error, kind):
             return code
     return EXIT_INTERNAL
@@ -47,33 +30,20 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     """A flag for every setting (from the settings table), and ``-v``."""
     from ..settings import SETTINGS_BY_NAME
 
-    group = parser.add_argument_group(
-        "settings (a flag beats its INFNMINIO_* variable, which beats the endpoint's preset "
-        "and the default)"
-    )
+    group = parser.add_argument_group("settings (a flag beats its INFNMINIO_* variable, which "
+                                      "beats the endpoint's preset and the default)")
     for name, setting in SETTINGS_BY_NAME.items():
         words = f"{setting.description} [{setting.variable}; default: {setting.default_text}]"
         words = re.sub(r"\[([^][]+)\]\(([\w-]+\.md)[^)]*\)", r"\1 (docs/\2)", words)
         help_text = words.replace("`", "").replace("%", "%%")
-        if setting.kind == "switch" and not setting.flag_value:
-            help_text = f"do not {help_text}"  # the flag turns off what is on by default
         if setting.kind == "switch":
-            group.add_argument(
-                setting.flag,
-                dest=name,
-                action="store_const",
-                const=setting.flag_value,
-                default=None,
-                help=help_text,
-            )
+            if not setting.flag_value:
+                help_text = f"do not {help_text}"  # the flag turns off what is on by default
+            kind: Dict[str, Any] = dict(action="store_const", const=setting.flag_value)
         else:
-            group.add_argument(
-                setting.flag,
-                dest=name,
-                metavar=name.split("_")[-1].upper(),
-                type={"int": int, "seconds": float}.get(setting.kind, str),
-                help=help_text,
-            )
+            kind = dict(metavar=name.split("_")[-1].upper(),
+                        type={"int": int, "seconds": float}.get(setting.kind, str))
+        group.add_argument(setting.flag, dest=name, help=help_text, **kind)
     add_verbose_flag(parser)
 
 
@@ -81,23 +51,14 @@ def add_verbose_flag(parser: argparse.ArgumentParser, *, top_level: bool = False
     """``-v``, accepted before the command and after it."""
     import argparse
 
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        # A subcommand's default must not overwrite a -v given before the command.
-        default=0 if top_level else argparse.SUPPRESS,
-        help="diagnostics on stderr (-vv: debug)",
-    )
+    default = 0 if top_level else argparse.SUPPRESS  # a subcommand's keeps an earlier -v
+    parser.add_argument("-v", "--verbose", action="count", default=default,
+                        help="diagnostics on stderr (-vv: debug)")
 
 
 def configure_logging(verbosity: int) -> None:
-    """Diagnostics go to stderr only; stdout belongs to the command's output.
-
-    Without -v, logging is set up only when the first warning comes (it costs a few
-    milliseconds of import time on the credential_process hot path). ``verbosity`` -1
-    keeps even warnings quiet.
-    """
+    """Diagnostics to stderr only (stdout is the command's output); -1 hides warnings too.
+    Without -v, set up at the first warning (logging costs the hot path milliseconds)."""
     if verbosity <= 0:
         from .. import _log
 
@@ -122,10 +83,5 @@ def settings_from_flags(args: Any) -> Dict[str, Any]:
     """The settings keywords the flags gave (flags not given are left out)."""
     from ..settings import SETTINGS_BY_NAME
 
-    return {
-        name: getattr(args, name)
-        for name in SETTINGS_BY_NAME
-        if getattr(args, name, None) is not None
-    }
-
-
+    return {name: getattr(args, name) for name in SETTINGS_BY_NAME
+            if getattr(args, name, None) is not None}

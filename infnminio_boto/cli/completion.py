@@ -1,11 +1,5 @@
-"""``infnminio-boto completion bash|zsh|fish``: the shell completion script (argcomplete).
-
-``eval "$(infnminio-boto completion bash)"`` in ~/.bashrc (zsh alike; fish:
-``infnminio-boto completion fish | source``). Completion runs the command with
-``_ARGCOMPLETE`` set, which :func:`infnminio_boto.cli.main` answers before anything
-else; without that variable nothing of argcomplete is imported, so the credential
-process stays as fast as it is.
-"""
+"""``infnminio-boto completion bash|zsh|fish``: the shell completion script (argcomplete,
+imported only then or when :func:`infnminio_boto.cli.main` answers a completion)."""
 
 from __future__ import annotations
 
@@ -14,8 +8,7 @@ import argparse
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "completion",
-        help="print the shell completion script (bash, zsh or fish)",
+        "completion", help="print the shell completion script (bash, zsh or fish)",
         description='Print a completion script: eval "$(infnminio-boto completion bash)".',
     )
     parser.add_argument("shell", choices=("bash", "zsh", "fish"))

@@ -1,15 +1,11 @@
-"""``infnminio-boto credential-process``: the AWS credential_process protocol.
-
-stdout carries exactly one JSON document and nothing else; everything else goes to
-stderr. This is the full command: the profile ``configure`` writes runs
-:mod:`infnminio_boto.keys.fastpath` first, which answers from the fast entry this command
-leaves in the cache, and hands over to this command otherwise. Answered from the
-cross-process cache, this command imports neither boto3 nor botocore nor urllib3.
-"""
+"""``infnminio-boto credential-process``: the AWS credential_process protocol, one JSON
+document on stdout. It leaves the fast entry :mod:`infnminio_boto.keys.fastpath` answers
+from (docs/design.md, "credential_process at the cost of an interpreter start")."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from types import SimpleNamespace
@@ -23,8 +19,7 @@ if TYPE_CHECKING:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "credential-process",
-        help="print temporary credentials as AWS credential_process JSON",
+        "credential-process", help="print temporary credentials as AWS credential_process JSON",
         description="Print temporary S3 credentials in the AWS credential_process format. "
         "Use it in ~/.aws/config (see `infnminio-boto configure`).",
     )
@@ -33,16 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def fast_parse(argv: List[str]) -> Optional[SimpleNamespace]:
-    """This command's flags without argparse, or None to let argparse handle them.
-
-    Anything unusual (--help, an unknown or incomplete flag, a bad number) returns None
-    so that argparse prints the proper help or usage error.
-    """
+    """This command's flags without argparse, or None (anything unusual: --help, an
+    unknown or incomplete flag) to let argparse handle them."""
     from ..settings import SETTINGS_BY_NAME
 
     by_flag = {setting.flag: setting for setting in SETTINGS_BY_NAME.values()}
-    values: Dict[str, Any] = dict.fromkeys(SETTINGS_BY_NAME)
-    values["verbose"] = 0
+    values: Dict[str, Any] = {**dict.fromkeys(SETTINGS_BY_NAME), "verbose": 0}
     index = 0
     while index < len(argv):
         word = argv[index]
@@ -64,9 +55,7 @@ def fast_parse(argv: List[str]) -> Optional[SimpleNamespace]:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Some SDKs (DuckDB's aws extension) fail when the process writes anything to
-    # stderr, even on success: warnings appear only with -v or on a terminal. A
-    # failure is always reported (one line) and exits non-zero.
+    # Some SDKs (DuckDB's) fail on anything on stderr: warnings only with -v or on a tty.
     quiet = args.verbose <= 0 and not sys.stderr.isatty()
     configure_logging(-1 if quiet else args.verbose)
     from ..keys.fetch import fetch_credentials, read_settings_token
@@ -96,36 +85,19 @@ def _warn_if_short(settings: Any, token: Any, credentials: Any) -> None:
     if lifetime >= settings.duration_seconds - 60 or lifetime >= 16 * 60:
         return
     token_left = token.seconds_left()
-    limit = (
-        f"the token expires {describe_age(token_left)}, and MinIO caps the keys' lifetime "
-        "at the token's expiry"
-        if token_left is not None and token_left < settings.duration_seconds
-        else "the role allows less than asked (Ceph RGW: its MaxSessionDuration)"
-    )
-    print(
-        f"infnminio-boto: note: the STS gave keys for {describe_age(lifetime)[3:]} though "
-        f"duration_seconds asks {settings.duration_seconds} s: {limit}. They are handed out "
-        "and renewed once per lifetime; the AWS SDKs will run credential_process on every "
-        "request meanwhile (answered from the cache).",
-        file=sys.stderr,
-    )
+    limit = (f"the token expires {describe_age(token_left)}, and MinIO caps the keys' lifetime "
+             "at the token's expiry"
+             if token_left is not None and token_left < settings.duration_seconds
+             else "the role allows less than asked (Ceph RGW: its MaxSessionDuration)")
+    print(f"infnminio-boto: note: the STS gave keys for {describe_age(lifetime)[3:]} though "
+          f"duration_seconds asks {settings.duration_seconds} s: {limit}. They are handed out "
+          "and renewed once per lifetime; the AWS SDKs will run credential_process on every "
+          "request meanwhile (answered from the cache).", file=sys.stderr)
 
 
-def _leave_fast_entry(
-    settings: Any,
-    argv: List[str],
-    token: Any,
-    fresh_until: float,
-    expires_at: float,
-    payload: bytes,
-) -> None:
-    """Let the next identical call be answered by :mod:`..keys.fastpath`.
-
-    The entry is named as the fast path will name it: from the same flags and variables
-    and the same source (for a file or ``BEARER_TOKEN``, the content just exchanged).
-    """
-    import os
-
+def _leave_fast_entry(settings: Any, argv: List[str], token: Any, fresh_until: float,
+                      expires_at: float, payload: bytes) -> None:
+    """Leave the entry :mod:`..keys.fastpath` will look for (same flags, variables, source)."""
     from ..keys import fastpath
     from ..keys.cache import CacheUnavailable, CredentialCache
     from ..settings.hot_path import BY_NAME, READ_FILE
@@ -142,18 +114,9 @@ def _leave_fast_entry(
         identity = token.digest  # the content just exchanged
     else:
         identity = fastpath.identity(kind, where, os.environ)
+    policy_digest = settings.policy.file_digest if settings.policy is not None else None
     try:
-        CredentialCache(settings.cache_dir).write_fast(
-            fastpath.fast_key(argv, os.environ, identity, _policy_digest(settings)),
-            fresh_until,
-            expires_at,
-            payload,
-        )
+        key = fastpath.fast_key(argv, os.environ, identity, policy_digest)
+        CredentialCache(settings.cache_dir).write_fast(key, fresh_until, expires_at, payload)
     except (CacheUnavailable, OSError):
         pass  # the regular cache entry was written, or the warning about it given
-
-
-def _policy_digest(settings: Any) -> Optional[str]:
-    """The digest of the policy file's bytes exchanged, when the policy is ``@FILE``."""
-    policy = settings.policy
-    return policy.file_digest if policy is not None else None

@@ -1,10 +1,7 @@
 """``infnminio-boto doctor``: check every link of the chain and say what to do where it breaks.
 
-settings, network and TLS, session policy, token source and claims, a real exchange (to
-the server, not through the cache), the clocks, the lifetime, one S3 call, the cache;
-with ``--profile NAME`` also what that AWS profile does, as the AWS tools run it. Each
-line is OK, WARN or FAIL, and a FAIL stops only the checks that need what failed. The
-exit code is the first failure's (see ``infnminio_boto.cli``); nothing secret is printed.
+Each line is OK, WARN or FAIL; a FAIL stops only the checks that need what failed, and
+the exit code is the first failure's. Nothing secret is printed (docs/troubleshooting.md).
 """
 
 from __future__ import annotations
@@ -23,23 +20,22 @@ if TYPE_CHECKING:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "doctor",
-        help="check every link (network, token, exchange, S3, cache) and say what to fix",
+        "doctor", help="check every link (network, token, exchange, S3, cache) and say what to fix",
         description="Check every link of the chain: settings, network and TLS, token, STS "
         "exchange, credential lifetime, one S3 call and the cache; with --profile, what "
         "that AWS profile does. Exits non-zero when one fails.",
     )
-    parser.add_argument(
-        "--profile",
-        help="also check this AWS profile as the AWS CLI and SDKs run it (its settings, "
-        "when it runs infnminio-boto, are the ones checked)",
-    )
+    parser.add_argument("--profile", help="also check this AWS profile as the AWS CLI and SDKs "
+                        "run it (its settings, when it runs infnminio-boto, are the ones checked)")
     add_report_arguments(parser, run)
     add_settings_flags(parser)
 
 
 def run(args: argparse.Namespace) -> Report:
+    import botocore.session
+
     from ..errors import InfnMinioError
+    from ..integrations.botocore import missing_profile
     from ..sources.oidc_token import describe_age
 
     if getattr(args, "profile", None):
@@ -47,18 +43,18 @@ def run(args: argparse.Namespace) -> Report:
     report, settings = start(args)
     if settings is None:
         return report
-    report.ok(
-        "endpoint",
-        f"{settings.endpoint.url} (from {settings.origin('endpoint', command_line=True)}; "
-        f"{settings.server.title}, server {settings.server.name} from "
-        f"{settings.origin('server_kind', command_line=True)}); RoleArn "
-        f"{settings.role_arn or 'none'} (from {settings.origin('role_arn', command_line=True)}); "
-        "duration "
-        f"{settings.duration_seconds} s; region {settings.region}",
-    )
+    origin = {name: settings.origin(name, command_line=True)
+              for name in ("endpoint", "server_kind", "role_arn")}
+    report.ok("endpoint", f"{settings.endpoint.url} (from {origin['endpoint']}; "
+              f"{settings.server.title}, server {settings.server.name} from "
+              f"{origin['server_kind']}); RoleArn {settings.role_arn or 'none'} (from "
+              f"{origin['role_arn']}); duration {settings.duration_seconds} s; region "
+              f"{settings.region}")
     unreachable = _check_network(report, settings)
     report_policy(report, settings)
-    _check_aws_profile_variable(report)
+    missing = missing_profile(botocore.session.Session())
+    if missing:
+        report.warn("aws profile", missing)
     token = report_token(report, settings, strict=True)
     credentials = None
     if token is not None and not unreachable:
@@ -72,11 +68,8 @@ def run(args: argparse.Namespace) -> Report:
         report.warn("exchange", f"not tried: the store cannot be reached (see {unreachable})")
     if credentials is not None:
         lifetime = credentials.seconds_left()
-        report.ok(
-            "exchange",
-            f"AssumeRoleWithWebIdentity gave access key {credentials.access_key[:4]}***, "
-            f"valid {describe_age(lifetime)}",
-        )
+        report.ok("exchange", "AssumeRoleWithWebIdentity gave access key "
+                  f"{credentials.access_key[:4]}***, valid {describe_age(lifetime)}")
         _check_clock(report, settings, credentials.clock_skew)
         _check_lifetime(report, settings, credentials.lifetime or lifetime, lifetime)
         call = _s3_call(settings)
@@ -95,8 +88,7 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def _settings_of_profile(args: argparse.Namespace) -> None:
-    """The flags of the profile's credential_process, where it runs ours, become the
-    settings checked (the command line's own flags win)."""
+    """The flags of the profile's credential_process (ours) not given on the command line."""
     import shlex
 
     from ..profiles.aws import profile_config
@@ -105,11 +97,8 @@ def _settings_of_profile(args: argparse.Namespace) -> None:
 
     command = str(profile_config(args.profile).get("credential_process") or "")
     words = shlex.split(command) if "infnminio_boto" in command else []
-    start_at = next(
-        (i + 1 for i, word in enumerate(words) if word.endswith(("credential_process.py",
-                                                                 "credential-process"))),
-        None,
-    )
+    ours = ("credential_process.py", "credential-process")
+    start_at = next((i + 1 for i, word in enumerate(words) if word.endswith(ours)), None)
     flags = fast_parse(words[start_at:]) if start_at is not None else None
     for name in SETTINGS_BY_NAME if flags is not None else ():
         if getattr(flags, name) is not None and getattr(args, name, None) is None:
@@ -117,9 +106,8 @@ def _settings_of_profile(args: argparse.Namespace) -> None:
 
 
 def _check_network(report: Report, settings: Settings) -> Optional[str]:
-    """The first hop and TLS: a network failure is named as one (DNS, refused, timeout,
-    proxy), a certificate problem as one. The check that failed when the store cannot
-    be reached ("network" or "tls"), else None."""
+    """The first hop and TLS: the check that failed ("network" or "tls") when the store
+    cannot be reached, else None."""
     from ..sts.certificate import inspect_certificate
     from ..sts.transport import NETWORK_FAILURES, proxy_for
 
@@ -147,55 +135,31 @@ def _check_network(report: Report, settings: Settings) -> Optional[str]:
     if network is None and ("timed out" in problem or "timeout" in problem):
         network = "connection timed out"
     if not certificate.trusted and (network or problem.startswith("no TLS handshake")):
-        report.fail(
-            "network",
-            f"{endpoint.netloc} cannot be reached: {network or problem}. Check the endpoint "
-            "(endpoint / INFNMINIO_ENDPOINT), this machine's network and DNS, and whether "
-            "it needs a proxy (HTTPS_PROXY).",
-            EXIT_TRANSPORT,
-        )
+        report.fail("network", f"{endpoint.netloc} cannot be reached: {network or problem}. "
+                    "Check the endpoint (endpoint / INFNMINIO_ENDPOINT), this machine's network "
+                    "and DNS, and whether it needs a proxy (HTTPS_PROXY).", EXIT_TRANSPORT)
         return "network"
     if not certificate.trusted:
         issuer = f" (issued by {certificate.issuer})" if certificate.issuer else ""
-        report.fail(
-            "tls",
-            f"https; the certificate of {endpoint.url}{issuer} is not trusted by {bundle}: "
-            f"{problem}. If the store uses a private certificate authority, set ca_bundle / "
-            "INFNMINIO_CA_BUNDLE to that authority's PEM file.",
-            EXIT_TRANSPORT,
-        )
+        report.fail("tls", f"https; the certificate of {endpoint.url}{issuer} is not trusted by "
+                    f"{bundle}: {problem}. If the store uses a private certificate authority, set "
+                    "ca_bundle / INFNMINIO_CA_BUNDLE to that authority's PEM file.", EXIT_TRANSPORT)
         return "tls"
     until = certificate.not_after
     days = (until - datetime.now(timezone.utc)).days if until else None
-    text = (
-        f"https; certificate issued by {certificate.issuer}, valid until "
-        f"{until:%Y-%m-%d} ({days} days); trusted by {bundle}"
-    )
+    text = (f"https; certificate issued by {certificate.issuer}, valid until "
+            f"{until:%Y-%m-%d} ({days} days); trusted by {bundle}")
     (report.warn if days is not None and days < 14 else report.ok)("tls", text)
     aws_bundle = os.environ.get("AWS_CA_BUNDLE")
     if aws_bundle and os.path.abspath(aws_bundle) != os.path.abspath(settings.ca_bundle or ""):
         if not inspect_certificate(endpoint, aws_bundle, min(5.0, settings.timeout)).trusted:
-            report.warn(
-                "tls",
-                f"AWS_CA_BUNDLE={aws_bundle} is set: the AWS CLI and SDKs use it instead of "
-                "the profile's ca_bundle, and it does not trust this certificate. Unset it, "
-                "or add the authority to it.",
-            )
+            report.warn("tls", f"AWS_CA_BUNDLE={aws_bundle} is set: the AWS CLI and SDKs use it "
+                        "instead of the profile's ca_bundle, and it does not trust this "
+                        "certificate. Unset it, or add the authority to it.")
     return None
 
 
-def _check_aws_profile_variable(report: Report) -> None:
-    import botocore.session
-
-    from ..integrations.botocore import missing_profile
-
-    missing = missing_profile(botocore.session.Session())
-    if missing:
-        report.warn("aws profile", missing)
-
-
 def _check_clock(report: Report, settings: Settings, skew: Optional[float]) -> None:
-    """This machine's clock against the store's, as measured from the exchange's answer."""
     from ..sts.clock import WARN_SECONDS, describe_skew, skew_advice
 
     if skew is None:
@@ -214,16 +178,13 @@ def _check_lifetime(report: Report, settings: Settings, issued_for: float, left:
     from ..sources.oidc_token import describe_age
 
     if issued_for < settings.duration_seconds - 60 and issued_for >= 16 * 60:
-        report.warn(
-            "lifetime",
-            f"the store gave keys for {int(issued_for // 60)} minutes though duration_seconds "
-            f"asks {settings.duration_seconds // 60} (from "
-            f"{settings.origin('duration_seconds', command_line=True)}): the role allows no "
-            "more (its MaxSessionDuration; the library asks for that and remembers it). "
-            f"Lower duration_seconds / INFNMINIO_DURATION_SECONDS to "
-            f"{round(issued_for / 60) * 60}, or ask the administrators to raise the role's "
-            "MaxSessionDuration.",
-        )
+        report.warn("lifetime", f"the store gave keys for {int(issued_for // 60)} minutes though "
+                    f"duration_seconds asks {settings.duration_seconds // 60} (from "
+                    f"{settings.origin('duration_seconds', command_line=True)}): the role allows "
+                    "no more (its MaxSessionDuration; the library asks for that and remembers "
+                    "it). Lower duration_seconds / INFNMINIO_DURATION_SECONDS to "
+                    f"{round(issued_for / 60) * 60}, or ask the administrators to raise the "
+                    "role's MaxSessionDuration.")
     elif left < 16 * 60:
         report.warn("lifetime", f"credentials expire {describe_age(left)}: inside the AWS "
                     "SDKs' 15-minute refresh window, so credential_process users would ask "
@@ -252,40 +213,27 @@ def _s3_call(settings: Settings) -> Tuple[str, Dict[str, Any]]:
     policy = settings.policy
     if policy is None or policy.bucket is None:
         return "ListBuckets", {}
-    parameters: Dict[str, Any] = {"Bucket": policy.bucket, "MaxKeys": 1}
-    if policy.prefix is not None:
-        parameters["Prefix"] = policy.prefix + "/"
-    return "ListObjectsV2", parameters
+    prefix = {} if policy.prefix is None else {"Prefix": policy.prefix + "/"}
+    return "ListObjectsV2", {"Bucket": policy.bucket, "MaxKeys": 1, **prefix}
 
 
-def _client(settings: Settings, credentials: Any) -> Any:
+def _check_s3(settings: Settings, credentials: Any,
+              call: Tuple[str, Dict[str, Any]]) -> Optional[str]:
     import boto3
     import botocore.session
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from ..integrations.botocore import core_session
 
-    core = core_session(botocore.session.Session)
-    return boto3.Session(botocore_session=core).client(
-        "s3",
-        endpoint_url=settings.endpoint.url,
-        region_name=settings.region,
-        aws_access_key_id=credentials.access_key,
-        aws_secret_access_key=credentials.secret_key,
-        aws_session_token=credentials.token,
-        verify=settings.ca_bundle if settings.ca_bundle else True,
+    operation, parameters = call
+    client = boto3.Session(botocore_session=core_session(botocore.session.Session)).client(
+        "s3", endpoint_url=settings.endpoint.url, region_name=settings.region,
+        aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token, verify=settings.ca_bundle or True,
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2},
                       connect_timeout=5, read_timeout=settings.timeout),
     )
-
-
-def _check_s3(
-    settings: Settings, credentials: Any, call: Tuple[str, Dict[str, Any]]
-) -> Optional[str]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    operation, parameters = call
-    client = _client(settings, credentials)
     try:
         getattr(client, {"ListBuckets": "list_buckets"}.get(operation, "list_objects_v2"))(
             **parameters
@@ -313,6 +261,7 @@ def _check_profile(report: Report, name: str) -> None:
     import boto3
     import botocore.exceptions
 
+    from ..errors import scrub
     from ..profiles.aws import profile_config
 
     config = profile_config(name)
@@ -327,11 +276,8 @@ def _check_profile(report: Report, name: str) -> None:
     try:
         session = boto3.Session(profile_name=name)
         frozen = session.get_credentials().get_frozen_credentials()
-        client = session.client("s3")
-        client.list_buckets()
+        session.client("s3").list_buckets()
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        from ..errors import scrub
-
         refused = isinstance(error, botocore.exceptions.ClientError)
         report.fail("profile", f"{name!r}, as the AWS tools run it: {scrub(str(error))}",
                     EXIT_S3 if refused else EXIT_CONFIGURATION)

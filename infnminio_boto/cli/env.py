@@ -1,14 +1,7 @@
 """``infnminio-boto env``: credentials and endpoint as environment variables.
 
-For tools that read the environment: the AWS SDKs and CLI (``AWS_*``, the CA bundle
-and the checksum settings Ceph RGW needs included), s5cmd (``S3_ENDPOINT_URL``,
-``AWS_CA_BUNDLE``), rclone (``RCLONE_S3_*`` with ``env_auth``, ``RCLONE_CA_CERT``),
-OpenSSL and rustls tools (``SSL_CERT_FILE``, the system's authorities included) and
-MinIO's mc (``MC_HOST_<alias>``; mc reads no CA variable: it trusts the files in
-``~/.mc/certs/CAs/``). The keys do not refresh: run it again when they expire (the
-``Expiration`` is printed too), or prefer a profile with credential_process. Every
-value is quoted by the rules of the chosen format (:mod:`.shells`): settings such as the
-CA bundle's path reach the shell as they are, and never run.
+For the AWS SDKs and CLI, s5cmd, rclone, OpenSSL and rustls tools, and mc; the keys do
+not refresh. Each value is quoted by the chosen format's rules (:mod:`.shells`; docs/cli.md).
 """
 
 from __future__ import annotations
@@ -36,18 +29,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "They do not refresh; the Expiration is included.",
     )
     add_settings_flags(parser)
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="sh",
-        help='sh: eval "$(infnminio-boto env)"; fish: infnminio-boto env --format fish | '
-        "source; dotenv: set -a; . FILE (or python-dotenv, docker compose); json",
-    )
-    parser.add_argument(
-        "--mc-alias",
-        default="infn",
-        help="alias for MC_HOST_<alias> (mc): letters, digits and underscores",
-    )
+    parser.add_argument("--format", choices=FORMATS, default="sh", help='sh: eval '
+                        '"$(infnminio-boto env)"; fish: infnminio-boto env --format fish | '
+                        "source; dotenv: set -a; . FILE (or python-dotenv, docker compose); json")
+    parser.add_argument("--mc-alias", default="infn",
+                        help="alias for MC_HOST_<alias> (mc): letters, digits and underscores")
     parser.set_defaults(handler=run)
 
 
@@ -56,17 +42,11 @@ def endpoint_variables(settings: Settings) -> Dict[str, str]:
     from ..integrations.ca_trust import ssl_cert_file_variables
     from ..settings.aws_variables import variables_unless_chosen
 
-    url = settings.endpoint.url
-    values = {
-        "AWS_REGION": settings.region,
-        "AWS_DEFAULT_REGION": settings.region,
-        "AWS_ENDPOINT_URL_S3": url,
-        "S3_ENDPOINT_URL": url,  # s5cmd
-        "RCLONE_S3_PROVIDER": settings.server.rclone_provider,
-        "RCLONE_S3_ENV_AUTH": "true",
-        "RCLONE_S3_ENDPOINT": url,
-        "RCLONE_S3_REGION": settings.region,
-    }
+    region, url = settings.region, settings.endpoint.url
+    values = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL_S3": url,
+              "S3_ENDPOINT_URL": url,  # s5cmd
+              "RCLONE_S3_PROVIDER": settings.server.rclone_provider, "RCLONE_S3_ENV_AUTH": "true",
+              "RCLONE_S3_ENDPOINT": url, "RCLONE_S3_REGION": region}
     if settings.ca_bundle:
         ca = os.path.abspath(settings.ca_bundle)
         values.update(AWS_CA_BUNDLE=ca, RCLONE_CA_CERT=ca)  # s5cmd reads AWS_CA_BUNDLE
@@ -77,41 +57,27 @@ def endpoint_variables(settings: Settings) -> Dict[str, str]:
     return values
 
 
-def key_variables(
-    settings: Settings, credentials: TemporaryCredentials, mc_alias: str
-) -> Dict[str, str]:
+def key_variables(settings: Settings, credentials: TemporaryCredentials,
+                  mc_alias: str) -> Dict[str, str]:
     """The keys themselves, as the AWS tools and mc read them."""
     from ..sts.temporary_credentials import format_timestamp
 
     endpoint = settings.endpoint
-    userinfo = ":".join(
-        quote(part, safe="")
-        for part in (credentials.access_key, credentials.secret_key, credentials.token)
-    )
-    return {
-        "AWS_ACCESS_KEY_ID": credentials.access_key,
-        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-        "AWS_SESSION_TOKEN": credentials.token,
-        "AWS_CREDENTIAL_EXPIRATION": format_timestamp(credentials.expiration),
-        mc_host_name(mc_alias): f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}",
-    }
-
-
-def variables(
-    settings: Settings, credentials: TemporaryCredentials, mc_alias: str
-) -> Dict[str, str]:
-    return {**key_variables(settings, credentials, mc_alias), **endpoint_variables(settings)}
+    keys = (credentials.access_key, credentials.secret_key, credentials.token)
+    userinfo = ":".join(quote(part, safe="") for part in keys)
+    return {"AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key, "AWS_SESSION_TOKEN": credentials.token,
+            "AWS_CREDENTIAL_EXPIRATION": format_timestamp(credentials.expiration),
+            mc_host_name(mc_alias): f"{endpoint.scheme}://{userinfo}@{endpoint.netloc}"}
 
 
 def mc_host_name(alias: str) -> str:
     """``MC_HOST_<alias>``; :class:`ConfigurationError` when that is no variable name."""
     name = f"MC_HOST_{alias}"
     if not alias or not is_name(name):
-        raise ConfigurationError(
-            f"--mc-alias {alias!r} cannot be part of the variable name MC_HOST_<alias>: "
-            "use letters, digits and underscores only (mc reads MC_HOST_infn for "
-            "--mc-alias infn)."
-        )
+        raise ConfigurationError(f"--mc-alias {alias!r} cannot be part of the variable name "
+                                 "MC_HOST_<alias>: use letters, digits and underscores only (mc "
+                                 "reads MC_HOST_infn for --mc-alias infn).")
     return name
 
 
@@ -124,5 +90,6 @@ def run(args: argparse.Namespace) -> int:
     mc_host_name(args.mc_alias)  # before anything is asked of the STS
     settings = Settings.resolve(command_line=True, **settings_from_flags(args))
     credentials = fetch_credentials(settings, fresh_enough=fresh_for_sdk)
-    sys.stdout.write(render(variables(settings, credentials, args.mc_alias), args.format) + "\n")
+    values = {**key_variables(settings, credentials, args.mc_alias), **endpoint_variables(settings)}
+    sys.stdout.write(render(values, args.format) + "\n")
     return 0

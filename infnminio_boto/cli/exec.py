@@ -1,15 +1,13 @@
 """``infnminio-boto exec [settings] -- COMMAND ...``: a command with the keys in its environment.
 
-As aws-vault and granted do: the command gets the endpoint, region, CA bundle and
-checksum settings of the store, and either a fresh set of keys (``AWS_ACCESS_KEY_ID``
-... with ``AWS_CREDENTIAL_EXPIRATION``; the command replaces this process), or with
-``--server`` a credentials endpoint on 127.0.0.1 that the AWS SDKs poll, so that a
-command running for hours gets renewed keys. Its exit status is passed through.
+Fixed keys (the command replaces this process), or with ``--server`` a credentials
+endpoint the SDKs poll for renewed keys; the exit status is passed through (docs/cli.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import subprocess
@@ -21,44 +19,38 @@ from .common import EXIT_USAGE, add_settings_flags, configure_logging, settings_
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "exec",
-        help="run a command with the credentials and endpoint in its environment",
+        "exec", help="run a command with the credentials and endpoint in its environment",
         description="Run COMMAND with the store's endpoint, region, CA bundle and a fresh "
         "set of keys in its environment (exit status passed through). With --server the "
         "keys are served on 127.0.0.1 instead and renewed for as long as it runs.",
         usage="%(prog)s [settings] [--server] -- COMMAND [ARGS ...]",
     )
-    parser.add_argument(
-        "--server",
-        action="store_true",
-        help="serve renewing keys to the command (AWS_CONTAINER_CREDENTIALS_FULL_URI, which "
-        "every AWS SDK reads) instead of putting fixed keys in its environment",
-    )
+    parser.add_argument("--server", action="store_true", help="serve renewing keys to the "
+                        "command (AWS_CONTAINER_CREDENTIALS_FULL_URI, which every AWS SDK reads) "
+                        "instead of putting fixed keys in its environment")
     add_settings_flags(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(handler=run)
 
 
 def _child_environment(extra: Dict[str, str]) -> Dict[str, str]:
-    """This environment without the variables that would make the command's SDK take
-    other credentials than ours, and with ``extra``."""
+    """This environment with ``extra``, without what would make the SDKs take other keys."""
     from ..settings.aws_variables import CREDENTIALS
 
-    env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
-    env.update(extra)
-    return env
+    return {**{k: v for k, v in os.environ.items() if k not in CREDENTIALS}, **extra}
+
+
+def _cannot_run(command: List[str], error: OSError) -> int:
+    print(f"infnminio-boto exec: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr)
+    return 127 if isinstance(error, FileNotFoundError) else 126
 
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
-    command: List[str] = list(args.command)
-    if command[:1] == ["--"]:
-        command = command[1:]
+    command: List[str] = args.command[1:] if args.command[:1] == ["--"] else list(args.command)
     if not command:
-        print(
-            "infnminio-boto exec: no command given (infnminio-boto exec -- COMMAND ...)",
-            file=sys.stderr,
-        )
+        print("infnminio-boto exec: no command given (infnminio-boto exec -- COMMAND ...)",
+              file=sys.stderr)
         return EXIT_USAGE
     from ..keys.fetch import fetch_credentials
     from ..keys.timing import fresh_for_sdk
@@ -66,10 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from .env import endpoint_variables, key_variables
 
     settings = Settings.resolve(command_line=True, **settings_from_flags(args))
-
-    def fetch():
-        return fetch_credentials(settings, fresh_enough=fresh_for_sdk)
-
+    fetch = functools.partial(fetch_credentials, settings, fresh_enough=fresh_for_sdk)
     keys = fetch()  # errors are ours, before the command starts
     if not args.server:
         env = _child_environment(
@@ -79,10 +68,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             os.execvpe(command[0], command, env)  # noqa: S606 - a list, no shell: it replaces us
         except OSError as error:
-            print(
-                f"infnminio-boto exec: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr
-            )
-            return 127 if isinstance(error, FileNotFoundError) else 126
+            return _cannot_run(command, error)
     from ..integrations.key_server import CredentialServer
     from ..profiles.aws import hide_competing_credentials
 
@@ -94,10 +80,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             child = subprocess.Popen(command, env=env)
         except OSError as error:
-            print(
-                f"infnminio-boto exec: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr
-            )
-            return 127 if isinstance(error, FileNotFoundError) else 126
+            return _cannot_run(command, error)
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, lambda received, _frame: child.send_signal(received))
         status = child.wait()

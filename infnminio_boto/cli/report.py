@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -28,11 +29,8 @@ class Report:
         if not self.as_json:
             print(f"{status:<4}  {topic:<12} {text}", flush=True)
 
-    def ok(self, topic: str, text: str) -> None:
-        self.line("OK", topic, text)
-
-    def warn(self, topic: str, text: str) -> None:
-        self.line("WARN", topic, text)
+    ok = functools.partialmethod(line, "OK")
+    warn = functools.partialmethod(line, "WARN")
 
     def fail(self, topic: str, text: str, code: int) -> None:
         self.line("FAIL", topic, text, code)
@@ -46,16 +44,11 @@ class Report:
         return self.exit_code
 
 
-def add_report_arguments(
-    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Report]
-) -> None:
+def add_report_arguments(parser: argparse.ArgumentParser,
+                         run: Callable[[argparse.Namespace], Report]) -> None:
     """``--json``, and a handler that prints the report and exits with its code."""
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="one JSON array of {check, status, detail, exit_code} objects, for scripts "
-        "and support tickets",
-    )
+    parser.add_argument("--json", action="store_true", help="one JSON array of {check, status, "
+                        "detail, exit_code} objects, for scripts and support tickets")
     parser.set_defaults(handler=lambda args: run(args).finish())
 
 
@@ -73,16 +66,11 @@ def start(args: argparse.Namespace) -> Tuple[Report, Optional[Settings]]:
         return report, None
 
 
-def report_token(
-    report: Report, settings: Settings, *, strict: bool, offline: bool = False
-) -> Optional[OidcToken]:
-    """The token's source (which one, and why; the places skipped before it) and the
-    token's claims, age and fit; None, with the failure reported, when there is none.
-
-    ``strict`` (``doctor``) makes an expired token a failure; ``status`` only warns.
-    ``offline`` (``status``): a source that would contact someone to hand out a token (a
-    command, oidc-agent asking the identity provider) is named, not run.
-    """
+def report_token(report: Report, settings: Settings, *, strict: bool,
+                 offline: bool = False) -> Optional[OidcToken]:
+    """Report the token's source (and those skipped), claims, age and fit; return the
+    token, or None (the failure reported). ``strict``: an expired token fails, not warns;
+    ``offline``: a source that may contact someone (a command, oidc-agent) is not run."""
     import time
 
     from ..errors import InfnMinioError
@@ -101,18 +89,12 @@ def report_token(
     source = selection.source
     if source is None:
         tried = "; ".join(f"{place} ({found})" for place, found in selection.tried)
-        report.fail(
-            "token source",
-            f"no access token found; tried, in order: {tried}. {advice(os.environ)}",
-            EXIT_TOKEN_FILE,
-        )
+        report.fail("token source", f"no access token found; tried, in order: {tried}. "
+                    f"{advice(os.environ)}", EXIT_TOKEN_FILE)
         return None
     if offline and BY_NAME[source.kind].fast == NAME_SOURCE:
-        report.ok(
-            "token source",
-            f"{source.describe()}: not run (status sends nothing; running it may ask the "
-            "identity provider for a token): `infnminio-boto doctor` runs it",
-        )
+        report.ok("token source", f"{source.describe()}: not run (status sends nothing; running "
+                  "it may ask the identity provider for a token): `infnminio-boto doctor` runs it")
         return None
     try:
         token = source.read()
@@ -124,15 +106,10 @@ def report_token(
         detail += f"; written {describe_age(token.modified - time.time())}"
     report.ok("token source", detail)
     if token.path and token.modified and time.time() - token.modified > 30 * 60:
-        report.warn(
-            "token source",
-            "not rewritten for over 30 minutes: sts-wire rewrites its file every ~15 minutes, "
-            "so whatever refreshes this one may not be running",
-        )
-    claims = (
-        f"subject {token.subject or '-'}, issuer {token.issuer or '-'}, audience "
-        f"{', '.join(token.audience) or '-'}"
-    )
+        report.warn("token source", "not rewritten for over 30 minutes: sts-wire rewrites its "
+                    "file every ~15 minutes, so whatever refreshes this one may not be running")
+    claims = (f"subject {token.subject or '-'}, issuer {token.issuer or '-'}, audience "
+              f"{', '.join(token.audience) or '-'}")
     left = token.seconds_left()
     if left is not None and left <= EXPIRY_LEEWAY_SECONDS:
         text = f"{claims}: expired {describe_age(left)}. Restart what refreshes it, then retry."
@@ -145,19 +122,14 @@ def report_token(
         report.ok("token", f"{claims}; {expiry}")
     wanted = settings.audience
     if wanted and wanted not in token.audience:
-        report.warn(
-            "token",
-            f"{settings.endpoint.host} accepts tokens with audience '{wanted}' (from "
-            f"{settings.origin('audience', command_line=True)}) and this one has "
-            f"{', '.join(token.audience) or 'none'}: get them with `oidc-token --aud {wanted}` "
-            f"(oidc_agent_account asks for it), or sts-wire's default settings",
-        )
+        report.warn("token", f"{settings.endpoint.host} accepts tokens with audience '{wanted}' "
+                    f"(from {settings.origin('audience', command_line=True)}) and this one has "
+                    f"{', '.join(token.audience) or 'none'}: get them with `oidc-token --aud "
+                    f"{wanted}` (oidc_agent_account asks for it), or sts-wire's default settings")
     if token.identity_digest() is None:
-        report.warn(
-            "token",
-            "it has no iss or sub claim: its keys cannot be told apart from another token's, "
-            "so they are never shared through the cache (every process exchanges it)",
-        )
+        report.warn("token", "it has no iss or sub claim: its keys cannot be told apart from "
+                    "another token's, so they are never shared through the cache (every process "
+                    "exchanges it)")
     return token
 
 
@@ -170,8 +142,5 @@ def report_policy(report: Report, settings: Settings) -> None:
     if policy is None:
         report.ok("policy", f"none (from {origin}): the keys may do all the role allows")
         return
-    report.ok(
-        "policy",
-        f"{policy.name} (from {origin}): {policy.meaning}, within what the role allows; "
-        f"sent as {policy.size} of at most {MAX_POLICY_BYTES} bytes",
-    )
+    report.ok("policy", f"{policy.name} (from {origin}): {policy.meaning}, within what the role "
+              f"allows; sent as {policy.size} of at most {MAX_POLICY_BYTES} bytes")

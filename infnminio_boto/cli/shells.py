@@ -1,25 +1,6 @@
-"""Environment variables written for a shell to read, each format quoted by its own rules.
-
-``env`` and ``sandbox start`` print variables that users feed to ``eval``, ``source``
-or ``set -a; . FILE``: whatever a value holds (a quote, a backslash, ``$(...)``, a
-backtick, a newline, a path from the user's settings) must come out as that value,
-byte for byte, and never run. Each format has its own quoting rules:
-
-- ``sh``: POSIX single quotes (:func:`shlex.quote`): nothing inside is special; a
-  ``'`` is written as ``'\\''``. bash, dash, zsh and ksh read it alike.
-- ``fish``: fish's single quotes, where a backslash escapes ``\\'`` and ``\\\\`` (and
-  nothing else): POSIX quoting is wrong there (a value ending in ``\\`` reopens the
-  string). Read with ``| source``.
-- ``dotenv``: single quotes, read alike by ``set -a; . FILE`` in sh, python-dotenv and
-  docker compose's ``env_file``. Those readers disagree about ``'`` and ``\\`` inside
-  single quotes, python-dotenv expands ``${NAME}`` even there, and line-based readers
-  stop at a newline, so a value holding any of those cannot be written inertly for all
-  of them and is refused with :class:`ConfigurationError` (use ``sh`` or ``json``).
-- ``json``: one object, for programs.
-
-Names must be shell variable names (``[A-Za-z_][A-Za-z0-9_]*``): a name is never
-quoted, so anything else would be code. No value may hold NUL (no environment can).
-"""
+"""Environment variables for a shell to read, each value quoted by the format's rules so
+that it arrives byte for byte and never runs: ``sh``, ``fish``, ``dotenv`` (a value its
+readers disagree on is refused), ``json`` (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -46,30 +27,24 @@ def is_name(name: str) -> bool:
 def check_name(name: str) -> None:
     """Raise :class:`ConfigurationError` unless ``name`` is a shell variable name."""
     if not is_name(name):
-        raise ConfigurationError(
-            f"{name!r} is not a valid environment variable name: only letters, digits and "
-            "underscores, not starting with a digit."
-        )
+        raise ConfigurationError(f"{name!r} is not a valid environment variable name: only "
+                                 "letters, digits and underscores, not starting with a digit.")
 
 
 def _check_value(name: str, value: str) -> None:
     if "\0" in value:
-        raise ConfigurationError(
-            f"The value for {name} holds a NUL character, which no environment variable "
-            "can hold: check the setting it comes from."
-        )
+        raise ConfigurationError(f"The value for {name} holds a NUL character, which no "
+                                 "environment variable can hold: check the setting it comes from.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ConfigurationError(
-            f"The value for {name} holds bytes that are not UTF-8 text (a file name in "
-            "another encoding?): check the setting it comes from."
-        ) from None
+        raise ConfigurationError(f"The value for {name} holds bytes that are not UTF-8 text (a "
+                                 "file name in another encoding?): check the setting it comes "
+                                 "from.") from None
 
 
 def _fish_quote(value: str) -> str:
-    # fish documents single quotes as taking `\'` and `\\` as escapes and everything else
-    # literally (fish-shell docs, "Quotes"), newlines included.
+    # fish's single quotes take `\'` and `\\` as escapes, all else literally ("Quotes").
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -85,13 +60,9 @@ def _dotenv_quote(name: str, value: str) -> str:
 
 
 def render(values: Mapping[str, str], style: str) -> str:
-    """``values`` as ``style`` (one of :data:`FORMATS`) would have them, no final newline.
-
-    Raises :class:`ConfigurationError` for a name that is not a variable name, a value
-    holding NUL or non-UTF-8 bytes, or (``dotenv`` only) a value no dotenv reader can
-    be given inertly. Error messages name the variable, never its value (it may be a
-    secret).
-    """
+    """``values`` as ``style`` (one of :data:`FORMATS`), no final newline. Raises
+    :class:`ConfigurationError` (naming the variable, never its value) for a name that is
+    no variable name, a value with NUL or non-UTF-8 text, or one dotenv can't hold."""
     if style not in FORMATS:
         raise ValueError(f"unknown format {style!r}")
     for name, value in values.items():

@@ -1,8 +1,5 @@
-"""``infnminio-boto status``: what is here, without sending anything.
-
-The settings in use, the token's source (which one and why, what was skipped), its
-claims and age, and the cached keys for that identity. Offline: no exchange, no S3 call,
-and a token command or oidc-agent is named but not run (``doctor`` does all that).
+"""``infnminio-boto status``: the settings, the token's source, claims and age, and the
+cached keys, offline: a token command or oidc-agent is named, not run (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -16,8 +13,7 @@ from .report import Report, add_report_arguments, report_policy, report_token, s
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "status",
-        help="the token, its age and the cached keys, offline (nothing is sent)",
+        "status", help="the token, its age and the cached keys, offline (nothing is sent)",
         description="Show the settings, the token file's claims and age, and the cached "
         "keys and their expiry, without sending anything.",
     )
@@ -33,17 +29,14 @@ def run(args: argparse.Namespace) -> Report:
     report, settings = start(args)
     if settings is None:
         return report
-    report.ok(
-        "settings",
-        f"endpoint {settings.endpoint.url} (from {settings.origin('endpoint', command_line=True)})"
-        f"; RoleArn {settings.role_arn or 'none'}; cache "
-        f"{settings.cache_dir if settings.cache else 'off'}",
-    )
+    report.ok("settings", f"endpoint {settings.endpoint.url} (from "
+              f"{settings.origin('endpoint', command_line=True)}); RoleArn "
+              f"{settings.role_arn or 'none'}; cache "
+              f"{settings.cache_dir if settings.cache else 'off'}")
     report_policy(report, settings)
     token = report_token(report, settings, strict=False, offline=True)
     if token is None:
         return report
-
     if not settings.cache:
         report.ok("cache", "off: every process exchanges the token")
         return report
@@ -63,11 +56,8 @@ def run(args: argparse.Namespace) -> Report:
     else:
         left = keys.seconds_left()
         state = "expired" if left <= 0 else ("fresh" if fresh_for_sdk(keys) else "to renew")
-        report.ok(
-            "cache",
-            f"keys {keys.access_key[:4]}*** for this identity, {state}, expire "
-            f"{describe_age(left)}",
-        )
+        report.ok("cache", f"keys {keys.access_key[:4]}*** for this identity, {state}, expire "
+                  f"{describe_age(left)}")
     entries = sum(1 for name in names if name.endswith(".json"))
     fast = sum(1 for name in names if name.startswith("fast-"))
     report.ok("cache", f"{settings.cache_dir}: {entries} identities, {fast} fast entries")

@@ -1,10 +1,6 @@
-"""boto3/botocore: the credential provider, ``install()`` and ``session()``.
-
-botocore reads keys through the public ``Credentials`` interface; :class:`StsWireCredentials`
-answers it from one :class:`~infnminio_boto.keys.refresh.RefreshingCredentials`, so the
-refresh logic is ours and botocore's private refresh attributes are never touched. The
-two private attributes used are in :mod:`infnminio_boto.compat.botocore`.
-"""
+"""boto3/botocore: the credential provider, ``install()`` and ``session()``. Keys reach
+botocore through its public ``Credentials`` interface, refreshed by us; the private
+attributes used are in :mod:`..compat.botocore` (docs/clients.md)."""
 
 from __future__ import annotations
 
@@ -23,13 +19,7 @@ from botocore.exceptions import ProfileNotFound
 
 from .._log import warn_once
 from ..compat import botocore as botocore_private
-from ..settings import Settings
-from ..settings.aws_variables import (
-    CONFIG_KEYS,
-    WHEN_REQUIRED,
-    botocore_supports_them,
-    config_defaults,
-)
+from ..settings import Settings, aws_variables
 from . import expired_keys, policy_denied
 
 if TYPE_CHECKING:  # imported when credentials are first needed, not by session()
@@ -37,14 +27,8 @@ if TYPE_CHECKING:  # imported when credentials are first needed, not by session(
     from ..sts.temporary_credentials import TemporaryCredentials
 
 __all__ = [
-    "StsWireProvider",
-    "StsWireCredentials",
-    "RefresherKeys",
-    "InfnMinioSession",
-    "install",
-    "session",
-    "s3_client_kwargs",
-    "frozen",
+    "StsWireProvider", "StsWireCredentials", "RefresherKeys", "InfnMinioSession", "install",
+    "session", "s3_client_kwargs", "frozen",
 ]
 
 # ReadOnlyCredentials gained ``account_id`` in botocore 1.35; older ones have three fields.
@@ -58,34 +42,18 @@ def frozen(keys: TemporaryCredentials) -> ReadOnlyCredentials:
 
 
 class RefresherKeys:
-    """The key attributes of botocore's ``Credentials``, read from refreshing credentials.
-
-    Shared by :class:`StsWireCredentials` and the aiobotocore variant of the s3fs
-    adapter; ``refresher`` is the
-    :class:`~infnminio_boto.keys.refresh.RefreshingCredentials` behind them.
-    """
+    """botocore ``Credentials``' key attributes, read from ``refresher`` (a
+    :class:`~infnminio_boto.keys.refresh.RefreshingCredentials`); also aiobotocore's."""
 
     def __init__(self, refresher: RefreshingCredentials, method: str = "sts-wire") -> None:
-        # botocore's Credentials.__init__ would read (and so fetch) the keys at once;
-        # these are fetched when a client first signs a request.
+        # Not Credentials.__init__, which would fetch the keys at once.
         self.refresher = refresher
         self.method = method
 
-    @property
-    def access_key(self) -> str:
-        return self.refresher.get().access_key
-
-    @property
-    def secret_key(self) -> str:
-        return self.refresher.get().secret_key
-
-    @property
-    def token(self) -> str:
-        return self.refresher.get().token
-
-    @property
-    def account_id(self) -> None:
-        return None
+    access_key = property(lambda self: self.refresher.get().access_key)
+    secret_key = property(lambda self: self.refresher.get().secret_key)
+    token = property(lambda self: self.refresher.get().token)
+    account_id = property(lambda self: None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.refresher!r})"
@@ -99,12 +67,8 @@ class StsWireCredentials(RefresherKeys, Credentials):
 
 
 class StsWireProvider(CredentialProvider):
-    """A botocore ``CredentialProvider`` that exchanges the sts-wire token file.
-
-    ``load()`` returns refreshing credentials: no file is read and no request is sent
-    until a client first needs the keys. Settings are resolved when the provider is
-    built, so a configuration error shows at once.
-    """
+    """A botocore ``CredentialProvider`` that exchanges the token, once a client needs
+    keys; the settings are resolved at once (a configuration error raises here)."""
 
     METHOD = "sts-wire"
     CANONICAL_NAME = "custom-sts-wire"
@@ -114,13 +78,10 @@ class StsWireProvider(CredentialProvider):
         if settings is not None and overrides:
             raise TypeError("pass either a Settings value or keyword settings, not both")
         self.settings = settings if settings is not None else Settings.resolve(**overrides)
-        # The refreshers load() made: whose keys the session's clients sign with.
-        self.owners = expired_keys.KeyOwners()
+        self.owners = expired_keys.KeyOwners()  # the refreshers load() made
 
     def load(self) -> StsWireCredentials:
-        from ..keys.refresh import (
-            refreshing_credentials,  # when credentials are first needed
-        )
+        from ..keys.refresh import refreshing_credentials  # when credentials are first needed
 
         refresher = refreshing_credentials(self.settings)
         self.owners.add(refresher)
@@ -137,24 +98,20 @@ def _botocore_session(
         return botocore_private.core_session(session)
     if isinstance(session, botocore.session.Session):
         return session
-    raise TypeError(
-        f"install() takes a boto3.Session or botocore.session.Session, not {type(session).__name__}"
-    )
+    raise TypeError("install() takes a boto3.Session or botocore.session.Session, not "
+                    f"{type(session).__name__}")
 
 
 def core_session(cls: Any) -> Any:
-    """A new ``cls`` (a botocore ``Session``, or aiobotocore's ``AioSession``) for our own
-    clients: with the profile ``AWS_PROFILE`` names, unless it names one no AWS config
-    file holds (left over by other tooling), which our clients do not need: then the
-    default profile's settings, and a warning once."""
+    """A new ``cls`` (botocore ``Session`` or aiobotocore ``AioSession``) for our clients:
+    when ``AWS_PROFILE`` names a profile no config file holds, with the default profile's
+    settings instead, and a warning once."""
     core = cls()
     missing = missing_profile(core)
     if missing is None:
         return core
     warn_once(("missing profile", missing), __name__, "%s", missing)
-    # The profile variable's definition without its environment variables (a public
-    # argument: botocore's SESSION_VARIABLES format).
-    return cls(session_vars={"profile": (None, None, None, None)})
+    return cls(session_vars={"profile": (None, None, None, None)})  # read from no variable
 
 
 def missing_profile(core: Any) -> Optional[str]:
@@ -172,32 +129,17 @@ def missing_profile(core: Any) -> Optional[str]:
 
 
 def put_first(resolver: Any, provider: CredentialProvider) -> None:
-    """Put ``provider`` first in a credential resolver, in place of an earlier one of ours
-    (its public ``remove`` and ``insert_before``; with a profile set botocore has no
-    ``env`` provider, so the first provider, whichever it is, is the anchor)."""
-    methods = [each.METHOD for each in resolver.providers]
-    for _ in range(methods.count(provider.METHOD)):
+    """Put ``provider`` first in a credential resolver, in place of an earlier one of ours."""
+    while provider.METHOD in [each.METHOD for each in resolver.providers]:
         resolver.remove(provider.METHOD)
-    first = [each.METHOD for each in resolver.providers][:1]
-    if first:
-        resolver.insert_before(first[0], provider)
-    else:
-        resolver.providers.append(provider)
+    resolver.providers.insert(0, provider)
 
 
-def install(
-    session: Union[boto3.Session, botocore.session.Session],
-    settings: Optional[Settings] = None,
-    **overrides: Any,
-) -> StsWireProvider:
-    """Put a :class:`StsWireProvider` first in ``session``'s credential chain.
-
-    Works with or without an explicit profile (botocore drops the ``env`` provider when
-    a profile is set, so the provider goes to the front of the list instead of before
-    ``env``). Installing twice replaces the earlier provider. S3 clients made afterwards
-    retry a call once with new keys when the store refuses theirs as expired
-    (:mod:`.expired_keys`). Returns the provider.
-    """
+def install(session: Union[boto3.Session, botocore.session.Session],
+            settings: Optional[Settings] = None, **overrides: Any) -> StsWireProvider:
+    """Put a :class:`StsWireProvider` first in ``session``'s credential chain (with or
+    without a profile; installing twice replaces it) and return it. Its S3 clients retry
+    a call once with new keys when the store refuses theirs as expired."""
     core = _botocore_session(session)
     provider = StsWireProvider(settings, **overrides)
     put_first(core.get_component("credential_provider"), provider)
@@ -208,10 +150,8 @@ def install(
 
 
 class InfnMinioSession(boto3.Session):
-    """A ``boto3.Session`` whose S3 clients and resources default to the object store.
-
-    Everything else behaves as in boto3; an explicit ``endpoint_url`` still wins.
-    """
+    """A ``boto3.Session`` whose S3 clients and resources default to the object store
+    (an explicit ``endpoint_url`` still wins)."""
 
     def __init__(self, *args: Any, s3_endpoint_url: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -224,101 +164,63 @@ class InfnMinioSession(boto3.Session):
         return super().client(service_name, *args, **kwargs)
 
     def __repr__(self) -> str:
-        return (
-            f"InfnMinioSession(region_name={self.region_name!r}, "
-            f"s3_endpoint_url={self.s3_endpoint_url!r})"
-        )
+        return (f"InfnMinioSession(region_name={self.region_name!r}, "
+                f"s3_endpoint_url={self.s3_endpoint_url!r})")
 
 
 def _s3_options(settings: Settings) -> Dict[str, Any]:
-    """Path-style addressing, and over https unsigned bodies."""
+    """Path-style addressing; over https (TLS protects the body) unsigned bodies."""
     options: Dict[str, Any] = {"addressing_style": "path"}
     if settings.endpoint.secure:
-        # As botocore does for any upload that carries a checksum: TLS protects the
-        # body, so it is not hashed into the signature (which would read every upload
-        # twice and refuse streams that cannot seek).
         options["payload_signing_enabled"] = False
     return options
 
 
 def _set_defaults(core: botocore.session.Session, settings: Settings) -> None:
-    """Our defaults in place of botocore's, below the user's own choices.
-
-    The config store's providers already chain instance variables, ``AWS_*`` variables
-    and the profile before a default: only the default is replaced, and nothing is read
-    before a client needs it (no config file is parsed here).
-    """
+    """Our defaults in place of botocore's only: the user's own choices still win."""
     store = core.get_component("config_store")
     s3_section = store.get_config_provider("s3")
     for key, value in _s3_options(settings).items():
         s3_section.set_default_provider(key, ConstantProvider(value))
-    if botocore_supports_them():
-        for key in CONFIG_KEYS:
-            store.get_config_provider(key).set_default_provider(ConstantProvider(WHEN_REQUIRED))
+    if aws_variables.botocore_supports_them():
+        when_required = ConstantProvider(aws_variables.WHEN_REQUIRED)
+        for key in aws_variables.CONFIG_KEYS:
+            store.get_config_provider(key).set_default_provider(when_required)
 
 
-def _profile_config(core: botocore.session.Session) -> Dict[str, Any]:
-    try:
-        return core.get_scoped_config()
-    except ProfileNotFound:
-        return {}
-
-
-def s3_client_kwargs(
-    session: Optional[Union[boto3.Session, botocore.session.Session]] = None,
-    profile: Optional[str] = None,
-    **settings: Any,
-) -> Dict[str, Any]:
-    """Keyword arguments for ``session.client("s3", ...)`` of a session of yours.
-
-    ``endpoint_url``, ``region_name``, ``verify`` (the CA bundle, when set) and a
-    ``config`` with path-style addressing and the upload settings :func:`session` uses.
-    Pair it with :func:`install` for the credentials. The checksum settings are added
-    only where the AWS profile of ``session`` (a ``boto3.Session`` or botocore session)
-    or the one named ``profile`` has none: a ``Config`` passed to ``client()`` beats the
-    profile, so the profile's choice must be read here. Without either, the profile
-    ``AWS_PROFILE`` names (or ``default``) is read. Raises ``TypeError`` when both are
-    given.
-    """
+def s3_client_kwargs(session: Optional[Union[boto3.Session, botocore.session.Session]] = None,
+                     profile: Optional[str] = None, **settings: Any) -> Dict[str, Any]:
+    """Keyword arguments for ``session.client("s3", ...)`` (pair it with :func:`install`):
+    endpoint, region, CA bundle and :func:`session`'s upload settings, the checksum ones only
+    where the profile of ``session`` or ``profile`` has none. ``TypeError`` if both given."""
     from botocore.config import Config
 
     if session is not None and profile is not None:
         raise TypeError("s3_client_kwargs() takes a session or a profile, not both")
-    core = (
-        _botocore_session(session)
-        if session is not None
-        else botocore.session.Session(profile=profile)
-    )
+    core = (_botocore_session(session) if session is not None
+            else botocore.session.Session(profile=profile))
     resolved = Settings.resolve(**settings)
-    kwargs: Dict[str, Any] = {
-        "endpoint_url": resolved.endpoint.url,
-        "region_name": resolved.region,
-        "config": Config(s3=_s3_options(resolved), **config_defaults(_profile_config(core))),
-    }
+    try:
+        profile_config = core.get_scoped_config()
+    except ProfileNotFound:
+        profile_config = {}
+    config = Config(s3=_s3_options(resolved), **aws_variables.config_defaults(profile_config))
+    kwargs = {"endpoint_url": resolved.endpoint.url, "region_name": resolved.region,
+              "config": config}
     if resolved.ca_bundle:
         kwargs["verify"] = resolved.ca_bundle
     return kwargs
 
 
 def session(**settings: Any) -> InfnMinioSession:
-    """A boto3 session whose credentials come from the token file and refresh themselves.
-
-    ``session().client("s3")`` and ``session().resource("s3")`` reach the configured
-    endpoint with path-style addressing and trust ``ca_bundle``; no ``endpoint_url`` is
-    needed. Uploads skip the streaming checksums Ceph RGW refuses (411), unless you
-    chose otherwise (an ``AWS_*_CHECKSUM_*`` variable, a profile key, or a client
-    ``Config`` of your own), and over https their bodies are not hashed into the
-    signature (so a stream that cannot seek uploads with its ``ContentLength``). A call
-    the store refuses because its keys expired (``ExpiredToken``; Ceph RGW 16's bare
-    ``AccessDenied`` near their expiry) is retried once with new keys
-    (:mod:`.expired_keys`).
-    """
+    """A boto3 session whose S3 clients reach the store with keys from the token that
+    refresh themselves; uploads skip the streaming checksums Ceph RGW refuses unless you
+    chose otherwise, and a call refused for expired keys is retried once with new ones."""
     resolved = Settings.resolve(**settings)
     core = core_session(botocore.session.Session)
     provider = StsWireProvider(resolved)
 
-    def credential_chain() -> Any:
-        # Built when a client first needs credentials, as botocore builds its own.
+    def credential_chain() -> Any:  # built when a client first needs it, as botocore's
         chain = create_credential_resolver(core)
         put_first(chain, provider)
         return chain

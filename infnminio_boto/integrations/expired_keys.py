@@ -1,13 +1,6 @@
-"""One retry, with new keys, of an S3 call the store refused because its keys expired.
-
-Expiry is judged on the store's clock, but a clock can still jump (a suspended laptop)
-or keys be revoked early. Newer Ceph RGW and AWS answer 400 ``ExpiredToken``; RGW 16 a
-bare 403 ``AccessDenied`` (also its answer to a policy denial) and a HEAD a bare status.
-:func:`register` records which key signed each request (after the signer) and, from
-botocore's ``needs-retry`` event, replaces our keys and retries once when the answer
-means they expired: ``ExpiredToken``, or a bare refusal near their expiry
-(docs/design.md, "Keys the store refused").
-"""
+"""One retry, with new keys, of an S3 call the store refused because its keys expired:
+``ExpiredToken``, or Ceph RGW 16's bare 403 ``AccessDenied`` (or bodiless status) near the
+keys' end (docs/design.md, "Keys the store refused")."""
 
 from __future__ import annotations
 
@@ -35,11 +28,9 @@ SIGNED_WITH = "infnminio_boto_signed_with"
 RENEWED = "infnminio_boto_renewed"
 _EXPIRED_CODES = ("ExpiredToken", "ExpiredTokenException")
 _BARE_CODES = ("AccessDenied", "403", "Forbidden")
-# SigV4 "AWS4-HMAC-SHA256 Credential=AKID/date/region/s3/aws4_request, ...";
-# SigV2 "AWS AKID:signature".
+# SigV4 "AWS4-HMAC-SHA256 Credential=AKID/date/...", SigV2 "AWS AKID:signature".
 _SIGNER = re.compile(r"Credential=([^/,\s]+)/|^AWS ([^:\s]+):")
-# This machine's clock, for the expiry checks (a seam for the tests).
-_clock = time.time
+_clock = time.time  # a seam for the tests
 
 
 class KeyOwners:
@@ -50,8 +41,7 @@ class KeyOwners:
         self._refs: List[weakref.ref] = []
 
     def __reduce__(self) -> Tuple[type, Tuple[()]]:
-        # A provider pickled for another process travels without its refreshers.
-        return (KeyOwners, ())
+        return (KeyOwners, ())  # pickled for another process: without the refreshers
 
     def add(self, refresher: RefreshingCredentials) -> None:
         with self._lock:
@@ -64,10 +54,7 @@ class KeyOwners:
             return None
         with self._lock:
             refreshers = [ref() for ref in self._refs]
-        for refresher in refreshers:
-            if refresher is not None and refresher.holds(access_key):
-                return refresher
-        return None
+        return next((r for r in refreshers if r is not None and r.holds(access_key)), None)
 
 
 def _record_signer(request: Any = None, **_: Any) -> None:
@@ -85,11 +72,9 @@ def _record_signer(request: Any = None, **_: Any) -> None:
         context.pop(SIGNED_WITH, None)
 
 
-def _refused(
-    owners: KeyOwners, response: Any, request_dict: Any
-) -> Optional[Tuple[RefreshingCredentials, str, str]]:
-    """``(refresher, access key, code)`` when this answer refuses keys of ours as
-    expired and the call was not retried for it yet; else None."""
+def _refused(owners: KeyOwners, response: Any,
+             request_dict: Any) -> Optional[Tuple[RefreshingCredentials, str, str]]:
+    """``(refresher, access key, code)`` if this refuses our keys as expired, first time."""
     if not response or not isinstance(request_dict, dict):
         return None
     context = request_dict.get("context")
@@ -112,33 +97,29 @@ def _refused(
     # Keys already replaced (a renewal while the call was in flight) were at their end.
     if not expired and current is not None and current.access_key == access_key:
         now = _clock()
-        near = maybe_expired(current, now)
-        if not (near or (headless and not recently_issued(current, now))):
+        if not (maybe_expired(current, now) or (headless and not recently_issued(current, now))):
             return None
     context[RENEWED] = True
     return refresher, access_key, str(code)
 
 
 def _retry_now(refresher: RefreshingCredentials, access_key: str, code: str) -> Optional[int]:
-    fresh = refresher.replace_refused(access_key)
-    if fresh is None:
+    if refresher.replace_refused(access_key) is None:
         return None
     logger.info("S3 answered %s for the current keys: retrying once with new ones", code)
     return 0
 
 
-def _handler(owners: KeyOwners) -> Any:
-    def retry_with_new_keys(response: Any = None, request_dict: Any = None, **_: Any) -> Any:
+def register(events_session: Any, owners: KeyOwners, *, asynchronous: bool = False) -> None:
+    """Retry once with new keys the S3 calls of the clients ``events_session`` (a
+    botocore ``Session``, or with ``asynchronous`` an aiobotocore ``AioSession``) makes
+    when the store refuses the keys of ``owners`` as expired. Again: replaces the handlers."""
+
+    def retry(response: Any = None, request_dict: Any = None, **_: Any) -> Any:
         refused = _refused(owners, response, request_dict)
         return _retry_now(*refused) if refused is not None else None
 
-    return retry_with_new_keys
-
-
-def _async_handler(owners: KeyOwners) -> Any:
-    async def retry_with_new_keys(
-        response: Any = None, request_dict: Any = None, **_: Any
-    ) -> Any:
+    async def retry_async(response: Any = None, request_dict: Any = None, **_: Any) -> Any:
         refused = _refused(owners, response, request_dict)
         if refused is None:
             return None
@@ -147,18 +128,9 @@ def _async_handler(owners: KeyOwners) -> Any:
         # A renewal blocks (the token, HTTP): off the event loop, as s3fs's reads are.
         return await asyncio.get_running_loop().run_in_executor(None, _retry_now, *refused)
 
-    return retry_with_new_keys
-
-
-def register(events_session: Any, owners: KeyOwners, *, asynchronous: bool = False) -> None:
-    """Retry once with new keys the S3 calls of the clients ``events_session`` (a
-    ``botocore.session.Session``, or with ``asynchronous`` an aiobotocore
-    ``AioSession``) makes, when the store refuses the keys of ``owners`` as expired.
-    Registering again replaces the earlier handlers."""
     events_session.unregister("request-created.s3", unique_id=_SIGNER_ID)
     events_session.unregister("needs-retry.s3", unique_id=_RETRY_ID)
-    botocore_private.register_after_signer(
-        events_session, "request-created.s3", _record_signer, _SIGNER_ID
-    )
-    handler = _async_handler(owners) if asynchronous else _handler(owners)
+    botocore_private.register_after_signer(events_session, "request-created.s3", _record_signer,
+                                           _SIGNER_ID)
+    handler = retry_async if asynchronous else retry
     events_session.register("needs-retry.s3", handler, unique_id=_RETRY_ID)

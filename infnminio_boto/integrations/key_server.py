@@ -1,15 +1,11 @@
-"""A credentials endpoint on 127.0.0.1 that the AWS SDKs poll for renewed keys.
-
-``exec --server`` and Dask sharing give processes ``AWS_CONTAINER_CREDENTIALS_FULL_URI``
-and a random bearer token (as aws-vault's ``--ecs-server`` does); every SDK fetches keys
-there and again before they expire. Any local user can connect, so what a connection
-can hold is bounded: 3 s and 16 KiB for the request head, 64 connections (the oldest
-idle one makes room), one GET per connection (docs/security.md, "The local credentials
-endpoint"). A fetch that fails is answered 503 (our error) or 500, scrubbed of secrets.
-"""
+"""A credentials endpoint on 127.0.0.1 that the AWS SDKs poll for renewed keys
+(``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and a bearer token): ``exec --server``, Dask sharing,
+``token_loader=``. Any local user can connect, so each connection is bounded
+(docs/security.md, "The local credentials endpoint")."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hmac
 import io
@@ -31,7 +27,6 @@ from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp
 
 __all__ = ["CredentialServer", "serve", "serving", "stop_serving"]
 
-# The bounds the module docstring explains.
 HEAD_SECONDS = 3.0
 MAX_HEAD_BYTES = 16 * 1024
 MAX_CONNECTIONS = 64
@@ -39,29 +34,24 @@ LISTEN_BACKLOG = 128
 
 _logger = logging.getLogger(__name__)
 _END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
-# Longest piece of a foreign exception's message quoted in an answer or a warning.
-_QUOTED_CHARS = 200
+_QUOTED_CHARS = 200  # of a foreign exception's message, in an answer or a warning
 
 
 def _hang_up(connection: socket.socket) -> None:
     """Wake the thread reading ``connection`` with an end of file; it closes it."""
-    try:
+    with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _Server(ThreadingServer):
     """A threading HTTP server with at most MAX_CONNECTIONS connections, oldest idle out."""
 
-    # A class attribute: listen() reads it in the constructor (server_activate).
-    request_queue_size = LISTEN_BACKLOG
+    request_queue_size = LISTEN_BACKLOG  # read by listen() in the constructor
 
     def __init__(self, address: Tuple[str, int], handler: type) -> None:
         self._lock = threading.Lock()
-        # Connections still sending their request head, oldest first, with the moment
-        # they must have sent it; the others are being answered. A connection is
-        # closed only after it left both, so one found here is still open.
+        # Connections still sending their head (oldest first, with their deadline), and
+        # those being answered; one is closed only after it left both.
         self._reading: OrderedDict[socket.socket, float] = OrderedDict()
         self._answering: Set[socket.socket] = set()
         self._closed = threading.Condition(self._lock)  # a connection was closed
@@ -71,8 +61,7 @@ class _Server(ThreadingServer):
         """With the lock held: close the oldest reader; False if none is left."""
         if not self._reading:
             return False
-        oldest, _ = self._reading.popitem(last=False)
-        _hang_up(oldest)
+        _hang_up(self._reading.popitem(last=False)[0])
         return True
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -120,8 +109,7 @@ class _Server(ThreadingServer):
             return True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # socketserver prints a traceback to stderr: the command's. A client that
-        # resets or vanishes is no news.
+        # Not socketserver's traceback on the command's stderr: a client that vanished.
         _logger.debug("credentials endpoint: a connection failed", exc_info=True)
 
     def server_close(self) -> None:
@@ -132,11 +120,8 @@ class _Server(ThreadingServer):
 
 
 class CredentialServer:
-    """``with CredentialServer(fetch) as server:`` then give ``server.environment()``.
-
-    ``fetch`` returns the keys to hand out; it may raise (the answer is then 503 or
-    500, see the module docstring).
-    """
+    """``with CredentialServer(fetch) as server:`` then give ``server.environment()``;
+    ``fetch`` returns the keys to hand out (see :meth:`answer`)."""
 
     def __init__(self, fetch: Callable[[], TemporaryCredentials]) -> None:
         self.fetch = fetch  # where each answer's keys come from (may be replaced)
@@ -151,21 +136,14 @@ class CredentialServer:
         return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
     def environment(self) -> Dict[str, str]:
-        return {
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": self.url,
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN": self.token,
-        }
+        return {"AWS_CONTAINER_CREDENTIALS_FULL_URI": self.url,
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": self.token}
 
     def answer(self, authorization: str) -> Tuple[int, Dict[str, str]]:
-        """``(status, body)`` for a GET with this Authorization header.
-
-        403 without the bearer token (the fetch is not called), 200 with the keys in
-        the container-credentials JSON the SDKs read, 503 if ``fetch`` raised one of our
-        errors, 500 if it raised anything else; the error bodies hold ``Code`` and
-        ``Message``, scrubbed of secrets.
-        """
-        # A header with bytes beyond ASCII arrives decoded as latin-1: encoded back it
-        # is simply not the token.
+        """``(status, body)`` for a GET with this Authorization header: 403 without the
+        token (``fetch`` not called), 200 with the container-credentials JSON, 503 or 500
+        when ``fetch`` raised (``Code`` and ``Message``, scrubbed of secrets)."""
+        # A header beyond ASCII arrives decoded as latin-1: encoded back it is not the token.
         given = authorization.encode("utf-8", "replace")
         if not hmac.compare_digest(given, self.token.encode()):
             return 403, {"Code": "AccessDenied", "Message": "wrong authorization token"}
@@ -183,23 +161,15 @@ class CredentialServer:
         with self._report_lock:
             self._last_warning = None  # the next failure is news again
             self._served = (keys.secret_key, keys.token)
-        return 200, {
-            "AccessKeyId": keys.access_key,
-            "SecretAccessKey": keys.secret_key,
-            "Token": keys.token,
-            "Expiration": format_timestamp(keys.expiration),
-        }
+        return 200, {"AccessKeyId": keys.access_key, "SecretAccessKey": keys.secret_key,
+                     "Token": keys.token, "Expiration": format_timestamp(keys.expiration)}
 
     def _secrets(self) -> Tuple[str, ...]:
         with self._report_lock:
             return (self.token, *self._served)
 
     def _warn(self, error: BaseException, message: str, *, traceback: bool) -> None:
-        """Log ``message``, once while the same kind of failure repeats.
-
-        The SDKs retry and poll, and each answer of an STS carries its own request id:
-        the kind is the exception's class and its ``code`` (an STS error code).
-        """
+        """Log ``message``, once while the same kind (class and ``code``) repeats."""
         kind = (type(error).__name__, str(getattr(error, "code", "")))
         with self._report_lock:
             if kind == self._last_warning:
@@ -227,42 +197,35 @@ class CredentialServer:
                 pass
 
             def handle(self) -> None:
-                head = self._read_head()
-                if head is None:
-                    return
-                self.rfile.close()
-                self.rfile = io.BytesIO(head)  # what http.server parses
-                self.handle_one_request()
-
-            def _read_head(self) -> Optional[bytes]:
-                """The request line and headers, or None if it must be dropped."""
+                """Read the request head within the bounds, then let http.server parse it."""
                 deadline = self.server.deadline(self.connection)
-                if deadline is None:
-                    return None
+                if deadline is None:  # closed to make room
+                    return
                 received = bytearray()
                 while True:
-                    # A minimum wait: bytes that came while this thread was not
-                    # scheduled are read even past the deadline.
+                    # Bytes that came while this thread waited are read even past the deadline.
                     self.connection.settimeout(max(deadline - time.monotonic(), 0.05))
                     try:
                         chunk = self.connection.recv(4096)
                     except OSError:  # timeout, reset
-                        return None
+                        return
                     if not chunk:
-                        return None
+                        return
                     received += chunk
                     end = _END_OF_HEAD.search(received, 0, MAX_HEAD_BYTES)
                     if end is not None:
-                        if not self.server.start_answering(self.connection):
-                            return None
-                        self.connection.settimeout(HEAD_SECONDS)  # for the answer
-                        return bytes(received[: end.end()])
+                        if self.server.start_answering(self.connection):
+                            self.connection.settimeout(HEAD_SECONDS)  # for the answer
+                            self.rfile.close()
+                            self.rfile = io.BytesIO(bytes(received[: end.end()]))
+                            self.handle_one_request()
+                        return
                     if len(received) > MAX_HEAD_BYTES:
                         self.requestline, self.request_version, self.command = "", "HTTP/1.0", ""
                         self._send_json(431, {"Code": "RequestHeaderFieldsTooLarge"})
-                        return None
+                        return
                     if time.monotonic() >= deadline:
-                        return None
+                        return
 
             def _send_json(self, status: int, body: Dict[str, str]) -> None:
                 data = json.dumps(body).encode()
@@ -276,22 +239,19 @@ class CredentialServer:
                     self.wfile.write(data)
 
             def do_GET(self) -> None:
-                status, body = outer.answer(self.headers.get("Authorization", ""))
-                self._send_json(status, body)
+                self._send_json(*outer.answer(self.headers.get("Authorization", "")))
 
             def _not_allowed(self) -> None:
                 self._send_json(405, {"Code": "MethodNotAllowed", "Message": "only GET"})
 
-            # http.server's names for the methods it dispatches.
             do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed  # noqa: N815
             do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed  # noqa: N815
 
         return Handler
 
     def __enter__(self) -> CredentialServer:
-        threading.Thread(
-            target=self._server.serve_forever, name="infnminio-boto key server", daemon=True
-        ).start()
+        threading.Thread(target=self._server.serve_forever, name="infnminio-boto key server",
+                         daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -299,20 +259,17 @@ class CredentialServer:
         self._server.server_close()
 
 
-# This process's endpoint (one per process), for Dask sharing (adapters/dask.py) and
-# token_loader= activations: it lives while anyone uses it, serving the latest user's keys.
+# This process's endpoint: it lives while anyone uses it, serving the latest user's keys.
 _lock = threading.Lock()
 _server: Optional[CredentialServer] = None
 _users: List[Callable[[], TemporaryCredentials]] = []
 
 
-def serve(
-    fetch: Callable[[], TemporaryCredentials], environ: Optional[MutableMapping[str, str]]
-) -> CredentialServer:
-    """This process's credentials endpoint, serving ``fetch``'s keys, announced in
-    ``environ`` (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token, the checksum
-    settings Ceph RGW needs unless set; static ``AWS_*`` keys, which would win, removed).
-    ``None`` changes nothing. Each call is a use: :func:`stop_serving` ends it."""
+def serve(fetch: Callable[[], TemporaryCredentials],
+          environ: Optional[MutableMapping[str, str]]) -> CredentialServer:
+    """This process's endpoint, serving ``fetch``'s keys, announced in ``environ`` (with the
+    checksum settings Ceph RGW needs unless set; static ``AWS_*`` keys, which would win,
+    removed; None: unchanged). Each call is a use: :func:`stop_serving` ends it."""
     global _server
     with _lock:
         if _server is None:
@@ -328,13 +285,10 @@ def serve(
     return server
 
 
-def stop_serving(
-    environ: Optional[MutableMapping[str, str]],
-    fetch: Optional[Callable[[], TemporaryCredentials]] = None,
-) -> None:
-    """End ``fetch``'s use of the endpoint (None: every use). The endpoint stops, and
-    its variables leave ``environ``, with the last use; until then it serves the keys
-    of the latest remaining one. Variables someone changed since are left alone."""
+def stop_serving(environ: Optional[MutableMapping[str, str]],
+                 fetch: Optional[Callable[[], TemporaryCredentials]] = None) -> None:
+    """End ``fetch``'s use (None: every use). The last use stops the endpoint and takes its
+    variables out of ``environ`` (unless changed since); until then the latest serves."""
     global _server
     with _lock:
         if fetch is None:
@@ -363,6 +317,4 @@ def serving() -> bool:
 def ours() -> Dict[str, str]:
     """The container variables that point at this process's endpoint (none: {})."""
     server = _server
-    if server is None:
-        return {}
-    return {name: value for name, value in server.environment().items() if name in CONTAINER}
+    return {k: v for k, v in (server.environment() if server else {}).items() if k in CONTAINER}
