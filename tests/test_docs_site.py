@@ -28,3 +28,13 @@ def test_every_command_has_its_row_in_the_cli_page():
     [commands] = [a for a in parser._actions if a.dest == "command"]
     for name in commands.choices:
         assert f"`infnminio-boto {name}" in page, name
+
+
+def test_the_cli_page_lists_every_exit_code():
+    from infnminio_boto.cli import common
+
+    page = (ROOT / "docs" / "cli.md").read_text()
+    codes = {value for name, value in vars(common).items() if name.startswith("EXIT_")}
+    assert codes == set(range(9))
+    for code in sorted(codes) + [130]:
+        assert f"\n| {code} | " in page, code
