@@ -14,6 +14,8 @@ from distributed import Client, LocalCluster
 import infnminio_boto
 from infnminio_boto.integrations import key_server
 from infnminio_boto.keys import shared as shared_keys
+from infnminio_boto.settings import Settings
+from infnminio_boto.sources.file import FileSource
 from infnminio_boto.sts.temporary_credentials import TemporaryCredentials
 
 WORKER = r"""
@@ -65,14 +67,21 @@ def test_the_endpoint_lives_while_any_sharing_uses_it(monkeypatch):
         key_server.stop_serving(None)
 
 
-def test_two_sharings_in_one_process_keep_their_sources(monkeypatch):
+def test_two_sharings_in_one_process_keep_their_sources(monkeypatch, token_file):
     monkeypatch.setattr(shared_keys, "_sources", [])
-    owner = (("https://s3.example.org", "", ""), None)
+    monkeypatch.setattr(shared_keys, "_shared", None)
+    settings = Settings.resolve(endpoint="https://s3.example.org", token_file=token_file,
+                                cache=False, environ={})
+    owner = shared_keys.owner(settings, FileSource(token_file).read().identity_digest())
     first, second = (lambda: keys("AKFIRST")), (lambda: keys("AKSECOND"))
     shared_keys.provide(owner, first)
     shared_keys.provide(owner, second)
+    assert shared_keys.lookup(settings).access_key == "AKSECOND"  # the latest serves
     shared_keys.withdraw(second)
     assert shared_keys.providing()  # the first sharing still hands out its keys
+    assert shared_keys.lookup(settings).access_key == "AKFIRST"  # its own, not the ended one's
+    shared_keys.withdraw(first)
+    assert not shared_keys.providing()
 
 
 def test_a_worker_without_a_token_says_so_and_names_share_credentials(

@@ -406,11 +406,17 @@ def test_waiters_wait_out_a_slow_holder_instead_of_all_exchanging(
     """The lock wait (120 s) was shorter than a holder's worst case (about 130 s with
     retries): waiters all exchanged at once against a struggling STS."""
     from infnminio_boto.keys import cache as cache_module
+    from infnminio_boto.keys import fetch as fetch_module
     from infnminio_boto.keys.fetch import fetch_credentials, holder_worst_case
 
-    settings = Settings.resolve(**settings_for(rgw_sts, timeout=15, max_attempts=3))
-    assert holder_worst_case(settings) >= 3 * (5 + 15) + 2 * 20  # every attempt, and pauses
-    monkeypatch.setattr(cache_module, "LOCK_TIMEOUT_SECONDS", 0.3)  # the old, fixed wait
+    # A holder's worst case past the fixed 120 s: a wait of 120 s would not cover it.
+    settings = Settings.resolve(**settings_for(rgw_sts, timeout=30, max_attempts=3))
+    one_round = 3 * (5 + 30) + 2 * 20  # every attempt to its deadline, and the pauses
+    assert one_round > cache_module.LOCK_TIMEOUT_SECONDS
+    assert holder_worst_case(settings) >= one_round
+    # The old, fixed wait, shortened, wherever the code reads it.
+    monkeypatch.setattr(cache_module, "LOCK_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(fetch_module, "LOCK_TIMEOUT_SECONDS", 0.3)
     rgw_sts.exchange_delay = 1.5  # a holder slower than that
     results: list = []
     threads = [
