@@ -36,5 +36,5 @@ def test_the_cli_page_lists_every_exit_code():
     page = (ROOT / "docs" / "cli.md").read_text()
     codes = {value for name, value in vars(common).items() if name.startswith("EXIT_")}
     assert codes == set(range(9))
-    for code in sorted(codes) + [130]:
+    for code in [*sorted(codes), 130]:
         assert f"\n| {code} | " in page, code

@@ -76,10 +76,15 @@ def on_local_clock(
     """``credentials`` with ``expiration`` on this machine's clock, never later than
     ``asked`` seconds after ``answered_at`` (the middle of the attempt); ``clock_skew`` is
     the correction applied (0.0 below the tolerance, None when unknown or not trusted).
-    A ``Date`` that would stretch the keys past that is distrusted, with a warning."""
+    A ``Date`` that would stretch the keys past that, or under which they had expired
+    when sent, is distrusted, with a warning."""
     issued_at = datetime.fromtimestamp(answered_at, tz=timezone.utc)
     skew: Optional[float] = None
     expiration = credentials.expiration
+    if reading is not None and reading.source == "date" and (
+        credentials.expires_at <= answered_at + reading.skew
+    ):  # no server hands out keys past their expiry by its own clock: the Date is off
+        reading = reading._replace(skew=0.0, source="local")
     if reading is not None and reading.source == "local":
         _warn_date(endpoint, credentials, answered_at)
     elif reading is not None:

@@ -184,3 +184,15 @@ def test_a_correction_never_stretches_keys_past_what_was_asked(run, caplog):
     assert keys.expires_at <= NOW + 3600  # at most the DurationSeconds sent
     assert keys.expires_at == pytest.approx(issued.expiration.timestamp(), abs=1)
     assert any("Date header" in r.getMessage() for r in caplog.records)
+
+
+def test_a_date_under_which_the_keys_had_already_expired_is_not_the_servers_clock(run, caplog):
+    # MinIO capped the keys at the token's exp (20 minutes), and the Date header is a day
+    # ahead: no server hands out keys past their expiry by its own clock, so the Date is
+    # the odd one, and the keys are good for their 20 minutes on this machine's clock.
+    caplog.set_level(logging.WARNING)
+    send, issued = wrong_date(NOW, 1200, 86400, dialect="minio")
+    keys = run(send)
+    assert keys.expires_at == pytest.approx(issued.expiration.timestamp(), abs=1)
+    assert keys.clock_skew is None
+    assert any("Date header" in r.getMessage() for r in caplog.records)
