@@ -1,10 +1,6 @@
-"""``activate()``: after one call, bare ``s3://`` URLs reach the object store.
-
-Each library is configured through its own mechanism, by its adapter module's
-:class:`Activator` (the table :data:`ACTIVATORS`); this module reads the token, fetches
-keys, writes what the libraries share (the AWS profile, a CA bundle) and loops. What
-each library gets, and what it cannot do: docs/activate.md.
-"""
+"""``activate()``: after one call, bare ``s3://`` URLs reach the object store. Each library
+is set up by its adapter module's :class:`Activator` (:data:`ACTIVATORS`); this module
+writes what they share (the AWS profile, a CA bundle). See docs/activate.md."""
 
 from __future__ import annotations
 
@@ -15,18 +11,12 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from ..errors import (
-    ConfigurationError,
-    InfnMinioError,
-    StsError,
-    TokenSourceError,
-    TransportError,
-)
+from ..errors import ConfigurationError, InfnMinioError, StsError, TokenSourceError, TransportError
 from ..integrations import key_server
 from ..integrations.ca_trust import bundle_with_system
 from ..keys.fetch import read_settings_token
 from ..keys.refresh import RefreshingCredentials, refreshing_credentials
-from ..profiles.aws import DEFAULT_PROFILE
+from ..profiles.aws import DEFAULT_PROFILE, config_path, ensure_profile
 from ..settings import Settings
 from ..settings.aws_variables import competing
 from ..sources import select
@@ -35,20 +25,13 @@ from ..sources.oidc_token import describe_age
 __all__ = ["activate", "deactivate", "active", "Activation", "Activator", "Context", "ACTIVATORS"]
 
 # Library (as ``libraries=`` names it) -> its adapter module, in the order they are applied.
-ACTIVATORS = {
-    "boto3": "boto3",
-    "fsspec": "fsspec",
-    "pyarrow": "arrow",
-    "polars": "polars",
-    "duckdb": "duckdb",
-}
+ACTIVATORS = {"boto3": "boto3", "fsspec": "fsspec", "pyarrow": "arrow", "polars": "polars",
+              "duckdb": "duckdb_activation"}
 
 
 class Context(NamedTuple):
-    """What an :class:`Activator` gets: the resolved ``settings``, the ``keywords`` they
-    came from (for :func:`~infnminio_boto.session`), the AWS ``profile`` (None: not
-    written, the token comes from code: ``refresher`` serves the keys in this process)
-    and why the profile could not be written (``profile_error``)."""
+    """What an :class:`Activator` gets. ``keywords``: those ``settings`` came from;
+    ``profile`` None: the token comes from code, ``refresher`` serves the keys here."""
 
     settings: Settings
     keywords: Dict[str, Any]
@@ -58,13 +41,10 @@ class Context(NamedTuple):
 
 
 class Activator(NamedTuple):
-    """How ``activate()`` sets up one library: ``needs`` names the module it must find;
-    ``apply(activation, context)`` configures the library, recording every change on the
-    :class:`Activation` (with how to undo it), and returns None, or why it left the
-    library alone; ``profile``: it reads the AWS profile, written first (``"needed"``: no
-    activation without it; ``"wanted"``: ``context.profile_error`` says why not);
-    ``trust``: it reads ``SSL_CERT_FILE`` when its library loads, set first; ``forget``
-    removes what it wrote for other processes (``deactivate(forget=True)``)."""
+    """How ``activate()`` sets up one library (module ``needs``): ``apply`` records each
+    change, with its undo, and returns None or why it left the library alone. ``profile``:
+    ``"needed"`` or ``"wanted"`` (``context.profile_error`` says why not); ``trust``: reads
+    ``SSL_CERT_FILE`` at import; ``forget``: ``deactivate(forget=True)``'s step."""
 
     needs: str
     apply: Callable[[Activation, Context], Optional[str]]
@@ -74,34 +54,21 @@ class Activator(NamedTuple):
 
 
 def activator(library: str) -> Activator:
-    """The :class:`Activator` of ``library`` (a key of :data:`ACTIVATORS`)."""
     module = importlib.import_module(f".{ACTIVATORS[library]}", __package__)
     return module.ACTIVATOR  # type: ignore[no-any-return]
 
 
 class Activation:
-    """What :func:`activate` did: returned by it, and shown by the IPython extension.
+    """What :func:`activate` did (no secret): ``changes`` lists ``(library, what)`` in
+    order, ``left_alone`` maps a library to why; ``subject`` (the token's ``sub``),
+    ``source`` and ``expiration`` (of the first keys) say for whom; ``pending`` is why
+    there were no keys (every use fails with it until it is fixed)."""
 
-    ``changes`` lists ``(library, what was changed)`` in order; ``left_alone`` maps each
-    library that was not changed to why. ``settings``, ``subject`` (the token's ``sub``),
-    ``source`` (where the token came from) and ``expiration`` (of the keys fetched at
-    activation; later ones are fetched as needed) say for whom. ``pending`` is why there
-    were no keys at activation (every use fails with it until it is fixed). Holds no secret.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        subject: Optional[str],
-        source: str,
-        expiration: Optional[datetime],
-        pending: Optional[InfnMinioError] = None,
-    ) -> None:
-        self.settings = settings
-        self.subject = subject
-        self.source = source
-        self.expiration = expiration
-        self.pending = pending
+    def __init__(self, settings: Settings, subject: Optional[str], source: str,
+                 expiration: Optional[datetime],
+                 pending: Optional[InfnMinioError] = None) -> None:
+        self.settings, self.subject, self.source = settings, subject, source
+        self.expiration, self.pending = expiration, pending
         self.changes: List[Tuple[str, str]] = []
         self.left_alone: Dict[str, str] = {}
         self._undo: List[Callable[[], None]] = []
@@ -118,22 +85,18 @@ class Activation:
             return f"infnminio-boto: nothing activated for {endpoint}: {self._reasons()}"
         if self.pending is not None or self.expiration is None:
             cause = " ".join(str(self.pending).split())
-            return (
-                f"infnminio-boto: NOT ACTIVE YET: {cause} Meanwhile s3:// goes to {endpoint} "
-                f"in {', '.join(self.libraries)} and fails with this cause; once it is fixed "
-                "it works, nothing to re-run."
-            )
+            return (f"infnminio-boto: NOT ACTIVE YET: {cause} Meanwhile s3:// goes to {endpoint} "
+                    f"in {', '.join(self.libraries)} and fails with this cause; once it is "
+                    "fixed it works, nothing to re-run.")
         left = (self.expiration - (now or datetime.now(timezone.utc))).total_seconds()
-        line = (
-            f"infnminio-boto: s3:// is {endpoint} in {', '.join(self.libraries)}, "
-            f"as {self.subject or 'an unnamed subject'} (token: {self.source}); "
-            f"keys expire {self.expiration:%Y-%m-%d %H:%M} UTC ({describe_age(left)}) "
-            "and renew themselves"
-        )
+        line = (f"infnminio-boto: s3:// is {endpoint} in {', '.join(self.libraries)}, "
+                f"as {self.subject or 'an unnamed subject'} (token: {self.source}); "
+                f"keys expire {self.expiration:%Y-%m-%d %H:%M} UTC ({describe_age(left)}) "
+                "and renew themselves")
         return line + (f"; left alone: {self._reasons()}" if self.left_alone else "")
 
     def _reasons(self) -> str:
-        """``boto3, fsspec (why); polars (why)``: libraries left alone for one reason together."""
+        """``boto3, fsspec (why); polars (why)``."""
         by_reason: Dict[str, List[str]] = {}
         for name, why in self.left_alone.items():
             by_reason.setdefault(why, []).append(name)
@@ -181,29 +144,12 @@ def active() -> Optional[Activation]:
     return _active
 
 
-def activate(
-    libraries: Optional[Iterable[str]] = None,
-    *,
-    profile: str = DEFAULT_PROFILE,
-    pending: bool = False,
-    **settings: Any,
-) -> Activation:
-    """Make bare ``s3://`` URLs reach the object store in every library installed.
-
-    ``libraries`` (default: all of :data:`ACTIVATORS`) chooses; ``profile`` is the AWS
-    profile written for the libraries that run ``credential_process``; ``settings`` as
-    :func:`~infnminio_boto.session` (``token_loader=`` too: then no profile is written and
-    those libraries read this process's credentials endpoint). The token is read and keys
-    fetched first: a :class:`~infnminio_boto.TokenSourceError`,
-    :class:`~infnminio_boto.StsError`, :class:`~infnminio_boto.TransportError` or
-    :class:`~infnminio_boto.ConfigurationError` raises before anything changes, and an
-    earlier activation stays. A library whose configuration the user chose is left
-    alone (:attr:`Activation.left_alone` says why). A second call replaces the first.
-    ``pending=True`` (what ``%load_ext`` does): when the token or the store fails now, the
-    libraries are set up all the same, so that ``s3://`` reaches the store and each use
-    fails with that cause (:attr:`Activation.pending`) until it is fixed, and then works.
-    What each library gets: docs/activate.md.
-    """
+def activate(libraries: Optional[Iterable[str]] = None, *, profile: str = DEFAULT_PROFILE,
+             pending: bool = False, **settings: Any) -> Activation:
+    """Make bare ``s3://`` URLs reach the object store in ``libraries`` (default: all of
+    :data:`ACTIVATORS`); ``settings`` as :func:`~infnminio_boto.session`. A token or store
+    failure raises before anything changes, unless ``pending=True`` (``%load_ext``): then
+    each use fails with it until it is fixed (:attr:`Activation.pending`). docs/activate.md."""
     global _active
     wanted = _wanted(libraries)
     resolved = Settings.resolve(**settings)
@@ -233,9 +179,8 @@ def activate(
 
 
 def deactivate(*, forget: bool = False) -> Optional[Activation]:
-    """Undo :func:`activate`: every change it listed but what it wrote for other
-    processes (the AWS profile, DuckDB's persistent secret and installed extensions);
-    ``forget=True`` drops DuckDB's persistent secret too. Returns what was undone, or None."""
+    """Undo :func:`activate` but what it wrote for other processes (the AWS profile, DuckDB's
+    persistent secret, dropped with ``forget=True``). Returns what was undone, or None."""
     global _active
     with _lock:
         activation, _active = _active, None
@@ -254,29 +199,21 @@ def _wanted(libraries: Optional[Iterable[str]]) -> List[str]:
     chosen = [libraries] if isinstance(libraries, str) else list(libraries)
     unknown = [name for name in chosen if name not in ACTIVATORS]
     if unknown:
-        raise ConfigurationError(
-            f"activate(libraries=...) does not know {', '.join(map(repr, unknown))}: "
-            f"choose among {', '.join(ACTIVATORS)}."
-        )
+        raise ConfigurationError("activate(libraries=...) does not know "
+                                 f"{', '.join(map(repr, unknown))}: choose among "
+                                 f"{', '.join(ACTIVATORS)}.")
     return [name for name in ACTIVATORS if name in chosen]
 
 
-def environment_choice(settings: Settings) -> Optional[str]:
-    """Why the environment already chose AWS credentials or an endpoint, if it did (our
-    own profile, endpoint and credentials endpoint do not count)."""
-    ours = {"AWS_PROFILE": DEFAULT_PROFILE, "AWS_ENDPOINT_URL_S3": settings.endpoint.url}
-    return competing(os.environ, ours={**ours, **key_server.ours()})
-
-
 def _apply(activation: Activation, wanted: List[str], context: Context) -> None:
-    found: Dict[str, Activator] = {}
-    for name in wanted:
-        found_activator = activator(name)
-        if importlib.util.find_spec(found_activator.needs) is None:
-            activation.left_alone[name] = f"not installed ({found_activator.needs})"
-        else:
-            found[name] = found_activator
-    reason = environment_choice(context.settings)
+    found = {name: activator(name) for name in wanted}
+    for name, each in list(found.items()):
+        if importlib.util.find_spec(each.needs) is None:
+            activation.left_alone[name] = f"not installed ({each.needs})"
+            del found[name]
+    # Why the environment already chose AWS credentials or an endpoint (not ours), if so.
+    ours = {"AWS_PROFILE": DEFAULT_PROFILE, "AWS_ENDPOINT_URL_S3": context.settings.endpoint.url}
+    reason = competing(os.environ, ours={**ours, **key_server.ours()})
     if reason:
         for name in found:
             activation.left_alone[name] = f"{reason}: your choice wins (unset it to activate)"
@@ -284,8 +221,14 @@ def _apply(activation: Activation, wanted: List[str], context: Context) -> None:
     profiles = {each.profile for each in found.values()}
     if context.settings.token_here_only:
         context = context._replace(profile=None)  # no other process can call the loader
-        if "needed" in profiles:
-            _serve_in_process(activation, context)
+        if "needed" in profiles:  # this process's credentials endpoint serves pyarrow
+            fetch = context.refresher.get
+            key_server.serve(fetch, None)
+            for name, value in key_server.ours().items():
+                activation.set_variable("credentials endpoint", name, value)
+            activation.changed("credentials endpoint", "keys served on 127.0.0.1 to this "
+                               "process's AWS SDKs (the token comes from code)",
+                               lambda: key_server.stop_serving(None, fetch))
     elif profiles - {""}:
         context = _write_profile(activation, context, strict="needed" in profiles)
     if context.settings.ca_bundle and any(each.trust for each in found.values()):
@@ -297,40 +240,19 @@ def _apply(activation: Activation, wanted: List[str], context: Context) -> None:
             activation.left_alone[name] = why_not
 
 
-def _serve_in_process(activation: Activation, context: Context) -> None:
-    """The token comes from code: the credentials endpoint of this process serves the
-    keys to the libraries that read the AWS SDKs' chain (pyarrow)."""
-    fetch = context.refresher.get
-    key_server.serve(fetch, None)
-    for name, value in key_server.ours().items():
-        activation.set_variable("credentials endpoint", name, value)
-    activation.changed(
-        "credentials endpoint",
-        "keys served on 127.0.0.1 to this process's AWS SDKs (the token comes from code)",
-        lambda: key_server.stop_serving(None, fetch),
-    )
-
-
 def _write_profile(activation: Activation, context: Context, strict: bool) -> Context:
-    from ..profiles.aws import config_path, ensure_profile
-
     assert context.profile is not None
     try:
         path = ensure_profile(context.profile, context.settings)
     except (OSError, ConfigurationError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
-        message = (
-            f"activate() could not write the AWS profile {context.profile!r} that pyarrow "
-            f"and new DuckDB databases need ({reason}; AWS config file: {config_path()}). "
-            "Point AWS_CONFIG_FILE at a writable file, or leave them out: "
-            'activate(libraries=["boto3", "fsspec", "polars", "duckdb"]).'
-        )
+        message = (f"activate() could not write the AWS profile {context.profile!r} that pyarrow "
+                   f"and new DuckDB databases need ({reason}; AWS config file: "
+                   f"{config_path()}). Point AWS_CONFIG_FILE at a writable file, or leave them "
+                   'out: activate(libraries=["boto3", "fsspec", "polars", "duckdb"]).')
         if strict:
             raise ConfigurationError(message) from None
         return context._replace(profile_error=message)
-    activation.changed(
-        "AWS config",
-        f"profile {context.profile!r} in {path} (credential_process, endpoint_url, region; "
-        "no secret; kept by deactivate())",
-    )
+    activation.changed("AWS config", f"profile {context.profile!r} in {path} (credential_process, "
+                       "endpoint_url, region; no secret; kept by deactivate())")
     return context

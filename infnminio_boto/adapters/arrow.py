@@ -1,18 +1,11 @@
-"""pyarrow: ``S3FileSystem`` arguments, ready filesystems, and pyarrow's activation.
-
-pyarrow's filesystem takes no credential callback. ``s3_filesystem(refreshing=False)``
-and ``pyarrow_kwargs()`` pass the keys themselves (never refreshed); the refreshing
-``s3_filesystem()`` passes none, and the AWS C++ SDK inside pyarrow runs our
-``credential_process`` from the AWS profile (:data:`DEFAULT_PROFILE`), again whenever
-the keys expire; with a ``token_loader`` it reads them from this process's credentials
-endpoint instead. The SDK reads its profile and checksum settings from the process
-environment only: both ways take ``environ=`` (default ``os.environ``; None: nothing is
-set, :func:`pyarrow_environment` gives the variables).
-"""
+"""pyarrow: ``S3FileSystem`` arguments, ready filesystems, and pyarrow's activation. pyarrow
+takes no credential callback: its AWS SDK runs our ``credential_process`` from the AWS
+profile, or reads this process's credentials endpoint (docs/clients.md)."""
 
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Dict, MutableMapping, Optional
 
 from ..compat import pyarrow as pyarrow_private
@@ -22,30 +15,18 @@ from ..keys.refresh import refreshing_credentials
 from ..profiles.aws import DEFAULT_PROFILE, ensure_profile
 from ..settings import Settings
 from ..settings.aws_variables import STATIC_KEYS, VARIABLES, competing
-from . import (
-    PROCESS_ENVIRONMENT,
-    Keywords,
-    resolve,
-    set_checksum_variables,
-    set_variables,
-    snapshot,
-)
+from . import PROCESS_ENVIRONMENT, Keywords, set_checksum_variables, snapshot
 from .activate import Activation, Activator, Context
 
-__all__ = [
-    "pyarrow_kwargs", "s3_filesystem", "pyarrow_environment", "DEFAULT_PROFILE",
-    "CHECKSUM_VARIABLES",
-]
+__all__ = ["pyarrow_kwargs", "s3_filesystem", "pyarrow_environment", "DEFAULT_PROFILE",
+           "CHECKSUM_VARIABLES"]
 
 CHECKSUM_VARIABLES = VARIABLES  # see settings/aws_variables.py
 
 
 def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
-    kwargs: Dict[str, Any] = {
-        "endpoint_override": settings.endpoint.netloc,
-        "scheme": settings.endpoint.scheme,
-        "region": settings.region,
-    }
+    kwargs: Dict[str, Any] = {"endpoint_override": settings.endpoint.netloc,
+                              "scheme": settings.endpoint.scheme, "region": settings.region}
     if settings.ca_bundle:
         kwargs["tls_ca_file_path"] = settings.ca_bundle
     return kwargs
@@ -54,66 +35,49 @@ def _endpoint_kwargs(settings: Settings) -> Dict[str, Any]:
 def pyarrow_kwargs(
     *, environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT, **settings: Any
 ) -> Dict[str, Any]:
-    """Keyword arguments for ``pyarrow.fs.S3FileSystem`` with the current keys.
-
-    The keys do not refresh: they are handed out with more than 16 minutes left when
-    ``duration_seconds`` allows it (an hour by default). The checksum variables are set
-    in ``environ`` unless already there (see the module help).
-    """
-    resolved = resolve(settings)
+    """Keyword arguments for ``pyarrow.fs.S3FileSystem`` with the current keys (not
+    refreshed: more than 16 minutes left when ``duration_seconds`` allows). The checksum
+    variables are set in ``environ`` (None: nowhere) unless already there."""
+    resolved = Settings.resolve(**settings)
     credentials = snapshot(resolved)
     set_checksum_variables(environ)
-    return Keywords(
-        access_key=credentials.access_key,
-        secret_key=credentials.secret_key,
-        session_token=credentials.token,
-        **_endpoint_kwargs(resolved),
-    )
+    return Keywords(access_key=credentials.access_key, secret_key=credentials.secret_key,
+                    session_token=credentials.token, **_endpoint_kwargs(resolved))
 
 
 def pyarrow_environment(*, profile: str = DEFAULT_PROFILE, **settings: Any) -> Dict[str, str]:
-    """Write ``profile`` for ``settings`` and return the variables pyarrow's SDK needs:
-    ``AWS_PROFILE`` and the two checksum variables. Raises
-    :class:`~infnminio_boto.ConfigurationError` for a ``token_loader`` (no profile can
-    hold one)."""
-    ensure_profile(profile, resolve(settings))
+    """Write ``profile`` and return the variables pyarrow's SDK needs: ``AWS_PROFILE`` and
+    the checksum ones. Raises :class:`~infnminio_boto.ConfigurationError` for a
+    ``token_loader`` (no profile can hold one)."""
+    ensure_profile(profile, Settings.resolve(**settings))
     return {"AWS_PROFILE": profile, **CHECKSUM_VARIABLES}
 
 
-def s3_filesystem(
-    *,
-    refreshing: bool = True,
-    profile: str = DEFAULT_PROFILE,
-    environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
-    **settings: Any,
-) -> Any:
-    """A ``pyarrow.fs.S3FileSystem`` on the object store.
-
-    ``refreshing=True`` keeps working past the keys' expiry: it writes ``profile`` and
-    sets ``AWS_PROFILE`` in ``environ`` (with a ``token_loader``: this process's
-    credentials endpoint, see :mod:`infnminio_boto.integrations.key_server`), and the
-    checksum variables unless set; ``refreshing=False`` passes the current keys. Raises
-    :class:`~infnminio_boto.ConfigurationError` when static ``AWS_*`` keys in the
-    environment would win.
-    """
+def s3_filesystem(*, refreshing: bool = True, profile: str = DEFAULT_PROFILE,
+                  environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
+                  **settings: Any) -> Any:
+    """A ``pyarrow.fs.S3FileSystem`` on the object store. ``refreshing=True`` writes
+    ``profile`` and sets ``AWS_PROFILE`` (with a ``token_loader``: the credentials endpoint)
+    and the checksum variables in ``environ``; ``False`` passes the current keys. Raises
+    :class:`~infnminio_boto.ConfigurationError` when static ``AWS_*`` keys would win."""
     try:
         from pyarrow import fs as pafs
     except ImportError:
         raise MissingDependencyError("pyarrow", "arrow") from None
     if not refreshing:
         return pafs.S3FileSystem(**pyarrow_kwargs(environ=environ, **settings))
-    resolved = resolve(settings)
+    resolved = Settings.resolve(**settings)
     chosen = competing(os.environ, STATIC_KEYS)
     if chosen:
-        raise ConfigurationError(
-            f"{chosen}: the AWS SDK inside pyarrow would use those static keys instead of "
-            "the token. Unset it, or use s3_filesystem(refreshing=False)."
-        )
+        raise ConfigurationError(f"{chosen}: the AWS SDK inside pyarrow would use those static "
+                                 "keys instead of the token. Unset it, or use "
+                                 "s3_filesystem(refreshing=False).")
     if resolved.token_here_only:
         key_server.serve(refreshing_credentials(resolved).get, environ)
     else:
         ensure_profile(profile, resolved)
-        set_variables({"AWS_PROFILE": profile}, environ)
+        if environ is not None:
+            environ["AWS_PROFILE"] = profile
     set_checksum_variables(environ)
     return pafs.S3FileSystem(**_endpoint_kwargs(resolved))
 
@@ -126,14 +90,10 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
         if not (PROCESS_ENVIRONMENT.get(name) or "").strip():
             activation.set_variable("pyarrow", name, value)
     if context.settings.ca_bundle and pyarrow_private.filesystems_loaded():
-        note = (
-            "pyarrow.fs was imported before activate(): it keeps the CA list it read then, "
-            "so bare s3:// URLs fail TLS verification with this ca_bundle. Call activate() "
-            "first (restart the kernel), or add ?tls_ca_file_path=... to the URL."
-        )
+        note = ("pyarrow.fs was imported before activate(): it keeps the CA list it read then, "
+                "so bare s3:// URLs fail TLS verification with this ca_bundle. Call activate() "
+                "first (restart the kernel), or add ?tls_ca_file_path=... to the URL.")
         activation.changed("pyarrow", f"WARNING: {note}")
-        import warnings
-
         warnings.warn(note, RuntimeWarning, stacklevel=5)
     return None
 

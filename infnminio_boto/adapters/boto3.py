@@ -18,11 +18,8 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
         if previous.profile_name not in (None, "default"):
             return f"boto3's default session uses the profile {previous.profile_name!r}"
     boto3.DEFAULT_SESSION = session(**context.keywords)
-
-    def restore() -> None:
-        boto3.DEFAULT_SESSION = previous
-
-    activation.changed("boto3", "boto3.DEFAULT_SESSION = infnminio_boto.session()", restore)
+    activation.changed("boto3", "boto3.DEFAULT_SESSION = infnminio_boto.session()",
+                       lambda: setattr(boto3, "DEFAULT_SESSION", previous))
     return None
 
 

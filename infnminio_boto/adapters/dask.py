@@ -1,21 +1,14 @@
-"""Dask clusters across machines: the client renews the keys, every worker gets them.
-
-Workers of dask-jobqueue (HTCondor), dask-gateway or ``SSHCluster`` run where there is no
-token, and the token must not be copied there. After ``share_credentials(client)`` the
-client renews keys and, at each renewal, registers a ``distributed`` worker plugin
-carrying only them; each worker (later ones too) keeps them in
-:mod:`infnminio_boto.keys.shared` and serves them on 127.0.0.1 as a credentials endpoint,
-which s3fs, pyarrow and boto3 read and read again. How, and what each side may do:
-docs/dask.md.
-"""
+"""Dask clusters across machines: the client renews the keys and sends only them (never the
+token) in a worker plugin; each worker serves them on 127.0.0.1 as a credentials endpoint
+that s3fs, pyarrow and boto3 read (docs/dask.md)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
 import warnings
+from functools import partial
 from typing import Any, MutableMapping, Optional
 
 from ..errors import ConfigurationError, MissingDependencyError
@@ -36,35 +29,29 @@ except ImportError:
 __all__ = ["share_credentials", "CredentialSharing", "SharedKeysPlugin", "PLUGIN_NAME"]
 
 PLUGIN_NAME = "infnminio-boto-keys"
+logger = logging.getLogger(__name__)
+
+
 class SharedKeysPlugin(WorkerPlugin):
     """What the client sends: the temporary keys, and the settings and token identity
     (a hash of the identity claims, no secret) they belong to."""
 
-    def __init__(
-        self,
-        owner: shared_keys.Owner,
-        keys: TemporaryCredentials,
-        policy: Optional[Policy] = None,
-    ) -> None:
-        self.owner = owner
-        self.keys = keys
-        self.policy = policy
+    def __init__(self, owner: shared_keys.Owner, keys: TemporaryCredentials,
+                 policy: Optional[Policy] = None) -> None:
+        self.owner, self.keys, self.policy = owner, keys, policy
 
     def setup(self, worker: Any = None) -> None:
         if shared_keys.providing():
             return  # a worker in the client's own process: it has the client's keys
         if self.policy is not None and shared_keys.received_policy() != self.policy:
-            logging.getLogger(__name__).info(
-                "The keys this worker gets from its Dask client are limited by the session "
-                "policy %s",
-                self.policy.describe(),
-            )
+            logger.info("The keys this worker gets from its Dask client are limited by the "
+                        "session policy %s", self.policy.describe())
         shared_keys.receive(self.owner, self.keys, self.policy)
         if not key_server.serving():
             key_server.serve(shared_keys.serve_received, os.environ)
             hidden = hide_competing_credentials(os.environ)  # this worker reads the client's
             if hidden:
-                logging.getLogger(__name__).warning("Keys shared by the Dask client: %s", hidden)
+                logger.warning("Keys shared by the Dask client: %s", hidden)
 
     def __repr__(self) -> str:
         return f"SharedKeysPlugin({self.keys!r})"
@@ -72,38 +59,25 @@ class SharedKeysPlugin(WorkerPlugin):
 
 class CredentialSharing:
     """The client side of :func:`share_credentials`: renews, then sends, while it runs.
+    ``renewals`` counts the keys sent."""
 
-    ``renewals`` counts the keys sent (each renewal of the client's refreshing
-    credentials: one exchange, or keys another process of the client's machine cached).
-    """
-
-    def __init__(
-        self,
-        client: Any,
-        settings: Settings,
-        environ: Optional[MutableMapping[str, str]] = None,
-        own: Optional[Settings] = None,
-    ) -> None:
-        self.client = client
-        self.settings = settings  # the workers' keys are made with these
-        self.environ = environ
+    def __init__(self, client: Any, settings: Settings,
+                 environ: Optional[MutableMapping[str, str]] = None,
+                 own: Optional[Settings] = None) -> None:
+        self.client, self.settings, self.environ = client, settings, environ  # workers' settings
         # Its own renewals read the token file; every other client here with the same
         # settings (session policy included) reads these.
-        self.refresher = RefreshingCredentials(
-            functools.partial(fetch_credentials, settings, shared=False)
-        )
-        # What this process's endpoint serves: the workers' keys, unless the client
-        # keeps keys of another session policy (``own``) for itself.
+        self.refresher = RefreshingCredentials(partial(fetch_credentials, settings, shared=False))
+        # This process's endpoint serves the workers' keys, unless ``own`` has another policy.
         self.own = self.refresher
         if own is not None and shared_keys.identity(own) != shared_keys.identity(settings):
-            self.own = RefreshingCredentials(functools.partial(fetch_credentials, own))
+            self.own = RefreshingCredentials(partial(fetch_credentials, own))
         self.renewals = 0
         self._sent: Optional[TemporaryCredentials] = None
         self.owner: shared_keys.Owner = (shared_keys.identity(settings), None)
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="infnminio-boto share_credentials", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="infnminio-boto share_credentials")
 
     def start(self) -> CredentialSharing:
         token = read_settings_token(self.settings)  # whose keys these are (no secret kept)
@@ -112,16 +86,13 @@ class CredentialSharing:
         key_server.serve(self.own.get, self.environ)
         competing = competing_credentials(self.environ or {})
         if competing:
-            warnings.warn(
-                f"{'; '.join(competing.values())}: the AWS SDKs in this process prefer it "
-                "to the credentials endpoint share_credentials() set up, so clients without "
-                "keys of their own (storage_options(keys=False), pyarrow) would use that "
-                "profile here. Unset it for this process (for example "
-                f"os.environ['{next(iter(competing))}'] = os.devnull) or remove those "
-                "credentials. The workers are set up without it.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            warnings.warn(f"{'; '.join(competing.values())}: the AWS SDKs in this process prefer "
+                          "it to the credentials endpoint share_credentials() set up, so clients "
+                          "without keys of their own (storage_options(keys=False), pyarrow) "
+                          "would use that profile here. Unset it for this process (for example "
+                          f"os.environ['{next(iter(competing))}'] = os.devnull) or remove those "
+                          "credentials. The workers are set up without it.",
+                          RuntimeWarning, stacklevel=3)
         try:
             self._send_if_renewed()  # the workers have keys before this returns
         except BaseException:
@@ -161,7 +132,7 @@ class CredentialSharing:
             try:
                 self._send_if_renewed()
             except Exception as error:
-                logging.getLogger(__name__).warning("Sending renewed keys failed: %s", error)
+                logger.warning("Sending renewed keys failed: %s", error)
             self._stop.wait(self._pause())
 
     def _pause(self) -> float:
@@ -171,32 +142,14 @@ class CredentialSharing:
         return max(0.5, min(30.0, lifetime / 12))
 
 
-def share_credentials(
-    client: Any,
-    *,
-    environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
-    policy: Any = None,
-    allow_insecure_comm: bool = False,
-    **settings: Any,
-) -> CredentialSharing:
-    """Keep every worker of ``client``'s cluster supplied with renewed keys.
-
-    Call it on the machine with the token, once per client. Only temporary keys leave
-    this machine, and only over TLS: when the scheduler is reached over a plain comm
-    (``tcp://``, ``ws://``) on an address that is not this machine's loopback, it raises
-    :class:`~infnminio_boto.ConfigurationError` saying how to set up Dask's TLS, unless
-    ``allow_insecure_comm=True`` (a network you trust). ``policy`` (a preset such as
-    ``"read-only"``, a JSON document or ``@FILE``, see the ``policy`` setting) limits
-    the workers' keys while this process keeps keys of its own settings; None gives the
-    workers the same keys as this process. ``environ`` (default: this process's
-    environment) gets the local credentials endpoint
-    (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and its token), serving this process's own
-    keys, and the checksum settings, and loses static ``AWS_*`` keys, so that keyless
-    ``storage_options()`` and pyarrow work here as on the workers; ``None`` leaves it
-    alone. Returns the running :class:`CredentialSharing`; its ``stop()`` (or the end of
-    a ``with`` block, or the client closing) takes all of that back. Raises
-    :class:`~infnminio_boto.ConfigurationError` for a bad setting or policy.
-    """
+def share_credentials(client: Any, *,
+                      environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
+                      policy: Any = None, allow_insecure_comm: bool = False,
+                      **settings: Any) -> CredentialSharing:
+    """Keep every worker of ``client``'s cluster supplied with renewed keys, limited by
+    ``policy``; ``environ`` (None: left alone) gets this process's credentials endpoint.
+    Raises :class:`~infnminio_boto.ConfigurationError` for a bad setting, or a plain comm
+    off this machine's loopback unless ``allow_insecure_comm=True`` (docs/dask.md)."""
     own = Settings.resolve(**settings)
     workers = own if policy is None else Settings.resolve(policy=policy, **settings)
     if not allow_insecure_comm:
@@ -204,54 +157,36 @@ def share_credentials(
     return CredentialSharing(client, workers, environ, own=own).start()
 
 
-# Comms that never leave this process or this machine, and the encrypted one.
-_SAFE_SCHEMES = ("tls", "wss", "inproc")
-
-
 def check_comm(client: Any) -> None:
-    """Refuse plain comms that would carry the keys across the network.
-
-    The keys go to the scheduler and from it to every worker. The client's own comm may
-    be a loopback tunnel (``ssh -L``) to a scheduler elsewhere, so the scheduler's own
-    address and its workers' are looked at too: each must be TLS, in-process, or on
-    this machine's loopback. Dask's TLS: https://distributed.dask.org/en/stable/tls.html
-    """
-    addresses = [client.scheduler.address]
+    """Refuse plain comms that would carry the keys across the network: the client's, the
+    scheduler's own address (the client's may be an ``ssh -L`` tunnel) and its workers'
+    must each be TLS, in-process or on this machine's loopback."""
+    first = client.scheduler.address
     info = client.scheduler_info()
-    addresses.append(info.get("address") or "")
-    addresses.extend(info.get("workers", {}))
-    for address in addresses:
+    for address in [first, info.get("address"), *info.get("workers", {})]:
         if address and not _safe(address):
-            _refuse(address)
+            scheme = address.split("://", 1)[0] if "://" in address else "tcp"
+            raise ConfigurationError(
+                f"The Dask cluster talks over {address}, a plain {scheme} comm to another "
+                "address than this machine's loopback: the temporary keys would cross the network "
+                "unencrypted (the OIDC token is never sent like that either; a loopback tunnel to "
+                "the scheduler does not help, its workers talk to it in clear). Give the cluster "
+                "TLS: security=Security.temporary() (from distributed.security) for a cluster "
+                "started here, e.g. HTCondorCluster(..., security=Security.temporary()), or "
+                "certificates as https://distributed.dask.org/en/stable/tls.html says; or pass "
+                "allow_insecure_comm=True to share_credentials on a network you trust."
+            )
 
 
 def _safe(address: str) -> bool:
+    import ipaddress
+
     from distributed.comm import parse_address, parse_host_port
 
     scheme, location = parse_address(address)
-    if scheme in _SAFE_SCHEMES:
+    if scheme in ("tls", "wss", "inproc"):  # encrypted, or never leaves this process
         return True
     host = parse_host_port(location)[0] if location else ""
-    return _is_loopback(host)
-
-
-def _refuse(address: str) -> None:
-    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
-    raise ConfigurationError(
-        f"The Dask cluster talks over {address}, a plain {scheme} comm to another "
-        "address than this machine's loopback: the temporary keys would cross the network "
-        "unencrypted (the OIDC token is never sent like that either; a loopback tunnel to "
-        "the scheduler does not help, its workers talk to it in clear). Give the cluster "
-        "TLS: security=Security.temporary() (from distributed.security) for a cluster "
-        "started here, e.g. HTCondorCluster(..., security=Security.temporary()), or "
-        "certificates as https://distributed.dask.org/en/stable/tls.html says; or pass "
-        "allow_insecure_comm=True to share_credentials on a network you trust."
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":  # RFC 6761: always this machine's loopback
         return True
     try:

@@ -1,19 +1,14 @@
-"""fsspec / s3fs (pandas, Dask, xarray/zarr, uproot): ``storage_options`` and a
-refreshing filesystem, and their activation.
-
-``storage_options()`` is a plain dict holding the current keys, which s3fs does not
-refresh; ``s3fs_filesystem()`` an ``s3fs.S3FileSystem`` whose aiobotocore session reads
-our refreshing credentials and which pickles as its settings (each Dask worker builds
-its own). ``activate()`` registers it for ``s3://`` with fsspec's public
-``register_implementation`` (docs/activate.md).
-"""
+"""fsspec / s3fs (pandas, Dask, xarray/zarr, uproot): ``storage_options`` (the current
+keys, not refreshed), a refreshing filesystem that pickles as its settings, and their
+activation (docs/clients.md, docs/activate.md)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..integrations import key_server
-from . import Keywords, endpoint_options, resolve, snapshot
+from ..settings import Settings
+from . import Keywords, endpoint_options, snapshot
 from .activate import Activation, Activator, Context
 
 if TYPE_CHECKING:
@@ -33,28 +28,23 @@ def __getattr__(name: str) -> Any:
 
 def storage_options(*, keys: Optional[bool] = None, **settings: Any) -> Dict[str, Any]:
     """``storage_options`` for s3fs: the endpoint, and the current keys (not refreshed).
-
-    Without keys (``keys=False``), s3fs takes them from the AWS credential chain. That
-    is the default in a process that shares keys with a Dask cluster
-    (:func:`infnminio_boto.dask.share_credentials`): there, and on every worker, the
-    chain's credentials endpoint serves renewed keys.
-    """
-    resolved = resolve(settings)
+    ``keys=False`` leaves them to the AWS credential chain: the default in a process that
+    serves keys (:func:`infnminio_boto.dask.share_credentials`)."""
+    resolved = Settings.resolve(**settings)
     if keys is None:
         keys = not key_server.serving()
     options = Keywords(endpoint_options(resolved))
     if keys:
         credentials = snapshot(resolved)
-        options.update(
-            key=credentials.access_key, secret=credentials.secret_key, token=credentials.token
-        )
+        options.update(key=credentials.access_key, secret=credentials.secret_key,
+                       token=credentials.token)
     return options
 
 
 def s3fs_filesystem(**settings: Any) -> InfnS3FileSystem:
     """An :class:`InfnS3FileSystem` for ``settings``, resolved here (a bad setting fails
-    here, not in a worker; the resolved values travel with the filesystem)."""
-    resolved = resolve(settings)
+    here, not in a worker)."""
+    resolved = Settings.resolve(**settings)
     from .s3fs_classes import InfnS3FileSystem
 
     return InfnS3FileSystem(infnminio=resolved)
@@ -88,11 +78,8 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
             fsspec.register_implementation(name, cls or s3fs.S3FileSystem, clobber=True)
         ActivatedS3FileSystem.activate(None)
 
-    activation.changed(
-        "fsspec",
-        'fsspec.register_implementation("s3" and "s3a", ActivatedS3FileSystem, clobber=True)',
-        restore,
-    )
+    activation.changed("fsspec", 'fsspec.register_implementation("s3" and "s3a", '
+                       'ActivatedS3FileSystem, clobber=True)', restore)
     return None
 
 

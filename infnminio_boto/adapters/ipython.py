@@ -1,12 +1,6 @@
-"""The IPython extension: ``%load_ext infnminio_boto`` in a notebook.
-
-It calls :func:`~infnminio_boto.adapters.activate.activate` with the environment's
-settings and prints one line: for whom, where, until when. When the token or the store
-fails, the libraries are set up all the same (``pending=True``), so that the next
-``s3://`` call reaches the store and fails with that cause, not somewhere else, and the
-line, on stderr, says so; fixing the cause is enough. ``%unload_ext`` undoes it,
-``%reload_ext`` activates again.
-"""
+"""The IPython extension: ``%load_ext infnminio_boto`` activates (with ``pending=True``) and
+prints one line: for whom, where, until when, or (on stderr) what fails. ``%unload_ext``
+undoes it, ``%reload_ext`` activates again (docs/activate.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import InfnMinioError
+from .activate import activate, deactivate
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "one_line"]
 
@@ -24,23 +19,16 @@ def one_line(error: BaseException) -> str:
 
 
 def load_ipython_extension(ipython: Any = None) -> None:
-    """Activate, and print the one line (see the module help)."""
-    from .activate import activate
-
+    """Activate, and print the one line."""
     try:
         activation = activate(pending=True)
     except InfnMinioError as error:  # a setting: nothing can be set up
-        print(
-            f"infnminio-boto: NOT ACTIVATED: {one_line(error)} (then: %reload_ext "
-            "infnminio_boto)",
-            file=sys.stderr,
-        )
+        print(f"infnminio-boto: NOT ACTIVATED: {one_line(error)} (then: %reload_ext "
+              "infnminio_boto)", file=sys.stderr)
         return
     print(activation.summary(), file=sys.stderr if activation.pending else sys.stdout)
 
 
 def unload_ipython_extension(ipython: Any = None) -> None:
     """Undo the activation."""
-    from .activate import deactivate
-
     deactivate()

@@ -1,116 +1,78 @@
-"""polars: ``storage_options``, a refreshing ``credential_provider``, and polars' activation.
-
-``polars_storage_options()`` holds the current keys (polars does not refresh them);
-``polars_credential_provider()`` is a callable polars calls again when the keys it got
-are about to expire: pass both, the provider for the keys and the options for the
-endpoint. ``activate()`` makes a provider of ours polars' default (docs/activate.md).
-"""
+"""polars: ``storage_options`` (the current keys, not refreshed), a refreshing
+``credential_provider`` (pass both: the provider for the keys, the options for the
+endpoint), and polars' activation (docs/clients.md, docs/activate.md)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, MutableMapping, Optional, Tuple
 
 from ..compat import polars as polars_private
 from ..integrations.ca_trust import ssl_cert_file_variables
 from ..settings import Settings
-from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, resolve, set_variables, snapshot
+from ..sts.temporary_credentials import TemporaryCredentials
+from . import PROCESS_ENVIRONMENT, Keywords, RefreshingProvider, snapshot
 from .activate import Activation, Activator, Context
 
-__all__ = [
-    "polars_storage_options",
-    "polars_credential_provider",
-    "PolarsCredentialProvider",
-]
+__all__ = ["polars_storage_options", "polars_credential_provider", "PolarsCredentialProvider"]
 
 
 def _endpoint_options(settings: Settings) -> Dict[str, str]:
-    return {
-        "aws_endpoint_url": settings.endpoint.url,
-        "aws_region": settings.region,
-        "aws_allow_http": "false" if settings.endpoint.secure else "true",
-        "aws_virtual_hosted_style_request": "false",
-    }
+    return {"aws_endpoint_url": settings.endpoint.url, "aws_region": settings.region,
+            "aws_allow_http": "false" if settings.endpoint.secure else "true",
+            "aws_virtual_hosted_style_request": "false"}
 
 
-def polars_storage_options(
-    *,
-    keys: bool = True,
-    environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
-    **settings: Any,
-) -> Dict[str, str]:
-    """``storage_options`` for polars' ``read_*``/``scan_*``/``write_*`` on S3.
+def _aws_keys(keys: TemporaryCredentials) -> Dict[str, str]:
+    return {"aws_access_key_id": keys.access_key, "aws_secret_access_key": keys.secret_key,
+            "aws_session_token": keys.token}
 
-    With ``keys=False`` only the endpoint options, for use with
-    :func:`polars_credential_provider`. polars takes no CA argument: with a
-    ``ca_bundle`` set, ``SSL_CERT_FILE`` in ``environ`` (default: this process's
-    environment; None leaves it alone) is pointed at a bundle holding the system's
-    authorities and that one, before polars' first S3 access.
-    """
-    resolved = resolve(settings)
-    set_variables(ssl_cert_file_variables(resolved), environ)
+
+def polars_storage_options(*, keys: bool = True,
+                           environ: Optional[MutableMapping[str, str]] = PROCESS_ENVIRONMENT,
+                           **settings: Any) -> Dict[str, str]:
+    """``storage_options`` for polars' ``read_*``/``scan_*``/``write_*`` on S3 (``keys=False``:
+    the endpoint only). With a ``ca_bundle``, ``SSL_CERT_FILE`` in ``environ`` (None: left
+    alone) names a bundle of it and the system's authorities (polars takes no CA argument)."""
+    resolved = Settings.resolve(**settings)
+    variables = ssl_cert_file_variables(resolved)
+    if environ is not None:
+        environ.update(variables)
     options = Keywords(_endpoint_options(resolved))
     if keys:
-        credentials = snapshot(resolved)
-        options.update(
-            aws_access_key_id=credentials.access_key,
-            aws_secret_access_key=credentials.secret_key,
-            aws_session_token=credentials.token,
-        )
+        options.update(_aws_keys(snapshot(resolved)))
     return options
 
 
 class PolarsCredentialProvider(RefreshingProvider):
-    """A polars credential provider: returns ``(keys, expiry)`` and is called on expiry.
-
-    The expiry given to polars is the start of our advisory refresh window, so polars
-    asks again while the keys it has are still good (obstore is told the same).
-    """
+    """A polars credential provider: returns ``(keys, expiry)``, the expiry being the start
+    of our refresh window (polars asks again while its keys are still good)."""
 
     def __call__(self) -> Tuple[Dict[str, str], Optional[int]]:
         keys = self.refresher.get()
         ask_again = self.refresher.next_refresh
-        return (
-            {
-                "aws_access_key_id": keys.access_key,
-                "aws_secret_access_key": keys.secret_key,
-                "aws_session_token": keys.token,
-            },
-            int(ask_again.timestamp()) if ask_again is not None else None,
-        )
+        return _aws_keys(keys), int(ask_again.timestamp()) if ask_again is not None else None
 
 
 def polars_credential_provider(**settings: Any) -> PolarsCredentialProvider:
     """A refreshing ``credential_provider`` for polars."""
-    return PolarsCredentialProvider(resolve(settings))
+    return PolarsCredentialProvider(Settings.resolve(**settings))
 
 
 def activated_provider(settings: Settings) -> Any:
-    """An ``ActivatedPolarsProvider`` (importing polars)."""
     return __getattr__("ActivatedPolarsProvider")(settings)
 
 
 def __getattr__(name: str) -> Any:
-    # ActivatedPolarsProvider subclasses polars' own class: defined (and polars imported)
-    # on first use, and kept here under its name so that pickle finds it.
-    if name == "ActivatedPolarsProvider":
-        cls = _activated_provider_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _activated_provider_class() -> type:
+    # It subclasses polars' class: defined on first use, kept here by name for pickle.
+    if name != "ActivatedPolarsProvider":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import polars as pl
 
     class ActivatedPolarsProvider(polars_private.with_endpoint(pl.CredentialProviderAWS)):  # type: ignore[misc]
-        """polars' default credential provider after :func:`infnminio_boto.activate`.
-
-        A ``pl.CredentialProviderAWS`` because polars asks only those for an endpoint,
-        which comes from the settings (a caller's own storage-options endpoint wins). The
-        keys come from our refreshing credentials as one consistent set: polars' own
-        class reads botocore's three parts one by one, and short keys can be renewed
-        between the reads (a mismatched set, HTTP 403).
-        """
+        """polars' default credential provider after :func:`infnminio_boto.activate`: a
+        ``pl.CredentialProviderAWS`` (polars asks only those for an endpoint) whose keys
+        come as one consistent set (polars' own reads botocore's three parts one by one)."""
 
         infnminio_activation = True
 
@@ -132,36 +94,29 @@ def _activated_provider_class() -> type:
             return f"ActivatedPolarsProvider({self._keys.settings.describe()})"
 
     ActivatedPolarsProvider.__module__ = __name__
+    globals()[name] = ActivatedPolarsProvider
     return ActivatedPolarsProvider
 
 
 def _apply(activation: Activation, context: Context) -> Optional[str]:
-    import warnings
-
     import polars as pl
 
     if not hasattr(pl.Config, "set_default_credential_provider"):
-        # A polars older than the extra asks for (pip install polars alone may keep one).
-        return (
-            f"polars {pl.__version__} has no default credential provider (it came in polars "
-            "1.34): pip install 'polars>=1.34', or pass credential_provider="
-            "infnminio_boto.polars_credential_provider() to each call"
-        )
+        return (f"polars {pl.__version__} has no default credential provider (it came in polars "
+                "1.34): pip install 'polars>=1.34', or pass credential_provider="
+                "infnminio_boto.polars_credential_provider() to each call")
     previous: Any = polars_private.default_credential_provider()
     if previous != "auto" and not getattr(previous, "infnminio_activation", False):
         return "a default credential provider of yours is set (pl.Config)"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # polars calls these "unstable"
-        pl.Config.set_default_credential_provider(activated_provider(context.settings))
 
-    def restore() -> None:
+    def set_default(provider: Any) -> None:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pl.Config.set_default_credential_provider(previous)
+            warnings.simplefilter("ignore")  # polars calls it "unstable"
+            pl.Config.set_default_credential_provider(provider)
 
-    activation.changed(
-        "polars", "pl.Config.set_default_credential_provider(ActivatedPolarsProvider)", restore
-    )
+    set_default(activated_provider(context.settings))
+    activation.changed("polars", "pl.Config.set_default_credential_provider("
+                       "ActivatedPolarsProvider)", lambda: set_default(previous))
     return None
 
 

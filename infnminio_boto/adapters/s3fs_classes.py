@@ -1,6 +1,5 @@
 """The s3fs classes behind :func:`~infnminio_boto.adapters.fsspec.s3fs_filesystem` and
-``activate()``. Importing this module imports s3fs and aiobotocore (the ``fsspec`` extra).
-"""
+``activate()``; importing it imports s3fs and aiobotocore (the ``fsspec`` extra)."""
 
 from __future__ import annotations
 
@@ -11,22 +10,19 @@ from typing import Any, ClassVar, Dict, Optional, Union
 from ..compat import fsspec as fsspec_private
 from ..errors import MissingDependencyError
 from ..integrations import expired_keys, policy_denied
-from ..integrations.botocore import (
-    RefresherKeys,
-    StsWireProvider,
-    core_session,
-    frozen,
-    put_first,
-)
+from ..integrations.botocore import RefresherKeys, StsWireProvider, core_session, frozen, put_first
 from ..keys.refresh import refreshing_credentials
 from ..settings import Settings
-from . import endpoint_options, resolve
+from . import endpoint_options
 
 try:
     import aiobotocore.session
+    import botocore.exceptions
+    import botocore.session
     import s3fs
     from aiobotocore.credentials import AioCredentials
     from botocore.credentials import CredentialProvider, ReadOnlyCredentials
+    from fsspec.spec import make_instance
 except ImportError:
     raise MissingDependencyError("s3fs", "fsspec") from None
 
@@ -34,10 +30,8 @@ __all__ = ["InfnS3FileSystem", "AioStsWireCredentials", "ActivatedS3FileSystem"]
 
 
 class AioStsWireCredentials(RefresherKeys, AioCredentials):
-    """aiobotocore credentials read from refreshing credentials.
-
-    A renewal blocks (file read, HTTP), so it runs in a thread, off s3fs's event loop.
-    """
+    """aiobotocore credentials from refreshing credentials; a renewal blocks (file, HTTP),
+    so it runs in a thread, off s3fs's event loop."""
 
     async def get_frozen_credentials(self) -> ReadOnlyCredentials:
         if self.refresher.due():
@@ -63,28 +57,16 @@ class _AioStsWireProvider(CredentialProvider):
 
 
 class InfnS3FileSystem(s3fs.S3FileSystem):
-    """``s3fs.S3FileSystem`` on the object store with keys that refresh themselves.
+    """``s3fs.S3FileSystem`` on the object store with keys that refresh themselves;
+    ``infnminio``: :class:`~infnminio_boto.settings.Settings` or settings keywords. It
+    pickles with the resolved settings, never with a key."""
 
-    ``infnminio`` is the resolved :class:`~infnminio_boto.settings.Settings` (or settings
-    keywords, resolved here); other arguments go to s3fs. It pickles with the resolved
-    settings (so a Dask worker on another machine reaches the same store, whatever its
-    environment says), never with a key.
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        infnminio: Union[Settings, Dict[str, Any], None] = None,
-        **kwargs: Any,
-    ) -> None:
-        if isinstance(infnminio, Settings):
-            settings = infnminio
-        else:
-            settings = resolve(dict(infnminio or {}))
+    def __init__(self, *args: Any, infnminio: Union[Settings, Dict[str, Any], None] = None,
+                 **kwargs: Any) -> None:
+        settings = (infnminio if isinstance(infnminio, Settings)
+                    else Settings.resolve(**(infnminio or {})))
         for name, value in endpoint_options(settings).items():
-            merged = dict(value)
-            merged.update(kwargs.get(name) or {})
-            kwargs[name] = merged
+            kwargs[name] = {**value, **(kwargs.get(name) or {})}
         super().__init__(*args, infnminio=settings, **kwargs)
         self.infnminio_settings = settings
 
@@ -100,10 +82,8 @@ class InfnS3FileSystem(s3fs.S3FileSystem):
 
 
 # Arguments by which a caller chooses credentials or an endpoint of their own.
-_CALLER_CHOICES = (
-    "key", "secret", "token", "username", "password", "session", "profile", "anon",
-    "endpoint_url",
-)
+_CALLER_CHOICES = ("key", "secret", "token", "username", "password", "session", "profile",
+                   "anon", "endpoint_url")
 
 
 def caller_chose(kwargs: Dict[str, Any]) -> Optional[str]:
@@ -117,25 +97,12 @@ def caller_chose(kwargs: Dict[str, Any]) -> Optional[str]:
 
 
 class ActivatedS3FileSystem(InfnS3FileSystem):
-    """What ``s3://`` means in fsspec after :func:`infnminio_boto.activate`.
+    """What ``s3://`` means in fsspec after :func:`infnminio_boto.activate`: the refreshing
+    filesystem of the activation's settings (which it pickles with), unless the caller
+    chose credentials or an endpoint (:data:`_CALLER_CHOICES`, ``client_kwargs``'s
+    ``endpoint_url``): then a plain s3fs one, as without the activation."""
 
-    :func:`~infnminio_boto.adapters.activate.activate` registers it for ``s3`` and
-    ``s3a`` with ``fsspec.register_implementation`` (fsspec's public API for choosing a
-    protocol's class), so pandas, xarray/zarr, uproot and Dask, which open ``s3://``
-    through fsspec, get the refreshing filesystem of the activation's settings.
-
-    The caller's explicit choice wins: given any of ``key``, ``secret``, ``token``,
-    ``username``, ``password``, ``session``, ``profile``, ``anon`` or an endpoint
-    (``endpoint_url``, ``client_kwargs["endpoint_url"]``), it is a plain
-    ``s3fs.S3FileSystem`` with those arguments, which sends its requests where it
-    would without the activation (the endpoint variable set for pyarrow is not
-    applied to it, see :func:`plain_endpoint_arguments`). It pickles with the
-    activation's resolved settings (paths and names, no secret), so a Dask worker builds
-    the same refreshing filesystem without being activated itself.
-    """
-
-    # The resolved settings of the activation in force, and the value it gave
-    # AWS_ENDPOINT_URL_S3 (None: none); set by activate(), cleared by deactivate().
+    # The settings of the activation in force (set by activate(), cleared by deactivate()).
     activation: ClassVar[Optional[Settings]] = None
     # A second activation must not be handed the cached instances of the first.
     activation_number: ClassVar[int] = 0
@@ -148,19 +115,14 @@ class ActivatedS3FileSystem(InfnS3FileSystem):
         if settings is None:
             cls.clear_instance_cache()
 
-    def __init__(
-        self,
-        *args: Any,
-        infnminio: Union[Settings, Dict[str, Any], None] = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, infnminio: Union[Settings, Dict[str, Any], None] = None,
+                 **kwargs: Any) -> None:
         self.plain = bool(caller_chose(kwargs))
         if self.plain:
             s3fs.S3FileSystem.__init__(self, *args, **plain_endpoint_arguments(kwargs))
             return
-        if infnminio is None:
-            infnminio = type(self).activation
-        super().__init__(*args, infnminio=infnminio, **kwargs)
+        super().__init__(*args, infnminio=type(self).activation if infnminio is None else infnminio,
+                         **kwargs)
 
     async def set_session(self, refresh: bool = False, kwargs: Optional[dict] = None) -> Any:
         if self.plain:
@@ -168,8 +130,6 @@ class ActivatedS3FileSystem(InfnS3FileSystem):
         return await super().set_session(refresh=refresh, kwargs=kwargs)
 
     def __reduce__(self) -> Any:
-        from fsspec.spec import make_instance
-
         options = dict(self.storage_options)
         if not self.plain:
             options["infnminio"] = self.infnminio_settings
@@ -177,43 +137,29 @@ class ActivatedS3FileSystem(InfnS3FileSystem):
 
 
 def plain_endpoint_arguments(kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """``kwargs`` for a plain s3fs call that goes where it would without activate().
-
-    activate() sets ``AWS_ENDPOINT_URL_S3`` for pyarrow, and botocore would send this
-    caller's requests (their keys, or ``anon``) there too. When the caller named no
-    endpoint: their profile's ``endpoint_url`` if it has one, else botocore's
-    ``ignore_configured_endpoint_urls`` (the variables and profiles' endpoints are not
-    used, so AWS's own endpoint is).
-    """
+    """``kwargs`` for a plain s3fs call that goes where it would without activate() (which
+    sets ``AWS_ENDPOINT_URL_S3`` for pyarrow): the caller's profile's ``endpoint_url``, else
+    botocore's ``ignore_configured_endpoint_urls``."""
     activation = ActivatedS3FileSystem.activation
     ours = activation.endpoint.url if activation is not None else None
     if not ours or (os.environ.get("AWS_ENDPOINT_URL_S3") or "").rstrip("/") != ours:
         return kwargs
     if kwargs.get("endpoint_url") or (kwargs.get("client_kwargs") or {}).get("endpoint_url"):
         return kwargs
-    kwargs = dict(kwargs)
-    profile_endpoint = _profile_endpoint(kwargs.get("profile"))
+    kwargs, profile_endpoint = dict(kwargs), None
+    if kwargs.get("profile"):
+        try:
+            config = botocore.session.Session(profile=kwargs["profile"]).get_scoped_config()
+            profile_endpoint = config.get("endpoint_url")
+        except botocore.exceptions.ProfileNotFound:
+            pass  # s3fs says so when it connects
     if profile_endpoint:
         kwargs["client_kwargs"] = {**(kwargs.get("client_kwargs") or {}),
-                                   "endpoint_url": profile_endpoint}
+                                   "endpoint_url": str(profile_endpoint)}
     else:
         kwargs["config_kwargs"] = {"ignore_configured_endpoint_urls": True,
                                    **(kwargs.get("config_kwargs") or {})}
     return kwargs
-
-
-def _profile_endpoint(profile: Optional[str]) -> Optional[str]:
-    if not profile:
-        return None
-    import botocore.exceptions
-    import botocore.session
-
-    try:
-        config = botocore.session.Session(profile=profile).get_scoped_config()
-    except botocore.exceptions.ProfileNotFound:
-        return None  # s3fs says so when it connects
-    endpoint = config.get("endpoint_url")
-    return str(endpoint) if endpoint else None
 
 
 fsspec_private.tokenized_by(ActivatedS3FileSystem, ("activation_number",))

@@ -11,14 +11,12 @@ def core_session(session: Any) -> Any:
 
 
 def forget_resolved_credentials(core: Any) -> None:
-    """Make a botocore session resolve its credentials again (``_credentials``: it caches
-    the first ones, and has no public way to forget them)."""
+    """Make a botocore session resolve its credentials again (it caches ``_credentials``)."""
     core._credentials = None
 
 
 def register_after_signer(events: Any, event: str, handler: Any, unique_id: str) -> None:
-    """Register ``handler`` after every handler of ``event`` (the client's signer
-    included, ``BaseClient._register_handlers``): ``HierarchicalEmitter.register_last``."""
+    """Register ``handler`` after all of ``event``'s, the signer's too (``register_last``)."""
     events.get_component("event_emitter").register_last(event, handler, unique_id=unique_id)
 
 
@@ -37,8 +35,7 @@ def default_ca_bundle() -> str:
 
 
 def environment_proxies(url: str) -> Dict[str, str]:
-    """The proxies botocore takes from the environment for ``url``
-    (``botocore.utils.get_environ_proxies``: urllib's ``getproxies`` and ``proxy_bypass``)."""
+    """The proxies botocore takes from the environment for ``url`` (``get_environ_proxies``)."""
     from botocore.utils import get_environ_proxies
 
     return dict(get_environ_proxies(url))

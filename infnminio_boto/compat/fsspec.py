@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Tuple
 
-# Class attributes fsspec adds to an instance's cache token (``AbstractFileSystem``).
-TOKENIZE_ATTRIBUTE = "_extra_tokenize_attributes"
-
 
 def tokenized_by(cls: type, names: Tuple[str, ...]) -> None:
-    """Make fsspec's instance cache tell instances apart by these class attributes."""
-    setattr(cls, TOKENIZE_ATTRIBUTE, names)
+    """Make fsspec's instance cache tell instances apart by these class attributes
+    (``AbstractFileSystem._extra_tokenize_attributes``)."""
+    cls._extra_tokenize_attributes = names  # type: ignore[attr-defined]
 
 
 def use_session(filesystem: Any, session: Any) -> None:

@@ -7,9 +7,8 @@ from typing import Any
 
 
 class ThreadingServer(ThreadingHTTPServer):
-    """``ThreadingHTTPServer`` that calls :meth:`request_done` once a request's thread
-    has closed its connection (``ThreadingMixIn.process_request_thread``, Python 3.9 to
-    3.14)."""
+    """``ThreadingHTTPServer`` calling :meth:`request_done` once a request's connection is
+    closed (``ThreadingMixIn.process_request_thread``, Python 3.9 to 3.14)."""
 
     daemon_threads = True
 
