@@ -144,7 +144,8 @@ class CredentialCache:
             return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                warn(__name__, "Ignoring cache entry %s: it is a symlink", path)
+                warn_once(("untrusted", path), __name__,
+                          "Ignoring cache entry %s: it is a symlink", path)
             return None
         try:
             info = os.fstat(fd)
@@ -162,7 +163,8 @@ class CredentialCache:
 
     @staticmethod
     def _untrusted(path: str, why: str) -> None:
-        warn(__name__, "Ignoring cache entry %s: %s; it will be replaced", path, why)
+        warn_once(("untrusted", path, why), __name__,
+                  "Ignoring cache entry %s: %s; it will be replaced", path, why)
 
     def write(self, key: str, credentials: TemporaryCredentials) -> None:
         self.check_directory()

@@ -2,7 +2,8 @@
 
 The exchange retries what botocore's standard retry mode retries (connection failures,
 5xx, throttling, ``IDPCommunicationError`` for STS) within ``max_attempts``; every wait
-of the package is :func:`backoff`. See docs/design.md, "The exchange".
+before another try (the exchange, a failed renewal) is :func:`backoff` (a busy lock is
+polled, _files.py). See docs/design.md, "The exchange".
 """
 
 from __future__ import annotations
