@@ -48,8 +48,8 @@ def _why_not_persistent(context: Context) -> Optional[str]:
         return context.profile_error
     if core._version(duckdb.__version__) < core.RENEWS_PERSISTENT_SECRETS:
         return (f"DuckDB {duckdb.__version__} cannot renew the keys of a persistent secret "
-                "(duckdb/duckdb-httpfs#195; measured on 1.3.0 to 1.5.4): pip install "
-                "'duckdb>=1.5.5' with its duckdb-extension-httpfs and -aws")
+                "(duckdb/duckdb-httpfs#195; measured on 1.3.0, 1.4.4 and 1.5.0 to 1.5.4): pip "
+                "install 'duckdb>=1.5.5' with its duckdb-extension-httpfs and -aws")
     return None
 
 
