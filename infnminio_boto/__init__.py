@@ -21,7 +21,7 @@ from .errors import (
 __version__ = "0.2.0"
 
 # The public names, by the module that defines them: ``__all__`` and the lazy imports
-# below come from this one table (tests/test_public_names.py checks the typing block).
+# below come from this one table (the typing block mirrors it).
 _PUBLIC = {
     "adapters.activate": ("activate", "deactivate", "Activation"),
     "integrations.botocore": (
@@ -74,11 +74,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def credentials(**settings: Any) -> TemporaryCredentials:
     """A frozen snapshot of the keys for the token's identity (``settings`` as
-    :func:`session`, ``token_loader=`` included).
-
-    The keys come from the shared cache when another process already holds fresh ones,
-    else from an exchange. The snapshot has ``access_key``, ``secret_key``, ``token``
-    and a timezone-aware UTC ``expiration``; its repr masks the secrets. It does not
+    :func:`session`), from the shared cache or an exchange: ``access_key``, ``secret_key``,
+    ``token``, an aware UTC ``expiration``; its repr masks the secrets. It does not
     refresh: for long jobs use :func:`session` or one of the adapters.
     """
     from .keys.fetch import fetch_credentials
@@ -95,9 +92,8 @@ def endpoint_url(**settings: Any) -> str:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext infnminio_boto``: :func:`activate`, then one line saying for whom,
-    where and until when (or one line saying why not). Defined here, not lazily:
-    IPython looks the name up on the module itself."""
+    """``%load_ext infnminio_boto``: :func:`activate`, then one line saying for whom, where
+    and until when, or why not (defined here: IPython looks on the module itself)."""
     from .adapters.ipython import load_ipython_extension as load
 
     load(ipython)
@@ -119,8 +115,7 @@ def __getattr__(name: str) -> Any:
     try:
         value = getattr(import_module(f".{module_name}", __name__), name)
     except MissingDependencyError as missing:
-        # The name exists (help(), dir(), hasattr() and `import *` work); using it says
-        # which extra to install.
+        # The name exists (help(), dir(), `import *` work); using it says which extra to install.
         return _Unavailable(name, missing)
     globals()[name] = value
     return value

@@ -1,9 +1,9 @@
-"""One resolved configuration value shared by every entry point.
+"""One resolved configuration value shared by every entry point (docs/settings.md).
 
-Precedence, highest first: keyword argument (or flag), ``INFNMINIO_*`` variable, the
-endpoint's preset, the default. Which settings exist comes from :mod:`.table`, which token
-sources from :mod:`.hot_path` (KINDS), which kinds of server from :mod:`.servers`.
-:class:`Settings` records where each value came from. Paths are made absolute here, once.
+Precedence: keyword argument (or flag), ``INFNMINIO_*`` variable, the endpoint's preset,
+the default. The settings come from :mod:`.table`, the token sources from
+:mod:`.hot_path`, the kinds of server from :mod:`.servers`. :class:`Settings` records
+where each value came from.
 """
 
 from __future__ import annotations
@@ -27,11 +27,9 @@ __all__ = [
 ]
 
 DEFAULT_DURATION_SECONDS = int(default_of("duration_seconds"))  # type: ignore[arg-type]
-# AssumeRoleWithWebIdentity accepts 900 s at the least everywhere; the server has the
-# last word on the most (its Server.max_duration_seconds, the role's maximum).
+# Every STS accepts 900 s; the most is the server's (Server.max_duration_seconds, the role's).
 MIN_DURATION_SECONDS = 900
-# More attempts than this would keep a caller waiting for many minutes (each attempt up
-# to its timeouts, then up to 20 s of pause).
+# More would keep a caller waiting minutes (each attempt: its timeouts, then up to 20 s).
 MAX_ATTEMPTS = 10
 # Where a value came from, highest precedence first.
 ARGUMENT, ENVIRONMENT, PRESET, DEFAULT = "argument", "environment", "preset", "default"
@@ -62,10 +60,8 @@ class Setting(NamedTuple):
 
 
 SETTINGS_BY_NAME: Dict[str, Setting] = {
-    row.name: Setting(
-        row.name, row.kind, row.default, default_text(row), row.description,
-        variable=variable(row.name), flag=flag(row.name),
-    )
+    row.name: Setting(row.name, row.kind, row.default, default_text(row), row.description,
+                      variable=variable(row.name), flag=flag(row.name))
     for row in SETTINGS
 }
 # keyword -> environment variable
@@ -75,12 +71,9 @@ TOKEN_SETTINGS = tuple(name for name in BY_SETTING if name in SETTINGS_BY_NAME)
 
 
 class TokenChoice(NamedTuple):
-    """Where the settings say the token comes from: ``kind`` (a row of
-    :mod:`.hot_path` (KINDS), or ``"discover"``: the discovery order of
-    :mod:`infnminio_boto.sources`), its ``value`` (a path, an argument list, an account,
-    a callable) and the ``setting`` that chose it. ``here`` is false once it has
-    travelled to another process: a file named elsewhere is read there under the rules
-    of a file nobody named. Holds no secret."""
+    """Where the token comes from: ``kind`` (a row of :data:`.hot_path.KINDS`, or
+    ``"discover"``), its ``value``, the ``setting`` that chose it; ``here``: false in another
+    process (a file named elsewhere is read there as one nobody named). Holds no secret."""
 
     kind: str
     value: Union[str, Tuple[str, ...], Callable[[], str], None] = None
@@ -92,13 +85,10 @@ DISCOVER = TokenChoice("discover")
 
 
 class Settings(NamedTuple):
-    """The resolved configuration. Build it with :meth:`Settings.resolve`.
-
-    ``token``: where the token comes from; ``server``: the kind of STS server;
-    ``role_session_name`` None: derived from the token's subject; ``policy`` None: no
-    session policy; ``sources``: each setting's name to where its value came from
-    (``"argument"``, ``"environment"``, ``"preset"`` or ``"default"``).
-    """
+    """The resolved configuration: build it with :meth:`Settings.resolve`.
+    ``role_session_name`` None: derived from the token's subject; ``policy`` None: none;
+    ``sources``: each setting's name to where its value came from (``"argument"``,
+    ``"environment"``, ``"preset"`` or ``"default"``)."""
 
     endpoint: Endpoint
     token: TokenChoice
@@ -119,20 +109,12 @@ class Settings(NamedTuple):
     server: Server = GENERIC
 
     @classmethod
-    def resolve(
-        cls,
-        environ: Optional[Mapping[str, str]] = None,
-        *,
-        command_line: bool = False,
-        **overrides: Any,
-    ) -> Settings:
-        """Combine keyword arguments, ``INFNMINIO_*`` variables, presets and defaults.
-
-        Keyword arguments set to ``None`` count as not given; ``token_loader`` is a
-        callable returning the access token (see :mod:`infnminio_boto.sources.loader`).
-        ``command_line``: they came from flags, and errors name the flag. Raises
-        :class:`~infnminio_boto.ConfigurationError` naming the setting and where it came
-        from.
+    def resolve(cls, environ: Optional[Mapping[str, str]] = None, *, command_line: bool = False,
+                **overrides: Any) -> Settings:
+        """Combine keyword arguments (``None``: not given; ``token_loader``: a callable
+        returning the access token), ``INFNMINIO_*`` variables, presets and defaults.
+        ``command_line``: errors name the flags. Raises
+        :class:`~infnminio_boto.ConfigurationError` naming the setting and where it came from.
         """
         unknown = sorted(set(overrides) - set(SETTINGS_BY_NAME) - {TOKEN_LOADER})
         if unknown:
@@ -140,8 +122,7 @@ class Settings(NamedTuple):
                 f"Unknown setting(s) {', '.join(unknown)}; the settings are "
                 f"{', '.join([*SETTINGS_BY_NAME, TOKEN_LOADER])}."
             )
-        env = os.environ if environ is None else environ
-        return _Resolution(overrides, env, command_line).settings(cls)
+        return _resolve(cls, overrides, os.environ if environ is None else environ, command_line)
 
     @property
     def token_configured(self) -> bool:
@@ -155,15 +136,12 @@ class Settings(NamedTuple):
 
     @property
     def token_here_only(self) -> bool:
-        """Whether only this process can read the token (a ``token_loader``): the AWS
-        tools' ``credential_process`` and Dask workers cannot."""
+        """Whether only this process can read the token (a ``token_loader``)."""
         return BY_NAME[self.token.kind].here_only if self.token.kind in BY_NAME else False
 
     def given(self) -> Tuple[str, ...]:
         """The names of the settings set by argument or environment variable."""
-        return tuple(
-            name for name in SETTINGS_BY_NAME if self.sources[name] in (ARGUMENT, ENVIRONMENT)
-        )
+        return tuple(n for n in SETTINGS_BY_NAME if self.sources[n] in (ARGUMENT, ENVIRONMENT))
 
     def origin(self, name: str, *, command_line: bool = False) -> str:
         """Where ``name`` came from, in words: a flag, a variable, the preset or the default."""
@@ -197,9 +175,8 @@ class Settings(NamedTuple):
         )
 
     def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
-        """Pickled (for a Dask worker, a process pool), the settings travel resolved.
-        What belongs to the machine is worked out again there: a default cache folder,
-        and the token (a ``token_loader`` stays home: it may hold the token)."""
+        """Pickled, the settings travel resolved; a default cache folder and a
+        ``token_loader`` (which may hold the token) are worked out again where they land."""
         travelling = self
         if self.sources["cache_dir"] == DEFAULT:
             travelling = travelling._replace(cache_dir=None)  # type: ignore[arg-type]
@@ -224,117 +201,87 @@ def _arrive(fields: Tuple[Any, ...]) -> Settings:
     return settings._replace(token=settings.token._replace(here=False))
 
 
-class _Resolution:
+def _resolve(
+    cls: Any, overrides: Mapping[str, Any], environ: Mapping[str, str], command_line: bool
+) -> Settings:
     """The work of :meth:`Settings.resolve`: one pick per setting, recording its source."""
+    sources: Dict[str, str] = {}
 
-    def __init__(
-        self, overrides: Mapping[str, Any], environ: Mapping[str, str], command_line: bool
-    ) -> None:
-        self.overrides = overrides
-        self.environ = environ
-        self.command_line = command_line
-        self.sources: Dict[str, str] = {}
+    def origin(name: str) -> str:
+        return _origin(name, sources[name], command_line=command_line)
 
-    def pick(self, name: str, parse: Callable[[Any, str], Any], fallback: Any) -> Any:
-        """The argument, else the variable, else ``fallback`` (a default), parsed."""
-        value = self.overrides.get(name)
+    def pick(name: str, parse: Callable[[Any, str], Any], fallback: Any = None,
+             preset: Any = None) -> Any:
+        """The argument, else the variable (parsed), else ``preset``, else ``fallback``."""
+        value = overrides.get(name)
         if value is not None:
-            self.sources[name] = ARGUMENT
-            return parse(value, _origin(name, ARGUMENT, command_line=self.command_line))
-        setting = SETTINGS_BY_NAME[name]
-        text = self.environ.get(setting.variable)
-        if text is not None and text.strip() != "":
-            self.sources[name] = ENVIRONMENT
-            return parse(text.strip(), setting.variable)
-        self.sources[name] = DEFAULT
-        return fallback
+            sources[name] = ARGUMENT
+            return parse(value, origin(name))
+        variable = SETTINGS_BY_NAME[name].variable
+        text = (environ.get(variable) or "").strip()
+        if text:
+            sources[name] = ENVIRONMENT
+            return parse(text, variable)
+        sources[name] = DEFAULT if preset is None else PRESET
+        return fallback if preset is None else preset
 
-    def from_preset(self, name: str, parse: Callable[[Any, str], Any], preset_value: Any) -> Any:
-        value = self.pick(name, parse, None)
-        if self.sources[name] == DEFAULT and preset_value is not None:
-            self.sources[name] = PRESET
-            return preset_value
-        return value
-
-    def settings(self, cls: type) -> Settings:
-        endpoint = self.pick("endpoint", values.endpoint, None) or Endpoint.parse(
-            DEFAULT_ENDPOINT
-        )
-        preset = PRESETS.get(endpoint.host)
-        server = self.from_preset(
-            "server_kind", values.server, preset.server if preset else None
-        )
-        server = server or GENERIC
-        duration = self.pick("duration_seconds", values.integer, DEFAULT_DURATION_SECONDS)
-        if not MIN_DURATION_SECONDS <= duration <= server.max_duration_seconds:
-            raise ConfigurationError(
-                f"duration_seconds={duration} (from {self._origin('duration_seconds')}) is out "
-                f"of range: {server.title} accepts {MIN_DURATION_SECONDS} to "
-                f"{server.max_duration_seconds} seconds; the role's maximum may be lower."
-            )
-        max_attempts = self.pick("max_attempts", values.integer, default_of("max_attempts"))
-        if not 1 <= max_attempts <= MAX_ATTEMPTS:  # each may wait seconds: bounded
-            raise ConfigurationError(
-                f"max_attempts (from {self._origin('max_attempts')}) must be 1 to "
-                f"{MAX_ATTEMPTS}, not {max_attempts}."
-            )
-
-        def policy(value: Any, source: str) -> Optional[Policy]:
-            return values.policy(value, source, server)
-
-        settings = cls(
-            endpoint=endpoint,
-            token=self.token_choice(),
-            audience=self.from_preset(
-                "audience", values.optional_text, preset.audience if preset else None
-            ),
-            role_arn=self.from_preset(
-                "role_arn", values.optional_text, preset.role_arn if preset else None
-            ),
-            role_session_name=self.pick("role_session_name", values.session_name, None),
-            duration_seconds=duration,
-            policy=self.pick("policy", policy, None),
-            region=self.pick("region", values.text, default_of("region")),
-            ca_bundle=self.pick("ca_bundle", values.ca_bundle, None),
-            allow_insecure_http=self.pick(
-                "allow_insecure_http", values.boolean, default_of("allow_insecure_http")
-            ),
-            timeout=self.pick("timeout", values.seconds, default_of("timeout")),
-            max_attempts=max_attempts,
-            cache=self.pick("cache", values.boolean, default_of("cache")),
-            cache_dir=self.pick("cache_dir", values.path, None)
-            or os.path.abspath(default_cache_dir(self.environ)),
-            preset=preset,
-            sources=self.sources,
-            server=server,
-        )
-        settings.check_transport()
-        return settings
-
-    def token_choice(self) -> TokenChoice:
-        """The token setting of the highest level that names one (the rule of
-        :func:`.hot_path.explicit`); two there are an error."""
-        given = {name: self.overrides[name] for name in BY_SETTING if self.overrides.get(name)}
-        chosen = explicit(given, self.environ)
-        for name in TOKEN_SETTINGS:
-            self.sources[name] = DEFAULT
+    def token_choice() -> TokenChoice:
+        """The token setting of the highest level naming one (:func:`.hot_path.explicit`)."""
+        given = {name: overrides[name] for name in BY_SETTING if overrides.get(name)}
+        chosen = explicit(given, environ)
+        sources.update(dict.fromkeys(TOKEN_SETTINGS, DEFAULT))
         if chosen is None:
             return DISCOVER
         kind, value, name, level = chosen
         names = value if kind == CONFLICT else (name,)
-        for each in names:
-            self.sources[each] = ARGUMENT if level == ARGUMENT else ENVIRONMENT
+        sources.update(dict.fromkeys(names, ARGUMENT if level == ARGUMENT else ENVIRONMENT))
         if kind == CONFLICT:
-            named = " and ".join(self._origin(each) for each in names)
             raise ConfigurationError(
-                f"{named} both say where the token comes from: set only one of "
-                f"{', '.join(BY_SETTING)}."
+                f"{' and '.join(origin(each) for each in names)} both say where the token "
+                f"comes from: set only one of {', '.join(BY_SETTING)}."
             )
         reader = getattr(values, BY_SETTING[name].value)
-        return TokenChoice(kind, reader(value, self._origin(name)), name)
+        return TokenChoice(kind, reader(value, origin(name)), name)
 
-    def _origin(self, name: str) -> str:
-        return _origin(name, self.sources[name], command_line=self.command_line)
+    endpoint = pick("endpoint", values.endpoint) or Endpoint.parse(DEFAULT_ENDPOINT)
+    preset = PRESETS.get(endpoint.host)
+    server = pick("server_kind", values.server, GENERIC, preset and preset.server)
+    duration = pick("duration_seconds", values.integer, DEFAULT_DURATION_SECONDS)
+    if not MIN_DURATION_SECONDS <= duration <= server.max_duration_seconds:
+        raise ConfigurationError(
+            f"duration_seconds={duration} (from {origin('duration_seconds')}) is out "
+            f"of range: {server.title} accepts {MIN_DURATION_SECONDS} to "
+            f"{server.max_duration_seconds} seconds; the role's maximum may be lower."
+        )
+    max_attempts = pick("max_attempts", values.integer, default_of("max_attempts"))
+    if not 1 <= max_attempts <= MAX_ATTEMPTS:  # each may wait seconds: bounded
+        raise ConfigurationError(
+            f"max_attempts (from {origin('max_attempts')}) must be 1 to "
+            f"{MAX_ATTEMPTS}, not {max_attempts}."
+        )
+    settings = cls(
+        endpoint=endpoint,
+        token=token_choice(),
+        audience=pick("audience", values.optional_text, None, preset and preset.audience),
+        role_arn=pick("role_arn", values.optional_text, None, preset and preset.role_arn),
+        role_session_name=pick("role_session_name", values.session_name),
+        duration_seconds=duration,
+        policy=pick("policy", lambda value, source: values.policy(value, source, server)),
+        region=pick("region", values.text, default_of("region")),
+        ca_bundle=pick("ca_bundle", values.ca_bundle),
+        allow_insecure_http=pick(
+            "allow_insecure_http", values.boolean, default_of("allow_insecure_http")
+        ),
+        timeout=pick("timeout", values.seconds, default_of("timeout")),
+        max_attempts=max_attempts,
+        cache=pick("cache", values.boolean, default_of("cache")),
+        cache_dir=pick("cache_dir", values.path) or os.path.abspath(default_cache_dir(environ)),
+        preset=preset,
+        sources=sources,
+        server=server,
+    )
+    settings.check_transport()
+    return settings
 
 
 def _origin(name: str, source: str, *, command_line: bool = False) -> str:
@@ -343,6 +290,4 @@ def _origin(name: str, source: str, *, command_line: bool = False) -> str:
         return setting.flag if command_line and setting else f"the {name} argument"
     if source == ENVIRONMENT:
         return setting.variable
-    if source == PRESET:
-        return "the endpoint's preset"
-    return "the default"
+    return "the endpoint's preset" if source == PRESET else "the default"

@@ -1,11 +1,6 @@
-"""The AWS settings this package writes or yields to, in one place.
-
-* Uploads Ceph RGW accepts: over TLS, botocore 1.36+, the AWS CLI, the C++ SDK in pyarrow
-  and the JavaScript SDK send ``aws-chunked`` uploads with a trailing checksum, which RGW
-  releases without that support refuse (411). Every client reads a setting that turns it
-  off (``when_required``): set wherever the user has not chosen (docs/clients.md).
-* The variables by which an environment already chose other credentials or another
-  endpoint: every writer of the environment and every ``activate()`` step yields to them.
+"""The AWS settings this package writes or yields to: the checksum settings that make
+uploads ones Ceph RGW accepts, set wherever the user has not chosen (docs/clients.md), and
+the variables by which an environment already chose credentials or an endpoint.
 """
 
 from __future__ import annotations
@@ -35,10 +30,8 @@ STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"
 PROFILE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 WEB_IDENTITY = ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN")
 CONTAINER = (
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 )
 CREDENTIALS = STATIC_KEYS + PROFILE + WEB_IDENTITY + CONTAINER
 ENDPOINT = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
@@ -49,10 +42,8 @@ def botocore_supports_them() -> bool:
     return knows_config(*CONFIG_KEYS)
 
 
-def config_defaults(
-    profile_config: Optional[Mapping[str, Any]] = None,
-    environ: Optional[Mapping[str, str]] = None,
-) -> Dict[str, str]:
+def config_defaults(profile_config: Optional[Mapping[str, Any]] = None,
+                    environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """``{key: "when_required"}`` for each setting the user has not chosen themselves, in
     ``environ`` (default: this process's) or ``profile_config`` (default: the profile
     ``AWS_PROFILE`` names, as botocore reads it)."""
@@ -61,11 +52,8 @@ def config_defaults(
     environ = os.environ if environ is None else environ
     if profile_config is None:
         profile_config = profile_in_use()
-    return {
-        key: WHEN_REQUIRED
-        for key, variable in CONFIG_KEYS.items()
-        if not chosen(environ, variable) and key not in profile_config
-    }
+    return {key: WHEN_REQUIRED for key, variable in CONFIG_KEYS.items()
+            if not chosen(environ, variable) and key not in profile_config}
 
 
 def chosen(environ: Mapping[str, str], variable: str) -> bool:
@@ -91,11 +79,8 @@ def profile_in_use() -> Mapping[str, Any]:
         return {}
 
 
-def competing(
-    environ: Mapping[str, str],
-    names: Iterable[str] = CREDENTIALS + ENDPOINT,
-    ours: Mapping[str, str] = {},
-) -> Optional[str]:
+def competing(environ: Mapping[str, str], names: Iterable[str] = CREDENTIALS + ENDPOINT,
+              ours: Mapping[str, str] = {}) -> Optional[str]:
     """Why ``environ`` already chose credentials or an endpoint among ``names`` (None: it
     did not). A variable holding the value in ``ours`` (what we set) does not count."""
     for name in names:

@@ -1,7 +1,5 @@
-"""Object-store endpoints: parsing ``host``, ``host:port`` or a URL, and the presets.
-
-A preset is what is known about one of INFN's production endpoints: its kind of server,
-the RoleArn and token audience it needs.
+"""Object-store endpoints: parsing ``host``, ``host:port`` or a URL, and the presets (what
+is known of INFN's production endpoints: server kind, RoleArn, audience; docs/settings.md).
 """
 
 from __future__ import annotations
@@ -92,15 +90,7 @@ class Endpoint(NamedTuple):
     @property
     def is_loopback(self) -> bool:
         """Whether the host is this machine: a literal loopback address (127.0.0.0/8,
-        ``::1``) or exactly ``localhost``.
-
-        Other names are not trusted, ``*.localhost`` included: glibc answers them from
-        /etc/hosts or else asks DNS, which may send them anywhere. ``localhost`` itself
-        is taken as it is, not resolved: RFC 6761 (section 6.3) reserves it for
-        loopback, Debian's /etc/hosts, container runtimes and systemd's nss-myhostname
-        map it there, and a check by resolving would prove little, since the HTTP
-        client resolves the name again when it connects.
-        """
+        ``::1``) or exactly ``localhost`` (not resolved; ``*.localhost`` is not trusted)."""
         if self.host == "localhost":
             return True
         import ipaddress

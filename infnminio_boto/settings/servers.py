@@ -1,10 +1,8 @@
 """What differs between the kinds of STS server: one :class:`Server` per kind.
 
-The ``server`` setting picks one (an endpoint's preset gives its own); every rule that
-holds for one kind only is read from here: the session-policy checks, the lifetime to
-fall back to, where request ids are, the rclone provider, the words of hints. A new kind
-of server is one more :class:`Server` in :data:`SERVERS` (see docs/design.md and
-docs/servers.md for what each server does, measured).
+The ``server_kind`` setting picks one (an endpoint's preset gives its own); every rule
+that holds for one kind only is read from here. A new kind of server is one more
+:class:`Server` in :data:`SERVERS` (docs/servers.md: what each server does, measured).
 """
 
 from __future__ import annotations
@@ -19,17 +17,12 @@ YEAR = 365 * 24 * 3600
 
 
 class Server(NamedTuple):
-    """A kind of STS server.
-
-    ``name`` is the ``server`` setting's value; ``title`` what messages call it;
-    ``max_duration_seconds`` the longest DurationSeconds it may accept;
-    ``lifetime_fallback`` the DurationSeconds every role of it allows, asked once when a
-    longer one is refused (None: no retry); ``policy_problems`` what it refuses or
-    ignores in a session policy beyond what every server checks (size, JSON), phrase by
-    phrase; ``silent_refusals``: it answers every token problem with an empty 403, so
-    messages list the likely causes; ``rclone_provider`` rclone's ``provider`` for it;
-    ``request_id_headers`` where its answers carry a request id.
-    """
+    """A kind of STS server: ``name`` (the setting's value), ``title`` (for messages), the
+    longest DurationSeconds it may accept; ``lifetime_fallback``, the DurationSeconds every
+    role allows, asked once when a longer one is refused (None: no retry);
+    ``policy_problems``, what it refuses or ignores in a session policy beyond size and
+    JSON; ``silent_refusals``: an empty 403 for every token problem (messages list the
+    likely causes); rclone's ``provider``; the headers carrying a request id."""
 
     name: str
     title: str

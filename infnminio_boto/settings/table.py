@@ -1,15 +1,7 @@
-"""The one table of settings: entry points, flags, variables, defaults and docs derive from it.
-
-Each row gives a setting's keyword (``name``), how a value is read (``kind``: ``endpoint``,
-``path``, ``text``, ``argv``, ``policy``, ``int``, ``seconds``, ``switch``), its typed
-default (the value resolution uses when nothing is given; None for "none"), the words for
-a default that is worked out rather than fixed (``default_words``; empty when the typed
-value says it), and the description used by the README's settings table and by ``--help``. The
-environment variable is ``INFNMINIO_`` + the name in capitals; the command-line flag is
-``--`` + the name with dashes, except for the switches that are on by default, whose flag
-turns them off (``--no-cache``).
-
-Plain data, no package imports.
+"""The one table of settings: entry points, flags, variables, defaults and docs derive from it
+(docs/settings.md). Each row: keyword, how a value is read, typed default (None: "none"),
+words for a default worked out (``default_words``), description. Variable: ``INFNMINIO_``
++ NAME; flag: ``--`` + the dashed name (``--no-``: a switch on by default). Plain data.
 """
 
 from __future__ import annotations
@@ -28,115 +20,47 @@ class Row(NamedTuple):
 
 
 SETTINGS = (
-    Row(
-        "endpoint",
-        "endpoint",
-        "rgw.cloud.infn.it",
-        "",
-        "object store: `host`, `host:port` or URL; https unless the URL says `http://`",
-    ),
-    Row(
-        "server_kind",
-        "server",
-        None,
-        "the preset's, else `generic`",
+    Row("endpoint", "endpoint", "rgw.cloud.infn.it", "",
+        "object store: `host`, `host:port` or URL; https unless the URL says `http://`"),
+    Row("server_kind", "server", None, "the preset's, else `generic`",
         "kind of STS server, for the rules only it has: `rgw` (Ceph RGW), `minio`, "
-        "`generic` (any other AWS-compatible STS)",
-    ),
-    Row(
-        "token_file",
-        "path",
-        None,
+        "`generic` (any other AWS-compatible STS)"),
+    Row("token_file", "path", None,
         "found as [Where the token comes from](tokens.md) says",
-        "file holding the access token (raw JWT, or JSON with `access_token`)",
-    ),
-    Row(
-        "token_command",
-        "argv",
-        None,
-        "",
+        "file holding the access token (raw JWT, or JSON with `access_token`)"),
+    Row("token_command", "argv", None, "",
         "command printing the access token (raw, or JSON with `access_token`), split as a "
-        "shell would and run without one, once per exchange: `oidc-token --aud object infncloud`",
-    ),
-    Row(
-        "oidc_agent_account",
-        "text",
-        None,
-        "",
+        "shell would and run without one, once per exchange: `oidc-token --aud object infncloud`"),
+    Row("oidc_agent_account", "text", None, "",
         "oidc-agent account to ask for the token (the agent of `OIDC_SOCK`, through its "
-        "`oidc-token`)",
-    ),
-    Row(
-        "audience",
-        "text",
-        None,
-        "from the preset (`object` for INFN's RGW)",
-        "token audience the store accepts: asked of oidc-agent, and checked by `doctor`",
-    ),
-    Row(
-        "role_arn",
-        "text",
-        None,
-        "from the preset",
-        'RoleArn to assume; `role_arn=""` (`--role-arn ""`) sends none',
-    ),
-    Row(
-        "role_session_name",
-        "text",
-        None,
-        "derived from the token's `sub`",
-        "RoleSessionName (2-64 of `[A-Za-z0-9_=,.@-]`)",
-    ),
-    Row(
-        "duration_seconds",
-        "int",
-        3600,
-        "",
+        "`oidc-token`)"),
+    Row("audience", "text", None, "from the preset (`object` for INFN's RGW)",
+        "token audience the store accepts: asked of oidc-agent, and checked by `doctor`"),
+    Row("role_arn", "text", None, "from the preset",
+        'RoleArn to assume; `role_arn=""` (`--role-arn ""`) sends none'),
+    Row("role_session_name", "text", None, "derived from the token's `sub`",
+        "RoleSessionName (2-64 of `[A-Za-z0-9_=,.@-]`)"),
+    Row("duration_seconds", "int", 3600, "",
         "lifetime asked for: 900 up to the role's MaxSessionDuration "
-        "(RGW: 3600 unless raised, at most 43200)",
-    ),
-    Row(
-        "policy",
-        "policy",
-        None,
-        "",
+        "(RGW: 3600 unless raised, at most 43200)"),
+    Row("policy", "policy", None, "",
         "session policy: the keys may do only what it and the role both allow: "
         "`read-only`, `read-only:BUCKET`, `bucket:BUCKET`, `prefix:BUCKET/PATH`, a JSON "
-        "policy document, or `@FILE` holding one (see [Least privilege](least-privilege.md))",
-    ),
+        "policy document, or `@FILE` holding one (see [Least privilege](least-privilege.md))"),
     Row("region", "text", "us-east-1", "", "S3 region name for signing"),
-    Row(
-        "ca_bundle",
-        "path",
-        None,
-        "botocore's CA bundle",
-        "PEM file of certificate authorities to trust (for the STS and every client)",
-    ),
-    Row(
-        "allow_insecure_http",
-        "switch",
-        False,
-        "",
-        "allow sending the token over plain http to a host that is not this machine",
-    ),
+    Row("ca_bundle", "path", None, "botocore's CA bundle",
+        "PEM file of certificate authorities to trust (for the STS and every client)"),
+    Row("allow_insecure_http", "switch", False, "",
+        "allow sending the token over plain http to a host that is not this machine"),
     Row("timeout", "seconds", 15.0, "", "STS read timeout in seconds (connect: at most 5)"),
     Row("max_attempts", "int", 3, "", "STS attempts on connection errors and 5xx (1 to 10)"),
-    Row(
-        "cache",
-        "switch",
-        True,
-        "",
+    Row("cache", "switch", True, "",
         "share keys with your other processes through the on-disk cache "
-        "(`0`, `--no-cache`: off)",
-    ),
-    Row(
-        "cache_dir",
-        "path",
-        None,
-        "`$XDG_CACHE_HOME/infnminio-boto` or `~/.cache/infnminio-boto`",
-        "where the cache lives",
-    ),
+        "(`0`, `--no-cache`: off)"),
+    Row("cache_dir", "path", None,
+        "`$XDG_CACHE_HOME/infnminio-boto` or `~/.cache/infnminio-boto`", "where the cache lives"),
 )
+
 
 def variable(name: str) -> str:
     """The environment variable of a setting."""
@@ -145,11 +69,9 @@ def variable(name: str) -> str:
 
 def flag(name: str) -> str:
     """The command-line flag of a setting."""
-    dashed = name.replace("_", "-")
-    for row in SETTINGS:
-        if row.name == name and row.kind == "switch" and row.default is True:
-            return "--no-" + dashed
-    return "--" + dashed
+    row = next((row for row in SETTINGS if row.name == name), None)
+    on = row is not None and row.kind == "switch" and row.default is True
+    return ("--no-" if on else "--") + name.replace("_", "-")
 
 
 def default_text(row: Row) -> str:

@@ -1,6 +1,6 @@
 """Reading one setting's value: each reader takes the raw value and where it came from,
-and names that place when the value is wrong. Paths come out absolute: a later
-``chdir`` must not make a running session read another folder's token or CA.
+and names that place when the value is wrong. Paths come out absolute (a later ``chdir``
+must not change which token or CA is read).
 """
 
 from __future__ import annotations
@@ -50,8 +50,7 @@ def optional_text(value: Any, source: str) -> Optional[str]:
 
 
 def session_name(value: Any, source: str) -> str:
-    name = str(value)
-    low, high = SESSION_NAME_LENGTHS
+    name, (low, high) = str(value), SESSION_NAME_LENGTHS
     if not (low <= len(name) <= high and set(name) <= SESSION_NAME_CHARACTERS):
         raise ConfigurationError(
             f"role_session_name {name!r} (from {source}) must be 2 to 64 characters of "
@@ -61,11 +60,8 @@ def session_name(value: Any, source: str) -> str:
 
 
 def argv(value: Any, source: str) -> Tuple[str, ...]:
-    """An argument list: a list or tuple as given, or text split as a POSIX shell would.
-
-    Nothing is run through a shell, so quoting only groups words; ``$VAR``, ``~``, ``|``
-    and ``>`` have no special meaning.
-    """
+    """An argument list: a list or tuple as given, or text split as a POSIX shell would
+    (run without a shell: quoting only groups words; ``$VAR``, ``~``, ``|`` mean nothing)."""
     if isinstance(value, (list, tuple)):
         words = tuple(str(word) for word in value)
     else:
@@ -103,16 +99,15 @@ def server(value: Any, source: str) -> Server:
 
 
 def integer(value: Any, source: str) -> int:
-    if isinstance(value, bool):
-        raise ConfigurationError(f"{source} must be a whole number, not {value!r}.")
     try:
+        if isinstance(value, bool):
+            raise ValueError(value)
         return int(str(value).strip())
     except ValueError:
         raise ConfigurationError(f"{source} must be a whole number, not {value!r}.") from None
 
 
-# A day: longer than any STS answer is worth waiting for (and inf or NaN would reach
-# urllib3's timers as an OverflowError).
+# A day: longer than any STS answer is worth waiting for (inf would overflow urllib3's timers).
 MAX_SECONDS = 86400.0
 
 

@@ -1,10 +1,8 @@
 """Where the OIDC access token comes from: one small interface, several sources, one order.
 
-A token source is any object with ``kind``, ``read()``, ``identity()`` and
-``describe()`` (:class:`TokenSource`); it never refreshes a token itself. Which class
-reads which setting is the table of :mod:`infnminio_boto.settings.hot_path`; when no
-setting names one, :mod:`.discovery` gives the order. Code with a token of its own (a
-vault, a Kubernetes secret) passes ``token_loader=`` to any entry point instead.
+A token source (:class:`TokenSource`) never refreshes a token itself. Which class reads
+which setting is the table of :mod:`infnminio_boto.settings.hot_path`; when no setting
+names one, :mod:`.discovery` gives the order (docs/tokens.md).
 """
 
 from __future__ import annotations
@@ -36,12 +34,9 @@ __all__ = ["TokenSource", "Selection", "select", "token_source", "OidcToken", "a
 
 @runtime_checkable
 class TokenSource(Protocol):
-    """What every token source offers (google-auth calls it a subject token supplier).
-
-    ``kind`` names its row in the token kinds' table (``settings/hot_path.py``); ``read()``
-    returns the token now, expired or not (the caller never sends an expired one), raising
-    :class:`~infnminio_boto.TokenSourceError`; ``identity()`` names the source, holding
-    no secret; ``describe()`` is the words for messages.
+    """What every token source offers: ``kind`` (its row in ``settings/hot_path.py``);
+    ``read()``, the token now, expired or not, or :class:`~infnminio_boto.TokenSourceError`;
+    ``identity()``, naming the source without a secret; ``describe()``, words for messages.
     """
 
     kind: str
@@ -68,42 +63,31 @@ def source_class(kind: str) -> Any:
     return getattr(import_module(f".{module}", __name__), name)
 
 
-def select(
-    settings: Settings,
-    environ: Optional[Mapping[str, str]] = None,
-    *,
-    command_line: bool = False,
-) -> Selection:
-    """The token source for ``settings`` in this process, and how it was found.
-
-    ``environ`` is read for the discovery order (default: this process's environment);
-    ``command_line`` words an argument as its flag. Raises
-    :class:`~infnminio_boto.ConfigurationError` when HTCondor's credentials folder holds
-    several tokens (``token_file`` chooses one).
+def select(settings: Settings, environ: Optional[Mapping[str, str]] = None, *,
+           command_line: bool = False) -> Selection:
+    """The token source for ``settings`` in this process, and how it was found
+    (``environ``: for the discovery order; ``command_line``: arguments named as flags).
+    :class:`~infnminio_boto.ConfigurationError` when HTCondor's folder holds several tokens.
     """
     environ = os.environ if environ is None else environ
     choice = settings.token
     if choice.setting is not None:
+        kind, where, named, tried = choice.kind, choice.value, choice.here, []
         why = f"set by {settings.origin(choice.setting, command_line=command_line)}"
-        source = source_class(choice.kind).make(
-            choice.value, settings=settings, environ=environ, why=why, named=choice.here
-        )
-        return Selection(source, why, ())
-    found, tried = discovery.locate(environ)
-    if found is None:
-        return Selection(None, "", tuple(tried))
-    kind, where, why = found
-    if kind == discovery.SEVERAL:
-        listed = []
-        for path in where:
-            reason = discovery.unsafe_reason(path)
-            listed.append(path if reason is None else f"{path} (not safe: {reason})")
-        raise ConfigurationError(
-            f"{why} holds {len(where)} tokens ({'; '.join(listed)}): choose one with "
-            "token_file / INFNMINIO_TOKEN_FILE (the one of the service your store trusts, "
-            "and a file only you can write)."
-        )
-    named = why.startswith("named by")
+    else:
+        found, tried = discovery.locate(environ)
+        if found is None:
+            return Selection(None, "", tuple(tried))
+        kind, where, why = found
+        if kind == discovery.SEVERAL:
+            reasons = [(path, discovery.unsafe_reason(path)) for path in where]
+            listed = [p if r is None else f"{p} (not safe: {r})" for p, r in reasons]
+            raise ConfigurationError(
+                f"{why} holds {len(where)} tokens ({'; '.join(listed)}): choose one with "
+                "token_file / INFNMINIO_TOKEN_FILE (the one of the service your store trusts, "
+                "and a file only you can write)."
+            )
+        named = why.startswith("named by")
     source = source_class(kind).make(
         where, settings=settings, environ=environ, why=why, named=named
     )
@@ -119,8 +103,7 @@ def token_source(settings: Settings, environ: Optional[Mapping[str, str]] = None
         return selection.source
     places = "; ".join(f"{place} ({found})" for place, found in selection.tried)
     raise TokenSourceError(
-        f"No access token found{_on_a_worker()}. Tried, in order: {places}. "
-        f"{advice(environ)}",
+        f"No access token found{_on_a_worker()}. Tried, in order: {places}. {advice(environ)}",
         source="the discovery order",
     )
 
@@ -142,18 +125,14 @@ def advice(environ: Mapping[str, str]) -> str:
             "SERVICE (and SERVICE_oauth_resource = object); its file appears as "
             f"$_CONDOR_CREDS/SERVICE.use while the job runs; {anywhere}"
         )
-    if environ.get("OIDC_SOCK") or _has("oidc-token"):
+    import shutil
+
+    if environ.get("OIDC_SOCK") or shutil.which("oidc-token") is not None:
         return (
             "On a laptop with oidc-agent, name your account: oidc_agent_account / "
             f"INFNMINIO_OIDC_AGENT_ACCOUNT (`oidc-add ACCOUNT` loads it); {anywhere}"
         )
     return f"On the hub, start sts-wire (it writes .token in its working directory), {anywhere}"
-
-
-def _has(program: str) -> bool:
-    import shutil
-
-    return shutil.which(program) is not None
 
 
 def _on_a_worker() -> str:

@@ -1,9 +1,8 @@
 """A token printed by a command: ``oidc-token --aud object infncloud``, a site's helper.
 
-An argument list run without a shell, once per exchange, with a timeout and bounded
-output; its standard output is the token (raw, or JSON with ``access_token``). A failure
-is a :class:`~infnminio_boto.TokenSourceError` with the exit status and the end of its
-standard error, scrubbed of anything that looks like a token.
+Run without a shell, once per exchange, with a timeout and bounded output; a failure
+says the exit status and the end of standard error, scrubbed of anything token-like
+(docs/tokens.md).
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ import os
 import re
 import selectors
 import shlex
+import signal
 import subprocess
 import time
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 from ..errors import TokenSourceError, scrub
 from .discovery import source_identity
@@ -31,32 +31,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[A-Za-z]")
 
 def scrub_output(text: str) -> str:
     """A command's error output, fit for a message: no token-like text, no control codes."""
-    text = _CONTROL.sub("", scrub(text))
-    text = _OPAQUE.sub("<redacted>", text)
+    text = _OPAQUE.sub("<redacted>", _CONTROL.sub("", scrub(text)))
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    joined = " / ".join(lines)
-    return joined[-MAX_ERROR_CHARS:]
+    return " / ".join(lines)[-MAX_ERROR_CHARS:]
 
 
 def run_bounded(
     argv: Sequence[str], timeout: float, limit: int = MAX_OUTPUT_BYTES
 ) -> Tuple[int, bytes, bytes]:
-    """Run ``argv`` (no shell, no stdin) for at most ``timeout`` seconds.
-
-    Returns ``(status, stdout, stderr)`` with at most ``limit`` bytes of each (more
-    stdout than that kills the command). Once the command has exited, what its pipes
-    hold is read and the rest is not waited for: a background child it left behind may
-    keep them open for ever. Raises ``OSError`` when it cannot start and
-    ``subprocess.TimeoutExpired`` when it runs too long (it and what it started in its
-    session are killed first).
-    """
-    process = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        close_fds=True,
-        start_new_session=True,  # its children can be killed with it
+    """Run ``argv`` (no shell, no stdin) for at most ``timeout`` seconds: ``(status,
+    stdout, stderr)``, at most ``limit`` bytes of each (more stdout kills it). Raises
+    ``OSError`` when it cannot start, ``subprocess.TimeoutExpired`` when it runs too long
+    (it and its session are killed first)."""
+    process = subprocess.Popen(  # in a session of its own: its children are killed with it
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        close_fds=True, start_new_session=True,
     )
     outputs = {process.stdout: bytearray(), process.stderr: bytearray()}
     deadline = time.monotonic() + timeout
@@ -85,23 +74,16 @@ def run_bounded(
                         del buffer[: len(buffer) - limit]  # keep the end of stderr
             status = process.wait(max(0.1, deadline - time.monotonic()))
         except BaseException:
-            _kill_session(process)
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
+            process.wait()
             raise
         finally:
             for stream in outputs:
                 stream.close()  # type: ignore[union-attr]
     return status, bytes(outputs[process.stdout]), bytes(outputs[process.stderr])
-
-
-def _kill_session(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    """Kill the command and what it started in its session, and reap the command."""
-    import signal
-
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        process.kill()
-    process.wait()
 
 
 def budget(settings: Any) -> float:
@@ -114,20 +96,12 @@ class _TooMuch(Exception):  # noqa: N818 - a condition turned into our error bel
 
 
 class CommandSource:
-    """The token ``argv`` prints. ``kind``, ``label`` and ``hint`` let the oidc-agent source
-    reuse it with its own words."""
+    """The token ``argv`` prints (``label`` and ``hint``: the oidc-agent source's words)."""
 
     kind = "command"
 
-    def __init__(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float = 30.0,
-        why: str = "",
-        label: Optional[str] = None,
-        hint: str = "",
-    ) -> None:
+    def __init__(self, argv: Sequence[str], *, timeout: float = 30.0, why: str = "",
+                 label: Optional[str] = None, hint: str = "") -> None:
         self.argv = tuple(argv)
         self.timeout = timeout
         self.why = why
@@ -135,10 +109,7 @@ class CommandSource:
         self.hint = hint
 
     @classmethod
-    def make(
-        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
-    ) -> CommandSource:
-        """The source for the ``token_command`` setting's argument list."""
+    def make(cls, value: Any, *, settings: Any, why: str, **_: Any) -> CommandSource:
         return cls(tuple(value or ()), timeout=budget(settings), why=why)
 
     def identity(self) -> str:
@@ -151,18 +122,14 @@ class CommandSource:
         return f"{type(self).__name__}({self.label!r})"
 
     def _failure(self, text: str, status: Optional[int] = None) -> TokenSourceError:
-        message = f"{self.label[:1].upper()}{self.label[1:]} {text}"
-        if self.hint:
-            message += f" {self.hint}"
+        hint = f" {self.hint}" if self.hint else ""
+        message = f"{self.label[:1].upper()}{self.label[1:]} {text}{hint}"
         return TokenSourceError(message, source=self.describe(), status=status)
 
     def read(self) -> OidcToken:
-        """Run the command once and return its token, expired or not (the caller decides).
-
-        Raises :class:`TokenSourceError` when it cannot start, runs longer than
-        ``timeout`` seconds, exits with a status other than 0, prints more than 64 KiB or
-        prints something that is not a JWT access token.
-        """
+        """Run the command once: its token, expired or not. :class:`TokenSourceError` when
+        it cannot start, runs over ``timeout`` s, exits non-zero, prints over 64 KiB or no
+        JWT access token."""
         try:
             status, out, err = run_bounded(self.argv, self.timeout)
         except FileNotFoundError:

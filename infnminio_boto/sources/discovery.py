@@ -1,12 +1,6 @@
-"""Finding the token when no setting names its source: the order of the places tried.
-
-Builtin modules only: the fast ``credential_process`` runs this module by path, the token
-sources import it, so the order and the ownership rule are written once. The order
-(docs/tokens.md): ``BEARER_TOKEN``; the file ``BEARER_TOKEN_FILE`` names;
-``$_CONDOR_CREDS/*.use``; sts-wire's ``$HOME/.token`` and ``/home/.token``;
-``$XDG_RUNTIME_DIR/bt_u<euid>``; ``/tmp/bt_u<euid>``. A file found (not named) is used
-only when it is this user's (or root's), nobody else can write it, and nobody else can
-replace it in its folder.
+"""Finding the token when no setting names its source: the order of the places tried, and
+the rule for a file nobody named (docs/tokens.md). Builtin modules only: the fast
+``credential_process`` runs this module by path, so both are written once.
 """
 
 import sys
@@ -21,8 +15,7 @@ try:  # inside the package
 except ImportError:  # run by path by fast_credential_process.py, outside the package
     from hot_path import BY_NAME, home, join  # type: ignore[import-not-found,no-redef]
 
-# The variables the order reads (BEARER_TOKEN's value is a secret: only its digest is
-# ever used as a key).
+# The variables the order reads (BEARER_TOKEN's value is a secret: only its digest keys).
 VARIABLES = ("BEARER_TOKEN", "BEARER_TOKEN_FILE", "_CONDOR_CREDS", "HOME", "XDG_RUNTIME_DIR")
 _S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, 0o100000, 0o040000, 0o120000
 _S_ISVTX = 0o1000
@@ -45,13 +38,9 @@ def token_digest(content):
 
 
 def source_identity(kind, where, environ):
-    """What names a source that is not read here (a command, an agent) in a fast key:
-    ``where`` (the setting's text), the variables its row is keyed on (the agent's
-    socket: another agent may hold another identity) and, for a program named relative
-    to the current folder, that folder."""
-    material = kind + "\0" + where
-    for name in BY_NAME[kind].keyed_on:
-        material += "\0" + (environ.get(name) or "")
+    """What names a source not read here (a command, an agent) in a fast key: ``where``,
+    the variables its row is keyed on and, for a program named relative, the folder."""
+    material = "\0".join([kind, where, *(environ.get(n) or "" for n in BY_NAME[kind].keyed_on)])
     program = where.split()[0] if where.split() else ""
     if "/" in program and not program.startswith(("/", "~")):
         material += "\0" + posix.getcwd()  # ./get-token in another folder: another one
@@ -66,11 +55,8 @@ def _lstat(path):
 
 
 def unsafe_reason(path, euid=None):
-    """Why a file nobody named may not be used (None: it may).
-
-    Checked on the file (and the target of a symlink that this user owns) and on its
-    folder, with the user's effective uid.
-    """
+    """Why a file nobody named may not be used (None: it may): checked with the effective
+    uid on the file (a symlink's target when this user owns it) and on its folder."""
     euid = posix.geteuid() if euid is None else euid
     trusted = (euid, 0)
     info = _lstat(path)
@@ -100,32 +86,19 @@ def unsafe_reason(path, euid=None):
             link = None
     if link is None:
         return "its folder cannot be read"
-    if link.st_uid not in trusted and link.st_mode & _S_IFMT == _S_IFDIR and not (
-        link.st_mode & _S_ISVTX
-    ):
+    sticky = link.st_mode & _S_ISVTX
+    if link.st_uid not in trusted and link.st_mode & _S_IFMT == _S_IFDIR and not sticky:
         return f"{folder} belongs to another account (uid {link.st_uid})"
-    if link.st_mode & 0o022 and not link.st_mode & _S_ISVTX:
+    if link.st_mode & 0o022 and not sticky:
         return f"others can replace it in {folder}"
     return None
 
 
-def _condor_credentials(folder):
-    """The ``*.use`` files of HTCondor's credentials folder, sorted."""
-    try:
-        names = posix.listdir(folder)
-    except OSError:
-        return None
-    return sorted(join(folder, name) for name in names if name.endswith(".use"))
-
-
 def locate(environ, euid=None):
-    """The first place of the order (after the explicit settings) that holds a token.
-
-    Returns ``(choice, tried)``: ``choice`` is ``(kind, where, why)`` with ``kind``
-    ``"variable"`` (``where``: the variable's name) or ``"file"`` (``where``: the path),
-    ``("several", paths, why)`` for HTCondor folders holding more than one token, or
-    None; ``tried`` lists ``(place, what was found)`` for every place looked at.
-    """
+    """The first place of the order (after the explicit settings) that holds a token:
+    ``(choice, tried)``; ``choice`` is ``(kind, where, why)`` (``"variable"`` and its name,
+    ``"file"`` and its path, or ``"several"`` and HTCondor's paths) or None; ``tried``
+    lists ``(place, what was found)`` for every place looked at."""
     if posix is None:  # pragma: no cover - not POSIX
         return None, (("the discovery order", "needs a POSIX system"),)
     euid = posix.geteuid() if euid is None else euid
@@ -139,7 +112,10 @@ def locate(environ, euid=None):
     tried.append(("BEARER_TOKEN_FILE", "not set"))
     condor = (environ.get("_CONDOR_CREDS") or "").strip()
     if condor:
-        found = _condor_credentials(condor)
+        try:
+            found = sorted(join(condor, n) for n in posix.listdir(condor) if n.endswith(".use"))
+        except OSError:
+            found = None
         if found is None:
             tried.append((f"$_CONDOR_CREDS ({condor})", "not a readable folder"))
         elif len(found) > 1:

@@ -1,8 +1,7 @@
 """The shape of a JWT access token: three base64url parts, a header with ``alg``, claims.
 
-The claims are decoded *without* verifying the signature, only to word errors, key the
-cache and avoid sending a token that has already expired: the STS server does the
-verification. Nothing here ever quotes the token itself.
+Decoded *without* verifying the signature (the STS server does): only to word errors,
+key the cache and never send an expired token. Nothing here ever quotes the token.
 """
 
 from __future__ import annotations
@@ -14,17 +13,13 @@ from typing import Any, Mapping
 
 __all__ = ["NotAJwtError", "parse_jwt_claims", "extract_jwt"]
 
-# 9999-12-31T23:59:59Z: beyond it no clock can say whether the token has expired. NaN and
-# the infinities fail the comparison too.
+# 9999-12-31T23:59:59Z: no clock can judge a later exp (NaN and the infinities fail too).
 MAX_EXP = 253402300799
 
 
 class NotAJwtError(Exception):
-    """Why a text is not a JWT; the message never carries the text.
-
-    ``final`` is true when reading again cannot help (a torn read, by contrast, gives
-    an empty or cut-short token that a second read may find whole).
-    """
+    """Why a text is not a JWT (never quoting it); ``final``: reading again cannot help
+    (unlike a torn read's empty or cut-short token)."""
 
     def __init__(self, reason: str, *, final: bool = False) -> None:
         super().__init__(reason)
@@ -47,12 +42,9 @@ def _b64url_json(segment: str, what: str) -> Any:
 
 
 def parse_jwt_claims(text: str) -> Mapping[str, Any]:
-    """Decode a JWS compact serialisation's payload, checking its shape only.
-
-    ``exp``, when present, must be a number (a string or a boolean would make an expired
-    token look like one without expiry). Raises ``NotAJwtError`` (internal) with a reason
-    that never quotes the text.
-    """
+    """Decode a JWS compact serialisation's payload, checking its shape only (``exp`` must
+    be a number: a string would make an expired token look unexpiring). Raises
+    ``NotAJwtError`` with a reason that never quotes the text."""
     words = text.split()
     if len(words) > 1:
         jwts = sum(1 for word in words if word.count(".") == 2)
@@ -97,8 +89,6 @@ def extract_jwt(content: str) -> str:
     if content.startswith("{"):
         try:
             document = _json(content, "JSON wrapper")
-        except NotAJwtError:
-            raise
         except ValueError:
             raise NotAJwtError("it starts with '{' but is not JSON") from None
         if isinstance(document, dict) and isinstance(document.get("access_token"), str):

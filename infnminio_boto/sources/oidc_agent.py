@@ -1,9 +1,6 @@
-"""A token from oidc-agent, the laptop setup of INFN's object-storage guide.
-
-The agent keeps the refresh token and is the one refresher; the token is asked through
-its own client, ``oidc-token``, once per exchange, with the audience the store needs and
-a validity that covers the exchange. When the agent cannot be reached, or hands out a
-token without the audience asked for, the message says why and what to do
+"""A token from oidc-agent, the laptop setup of INFN's object-storage guide: asked through
+its ``oidc-token`` once per exchange, with the audience the store needs and a validity
+that covers the exchange; an unreachable agent or a wrong audience is explained
 (docs/tokens.md, "oidc-agent").
 """
 
@@ -23,8 +20,7 @@ from .oidc_token import OidcToken
 __all__ = ["OidcAgentSource", "OIDC_TOKEN_PROGRAM"]
 
 OIDC_TOKEN_PROGRAM = "oidc-token"  # noqa: S105 - a program's name, not a password
-# The agent hands out tokens valid at least this long: enough for the exchange's
-# attempts and the STS's own clock check.
+# Validity asked of the agent: enough for the exchange's attempts and the STS's clock check.
 MIN_VALID_SECONDS = 120
 
 
@@ -33,35 +29,20 @@ class OidcAgentSource(CommandSource):
 
     kind = "oidc-agent"
 
-    def __init__(
-        self,
-        account: str,
-        *,
-        audience: Optional[str] = None,
-        min_valid: int = MIN_VALID_SECONDS,
-        timeout: float = 30.0,
-        why: str = "",
-    ) -> None:
-        argv = [OIDC_TOKEN_PROGRAM, "--time", str(int(min_valid))]
-        if audience:
-            argv += ["--aud", audience]
+    def __init__(self, account: str, *, audience: Optional[str] = None,
+                 min_valid: int = MIN_VALID_SECONDS, timeout: float = 30.0, why: str = "") -> None:
+        aud = ["--aud", audience] if audience else []
         super().__init__(
-            [*argv, account],
-            timeout=timeout,
-            why=why,
-            label=f"oidc-agent's account {account!r}",
-            hint=(
-                f"Check it with `oidc-token {account}`; load it with `oidc-add {account}`, "
-                "or create it with oidc-gen."
-            ),
+            [OIDC_TOKEN_PROGRAM, "--time", str(int(min_valid)), *aud, account], timeout=timeout,
+            why=why, label=f"oidc-agent's account {account!r}",
+            hint=f"Check it with `oidc-token {account}`; load it with `oidc-add {account}`, "
+            "or create it with oidc-gen.",
         )
         self.account = account
         self.audience = audience
 
     @classmethod
-    def make(  # type: ignore[override]
-        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
-    ) -> OidcAgentSource:
+    def make(cls, value: Any, *, settings: Any, why: str, **_: Any) -> OidcAgentSource:
         return cls(str(value), audience=settings.audience, timeout=budget(settings), why=why)
 
     def identity(self) -> str:
@@ -86,27 +67,23 @@ class OidcAgentSource(CommandSource):
                 f"{error} {unreachable}", source=error.source, status=error.status
             ) from None
         if self.audience and self.audience not in token.audience:
-            said = missing_audience(token, self.audience)
+            said = self.missing_audience(token, self.audience)
             warn_once((self.account, self.audience), __name__, "%s", said)
         return token
 
     @staticmethod
     def missing_audience(token: OidcToken, asked: str) -> str:
-        """What :func:`~infnminio_boto.sts.explain.explain` says of such a token."""
-        return missing_audience(token, asked)
-
-
-def missing_audience(token: OidcToken, asked: str) -> str:
-    """Words for an agent's token without the audience asked for (indigo-dc/oidc-agent#569)."""
-    has = ", ".join(token.audience) or "none"
-    return (
-        f"oidc-agent was asked for a token with audience {asked!r} (--aud {asked}) and gave "
-        f"one with audience {has}: the store will refuse it. oidc-agent 5 asks with the "
-        "resource parameter, which INDIGO IAM ignores unless the issuer is in legacy "
-        'audience mode: add "legacy_aud_mode": true to that issuer in oidc-agent\'s '
-        "issuer.config and restart the agent, or re-create the account with "
-        f"`oidc-gen --aud {asked}` (indigo-dc/oidc-agent#569)."
-    )
+        """Words for an agent's token without the audience asked for (also
+        :func:`~infnminio_boto.sts.explain.explain`'s; indigo-dc/oidc-agent#569)."""
+        has = ", ".join(token.audience) or "none"
+        return (
+            f"oidc-agent was asked for a token with audience {asked!r} (--aud {asked}) and "
+            f"gave one with audience {has}: the store will refuse it. oidc-agent 5 asks with "
+            "the resource parameter, which INDIGO IAM ignores unless the issuer is in legacy "
+            'audience mode: add "legacy_aud_mode": true to that issuer in oidc-agent\'s '
+            "issuer.config and restart the agent, or re-create the account with "
+            f"`oidc-gen --aud {asked}` (indigo-dc/oidc-agent#569)."
+        )
 
 
 def agent_unreachable(environ: Mapping[str, str], account: str) -> Optional[str]:
@@ -125,9 +102,7 @@ def agent_unreachable(environ: Mapping[str, str], account: str) -> Optional[str]
         return None if _listens(named) else f"Nothing listens on {named} (OIDC_SOCK). {restart}"
     folder = environ.get("TMPDIR") or "/tmp"  # noqa: S108 - oidc-agent-service's rule
     default = os.path.join(folder, f"oidc-agent-service-{os.getuid()}", "oidc-agent.sock")
-    if _listens(default):
-        return None
-    return (
+    return None if _listens(default) else (
         f"OIDC_SOCK is not set here and no agent listens on oidc-agent-service's socket "
         f"{default}, where oidc-agent 5.2 and later look (older ones need OIDC_SOCK). "
         + restart

@@ -1,7 +1,6 @@
 """The OIDC access token a source hands over, and the checks made before it is sent.
 
-The claims are decoded *without* verifying the signature, only to word errors, key the
-cache and never send a token that has expired: the STS server verifies. Standard
+Claims are read without verifying the signature (the STS server verifies). Standard
 library only: the credential-process command reads tokens without boto3.
 """
 
@@ -20,34 +19,24 @@ from .discovery import sha256, token_digest
 from .jwt import NotAJwtError, extract_jwt, parse_jwt_claims
 
 __all__ = [
-    "OidcToken",
-    "ensure_not_expired",
-    "parse_jwt_claims",
-    "describe_age",
-    "token_from_text",
+    "OidcToken", "ensure_not_expired", "parse_jwt_claims", "describe_age", "token_from_text",
     "EXPIRY_LEEWAY_SECONDS",
 ]
 
 # A token this close to its exp would expire in flight: treat it as expired.
 EXPIRY_LEEWAY_SECONDS = 5
+# The claims, besides iss, sub and the session tags, that a store may check or map to keys.
+_IDENTITY = ("aud", "azp", "client_id", "scope", "groups", "wlcg.groups", "policy")
 
 
-class OidcToken(
-    namedtuple(
-        "OidcToken",
-        "origin value claims modified digest kind path",
-        defaults=(0.0, "", GIVEN_IN_CODE, None),
-    )
-):
+class OidcToken(namedtuple("OidcToken", "origin value claims modified digest kind path",
+                           defaults=(0.0, "", GIVEN_IN_CODE, None))):
     """A JWT from a source; ``repr`` shows the claims that matter, never the token.
 
-    ``origin`` says where it came from (a path for files, else words such as "the
-    BEARER_TOKEN variable"), ``value`` is the token itself, ``claims`` its decoded
-    (unverified) payload, ``modified`` the file's mtime (0 when not a file), ``digest``
-    what names the fast credential-process entries for it (a hash of the content for
-    files and variables, of the source itself for commands and the agent), ``kind`` the
-    source's kind (a row of the token kinds' table) and ``path`` the file it was read
-    from (None for the other sources).
+    ``origin``: a path, or words such as "the BEARER_TOKEN variable"; ``value``: the token;
+    ``claims``: its unverified payload; ``modified``: the file's mtime (else 0);
+    ``digest``: what names its fast credential-process entries; ``kind``: its row of
+    the token kinds' table; ``path``: the file it was read from (else None).
     """
 
     __slots__ = ()
@@ -71,11 +60,8 @@ class OidcToken(
     @property
     def audience(self) -> Tuple[str, ...]:
         aud = self.claims.get("aud")
-        if aud is None:
-            return ()
-        if isinstance(aud, (list, tuple)):
-            return tuple(_shown(a) or "" for a in aud)
-        return (_shown(aud) or "",)
+        listed = () if aud is None else aud if isinstance(aud, (list, tuple)) else (aud,)
+        return tuple(_shown(a) or "" for a in listed)
 
     @property
     def exp(self) -> Optional[float]:
@@ -87,47 +73,26 @@ class OidcToken(
     def expires_at(self) -> Optional[datetime]:
         """``exp`` as an aware UTC datetime (None without ``exp``, or beyond year 9999)."""
         exp = self.exp
-        if exp is None:
-            return None
         try:
-            return datetime.fromtimestamp(exp, tz=timezone.utc)
+            return None if exp is None else datetime.fromtimestamp(exp, tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
             return None
 
     def seconds_left(self, now: Optional[float] = None) -> Optional[float]:
         """Seconds until ``exp`` (negative: expired; None: no ``exp``), compared as numbers."""
         exp = self.exp
-        if exp is None:
-            return None
-        return exp - (time.time() if now is None else now)
+        return None if exp is None else exp - (time.time() if now is None else now)
 
     def identity_claims(self) -> Optional[Dict[str, Any]]:
-        """The claims that decide which keys the STS gives for this token, normalised.
-
-        Issuer and subject, and what a store may check or map to permissions: audience,
-        authorised party and client (``azp``, ``client_id``: Ceph RGW accepts either in
-        place of ``aud``), scopes and groups (INDIGO IAM's ``groups``, WLCG's
-        ``wlcg.groups``), MinIO's ``policy`` claim and the session tags of
-        ``https://aws.amazon.com/tags``. None when the token lacks ``iss`` or ``sub``: such tokens
-        cannot be told apart, so their keys are never shared through the cache.
-        """
+        """The claims that decide which keys the STS gives for this token, normalised
+        (docs/settings.md, "The cache"); None without ``iss`` or ``sub`` (such tokens cannot
+        be told apart: their keys are never shared through the cache)."""
         claims = self.claims
         if not claims.get("iss") or not claims.get("sub"):
             return None
-        return {
-            "iss": str(claims["iss"]),
-            "sub": str(claims["sub"]),
-            "aud": _words(claims.get("aud")),
-            "azp": _words(claims.get("azp")),
-            "client_id": _words(claims.get("client_id")),
-            "scope": _words(claims.get("scope")),
-            "groups": _words(claims.get("groups")),
-            "wlcg.groups": _words(claims.get("wlcg.groups")),
-            # MinIO maps its (configurable, "policy" by default) claim to policies;
-            # Ceph RGW and AWS read session tags from this claim.
-            "policy": _words(claims.get("policy")),
-            "tags": _words(claims.get("https://aws.amazon.com/tags")),
-        }
+        words = {name: _words(claims.get(name)) for name in _IDENTITY}
+        return {"iss": str(claims["iss"]), "sub": str(claims["sub"]), **words,
+                "tags": _words(claims.get("https://aws.amazon.com/tags"))}
 
     def identity_digest(self) -> Optional[str]:
         """A hash of :meth:`identity_claims` (None when there are none): no secret."""
@@ -196,10 +161,7 @@ def describe_age(seconds_left: float) -> str:
 
 
 def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
-    """Raise :class:`TokenExpiredError` if ``token`` is expired or about to be.
-
-    Nothing is sent after this raises: an expired token is never sent.
-    """
+    """Raise :class:`TokenExpiredError` if ``token`` is expired or about to be."""
     left = token.seconds_left(now)
     if left is None or left > EXPIRY_LEEWAY_SECONDS:
         return
@@ -220,10 +182,8 @@ def ensure_not_expired(token: OidcToken, now: Optional[float] = None) -> None:
 def token_from_text(
     text: str, origin: str = "the token argument", kind: str = GIVEN_IN_CODE
 ) -> OidcToken:
-    """An :class:`OidcToken` from a JWT given as text rather than read from a file.
-
-    Raises :class:`TokenSourceError` (never quoting the text) when it is not a JWT.
-    """
+    """An :class:`OidcToken` from a JWT given as text; :class:`TokenSourceError` (never
+    quoting the text) when it is not a JWT."""
     try:
         value = extract_jwt(text.strip())
         claims = parse_jwt_claims(value)
@@ -232,11 +192,5 @@ def token_from_text(
             f"{origin[:1].upper()}{origin[1:]} is not a JWT access token: {reason}.",
             source=origin,
         ) from None
-    return OidcToken(
-        origin=origin,
-        value=value,
-        claims=claims,
-        modified=0.0,
-        digest=token_digest(text.encode("utf-8", "surrogateescape")),
-        kind=kind,
-    )
+    digest = token_digest(text.encode("utf-8", "surrogateescape"))
+    return OidcToken(origin, value, claims, 0.0, digest, kind)

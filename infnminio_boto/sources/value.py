@@ -1,7 +1,5 @@
 """A token given as a value: the ``BEARER_TOKEN`` variable (WLCG), or a JWT passed in code.
-
-The variable is read when the token is needed, not when the settings are resolved, so a
-token never travels inside a settings object (to a Dask worker, say).
+The variable is read when the token is needed, so a token never travels inside settings.
 """
 
 from __future__ import annotations
@@ -25,10 +23,7 @@ class VariableSource:
         self._environ = environ
 
     @classmethod
-    def make(
-        cls, value: Any, *, settings: Any, environ: Mapping[str, str], why: str, named: bool
-    ) -> VariableSource:
-        """The source for the variable the discovery order found."""
+    def make(cls, value: Any, *, environ: Mapping[str, str], **_: Any) -> VariableSource:
         return cls(str(value), environ)
 
     def identity(self) -> str:
@@ -45,9 +40,8 @@ class VariableSource:
         environ = os.environ if self._environ is None else self._environ
         text = (environ.get(self.name) or "").strip()
         if not text:
-            raise TokenSourceError(
-                f"The {self.name} variable is empty or unset.", source=self.describe()
-            )
+            raise TokenSourceError(f"The {self.name} variable is empty or unset.",
+                                   source=self.describe())
         return token_from_text(text, origin=self.describe(), kind=self.kind)
 
 
