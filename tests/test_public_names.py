@@ -103,3 +103,24 @@ def test_a_token_given_in_code_shows_in_no_repr_and_never_pickles(rgw_sts):
     assert token not in repr(vars(refresher)) and token.split(".")[2] not in repr(vars(refresher))
     with pytest.raises(TypeError, match="never pickled"):
         pickle.dumps(TextSource(token).read())
+
+
+def test_the_typing_imports_mirror_the_public_table():
+    """The names type checkers see are the ones ``_PUBLIC`` serves, from the same modules."""
+    import ast
+    from pathlib import Path
+
+    import infnminio_boto
+
+    source = Path(infnminio_boto.__file__).read_text()
+    block = next(
+        node for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+    )
+    typed = {
+        (node.module, alias.name)
+        for node in block.body if isinstance(node, ast.ImportFrom) and node.level == 1
+        for alias in node.names
+    }
+    public = {(module, name) for module, names in infnminio_boto._PUBLIC.items() for name in names}
+    assert typed == public
