@@ -38,3 +38,25 @@ def test_the_cli_page_lists_every_exit_code():
     assert codes == set(range(9))
     for code in [*sorted(codes), 130]:
         assert f"\n| {code} | " in page, code
+
+
+def test_the_codes_pointers_into_the_docs_name_pages_and_sections_that_exist():
+    """A docstring's `docs/PAGE.md, "Section"` leads somewhere: the page, and a heading (or
+    a bold paragraph or list-item title) that starts with those words."""
+    import re
+
+    pointer = re.compile(r'docs/([\w-]+\.md)(?:,\s+"([^"]+)")?')
+    broken = []
+    for module in sorted((ROOT / "infnminio_boto").rglob("*.py")):
+        for page, section in pointer.findall(module.read_text()):
+            path = ROOT / "docs" / page
+            if not path.is_file():
+                broken.append(f"{module.name}: docs/{page}")
+                continue
+            titles = [
+                line.lstrip("#*- ").lower() for line in path.read_text().splitlines()
+                if line.startswith(("#", "**", "- **"))
+            ]
+            if section and not any(t.startswith(section.lower()) for t in titles):
+                broken.append(f"{module.name}: docs/{page}, {section!r}")
+    assert not broken, broken

@@ -2,7 +2,7 @@
 one table of token sources (read by the settings, ``sources.select``, the fast path,
 ``status``/``doctor`` and the messages), and the home and cache folders. Builtin modules
 only: the fast path runs this module by path. A new source is a module in ``sources/``
-and a row here (docs/design.md, "Where a change goes").
+and a row here (docs/design.md, "Extension points").
 """
 
 def home(environ):
