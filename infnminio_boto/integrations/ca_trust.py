@@ -52,6 +52,8 @@ def _certificates(path: str) -> List[bytes]:
     if os.path.isdir(path):
         files = [os.path.join(path, name) for name in sorted(os.listdir(path))]
         return [block for file in files if os.path.isfile(file) for block in _certificates(file)]
+    if os.path.exists(path) and not os.path.isfile(path):  # a FIFO would block, a device never end
+        raise OSError("not a regular file")
     with open(path, "rb") as handle:
         return [match.group(0) for match in _PEM_CERTIFICATE.finditer(handle.read())]
 

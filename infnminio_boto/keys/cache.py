@@ -139,7 +139,8 @@ class CredentialCache:
         """The bytes of ``path`` if a private regular file of this user's, not too large."""
         self.check_directory()
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # a FIFO must not block
+            fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return None
         except OSError as exc:

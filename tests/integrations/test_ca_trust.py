@@ -109,3 +109,26 @@ def test_a_variable_naming_no_file_is_left_out(authority, tmp_path, monkeypatch)
     shell["REQUESTS_CA_BUNDLE"] = str(tmp_path / "gone.pem")
     variables = shell_bundle_variables(private, str(tmp_path / "out"), shell)
     assert len(certificates(variables["REQUESTS_CA_BUNDLE"])) == 2
+
+
+def test_a_variable_naming_no_file_is_said_once_per_process(
+    authority, tmp_path, monkeypatch, caplog
+):
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    system, private = authority("system"), authority("mine")
+    monkeypatch.setattr(ca_trust, "platform_bundle", lambda: system)
+    shell = {name: system for name in CA_BUNDLE_VARIABLES}
+    shell["SSL_CERT_FILE"] = str(tmp_path / "gone.pem")
+    for _ in range(3):  # every client made in a session reads the shell again
+        shell_bundle_variables(private, str(tmp_path / "out"), shell)
+    said = [r for r in caplog.records if "names no file" in r.getMessage()]
+    assert len(said) == 1
+
+
+def test_a_fifo_named_as_a_bundle_is_named_not_waited_on(authority, tmp_path):
+    fifo = tmp_path / "bundle.pem"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigurationError, match="bundle.pem: not a regular file"):
+        combine_bundles([str(fifo), authority("one")], str(tmp_path))

@@ -444,3 +444,41 @@ def test_an_unusable_cache_is_said_once_per_process(tmp_path, caplog):
         cached_fetch(CredentialCache(str(open_folder)), KEY, fetch, always)
     said = [r for r in caplog.records if "Credential cache not used" in r.getMessage()]
     assert len(said) == 1
+
+
+def test_a_cache_that_cannot_be_written_is_said_once_per_process(tmp_path, caplog, monkeypatch):
+    """A full disk (or a read-only folder) warned at every exchange."""
+    import errno
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    cache = CredentialCache(str(tmp_path / "cache"))
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache, "write", full)
+    fetch = Counter()
+    for _ in range(3):
+        cached_fetch(cache, KEY, fetch, always)
+    said = [r for r in caplog.records if "Could not write the credential cache" in r.getMessage()]
+    assert len(said) == 1 and fetch.calls == 3
+
+
+@pytest.mark.parametrize("planted", ["symlink", "fifo"])
+def test_an_untrusted_entry_is_said_once_per_process(tmp_path, caplog, planted):
+    """Every read of a planted entry warned until the next write replaced it."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    cache = CredentialCache(str(tmp_path / "cache"))
+    cache.check_directory()
+    entry = os.path.join(cache.directory, f"{KEY}.json")
+    if planted == "symlink":
+        os.symlink(str(tmp_path / "elsewhere.json"), entry)
+    else:
+        os.mkfifo(entry, 0o600)
+    for _ in range(3):
+        assert cache.read(KEY) is None
+    said = [r for r in caplog.records if "Ignoring cache entry" in r.getMessage()]
+    assert len(said) == 1
