@@ -46,6 +46,17 @@ def _warnings_said_once_per_process_are_news_in_each_test(monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_keys_shared_by_an_earlier_test(monkeypatch) -> None:
+    """Keys a test's in-process Dask worker received stay with that test: a later fake STS
+    on the same port (the kernel reuses them) would otherwise be served them."""
+    from infnminio_boto.keys import shared
+
+    monkeypatch.setattr(shared, "_shared", None)
+    monkeypatch.setattr(shared, "_shared_policy", None)
+    monkeypatch.setattr(shared, "_sources", [])
+
+
+@pytest.fixture(autouse=True)
 def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
