@@ -3,8 +3,8 @@
 The client (the machine where sts-wire keeps the token file) renews the keys and sends
 only those to the workers; the OIDC token never leaves it. Here a LocalCluster stands in
 for workers on other nodes: they get no token file, a home and a cache of their own.
-With dask-jobqueue you would write, instead of the LocalCluster,
-``cluster = HTCondorCluster(cores=1, memory="4GB", disk="4GB"); cluster.scale(8)``.
+With dask-jobqueue, ``HTCondorCluster`` takes the LocalCluster's place, with Dask's TLS
+(``security=Security.temporary()``): docs/dask.md, "HTCondor workers".
 """
 
 import sys
@@ -19,7 +19,11 @@ from infnminio_boto.dask import share_credentials
 
 
 def main(bucket: str = "infnminio-demo") -> None:
-    elsewhere = tempfile.mkdtemp(prefix="worker-node-")
+    with tempfile.TemporaryDirectory(prefix="worker-node-") as elsewhere:
+        run(bucket, elsewhere)
+
+
+def run(bucket: str, elsewhere: str) -> None:
     another_machine = {
         "INFNMINIO_TOKEN_FILE": f"{elsewhere}/no-token-on-this-node",
         "INFNMINIO_CACHE_DIR": f"{elsewhere}/cache",

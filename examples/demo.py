@@ -23,16 +23,18 @@ from infnminio_boto.sandbox import Sandbox
 
 EXAMPLES = Path(__file__).resolve().parent
 EXECUTED_NOTEBOOK = EXAMPLES.parent / "build" / "notebook.ipynb"
-# Variables that would send a step's files to the user's own folders (or pick the user's
-# AWS profile): each step gets the sandbox's home instead.
+# What of the user's shell must not reach a step: their AWS keys, profile and endpoint
+# (a step would use them, against AWS), their INFNMINIO_* settings (the sandbox's are
+# set), and every folder a step would write in (each step gets the sandbox's home).
+USER_PREFIXES = ("AWS_", "INFNMINIO_")
 USER_PLACES = (
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-    "RCLONE_CONFIG", "INFNMINIO_CACHE_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME",
-    "XDG_DATA_HOME", "XDG_STATE_HOME", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
-    "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR", "DASK_CONFIG",
+    "RCLONE_CONFIG", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+    "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
+    "MPLCONFIGDIR", "DASK_CONFIG", "BEARER_TOKEN", "BEARER_TOKEN_FILE", "_CONDOR_CREDS",
+    "OIDC_SOCK",
 )
 NEXT_STEPS = """
-Next:
+Next (in this checkout, after `. .venv/bin/activate`):
   - where you work (the hub with sts-wire, a laptop with oidc-agent, an HTCondor job):
     README.md, "Where you work"
   - the laptop path on the sandbox: eval "$(infnminio-boto sandbox start)", then
@@ -103,8 +105,14 @@ def main() -> int:
         say(f"  token file {sandbox.token_file} is rewritten in place, like sts-wire does")
         home = sandbox.directory / "home"
         home.mkdir(mode=0o700, exist_ok=True)
-        environment = {k: v for k, v in os.environ.items() if k not in USER_PLACES}
+        environment = {
+            k: v for k, v in os.environ.items()
+            if k not in USER_PLACES and not k.startswith(USER_PREFIXES)
+        }
         environment.update(sandbox.environment(), HOME=str(home))
+        # The sandbox is on this machine: a proxy of the user's shell must not be asked.
+        no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1,localhost"]))
+        environment.update(NO_PROXY=no_proxy, no_proxy=no_proxy)
         environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
         # The AWS CLI prefers an AWS_CA_BUNDLE of the user's shell to the profile's
         # ca_bundle; every step here talks to the sandbox only.

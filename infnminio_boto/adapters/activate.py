@@ -11,7 +11,14 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from ..errors import ConfigurationError, InfnMinioError, StsError, TokenSourceError, TransportError
+from ..errors import (
+    ConfigurationError,
+    InfnMinioError,
+    StsError,
+    TokenSourceError,
+    TransportError,
+    install_command,
+)
 from ..integrations import key_server
 from ..integrations.ca_trust import bundle_with_system
 from ..keys.fetch import read_settings_token
@@ -44,13 +51,15 @@ class Activator(NamedTuple):
     """How ``activate()`` sets up one library (module ``needs``): ``apply`` records each
     change, with its undo, and returns None or why it left the library alone. ``profile``:
     ``"needed"`` or ``"wanted"`` (``context.profile_error`` says why not); ``trust``: reads
-    ``SSL_CERT_FILE`` at import; ``forget``: ``deactivate(forget=True)``'s step."""
+    ``SSL_CERT_FILE`` at import; ``forget``: ``deactivate(forget=True)``'s step; ``extra``:
+    the extra that installs ``needs``."""
 
     needs: str
     apply: Callable[[Activation, Context], Optional[str]]
     profile: str = ""
     trust: bool = False
     forget: Optional[Callable[[], None]] = None
+    extra: str = ""
 
 
 def activator(library: str) -> Activator:
@@ -209,7 +218,8 @@ def _apply(activation: Activation, wanted: List[str], context: Context) -> None:
     found = {name: activator(name) for name in wanted}
     for name, each in list(found.items()):
         if importlib.util.find_spec(each.needs) is None:
-            activation.left_alone[name] = f"not installed ({each.needs})"
+            install = f": {install_command(each.extra)}" if each.extra else ""
+            activation.left_alone[name] = f"not installed ({each.needs}){install}"
             del found[name]
     # Why the environment already chose AWS credentials or an endpoint (not ours), if so.
     ours = {"AWS_PROFILE": DEFAULT_PROFILE, "AWS_ENDPOINT_URL_S3": context.settings.endpoint.url}
@@ -230,28 +240,29 @@ def _apply(activation: Activation, wanted: List[str], context: Context) -> None:
                                "process's AWS SDKs (the token comes from code)",
                                lambda: key_server.stop_serving(None, fetch))
     elif profiles - {""}:
-        context = _write_profile(activation, context, strict="needed" in profiles)
+        context = _write_profile(activation, context)
     if context.settings.ca_bundle and any(each.trust for each in found.values()):
         bundle = bundle_with_system(context.settings.ca_bundle, context.settings.cache_dir)
         activation.set_variable("pyarrow, polars", "SSL_CERT_FILE", bundle)
     for name, each in found.items():
+        if each.profile == "needed" and context.profile_error:
+            others = [other for other in ACTIVATORS if other != name]
+            activation.left_alone[name] = (f"{context.profile_error}, or leave {name} out: "
+                                           f"activate(libraries={others!r})")
+            continue
         why_not = each.apply(activation, context)
         if why_not:
             activation.left_alone[name] = why_not
 
 
-def _write_profile(activation: Activation, context: Context, strict: bool) -> Context:
+def _write_profile(activation: Activation, context: Context) -> Context:
     assert context.profile is not None
     try:
         path = ensure_profile(context.profile, context.settings)
     except (OSError, ConfigurationError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
-        message = (f"activate() could not write the AWS profile {context.profile!r} that pyarrow "
-                   f"and new DuckDB databases need ({reason}; AWS config file: "
-                   f"{config_path()}). Point AWS_CONFIG_FILE at a writable file, or leave them "
-                   'out: activate(libraries=["boto3", "fsspec", "polars", "duckdb"]).')
-        if strict:
-            raise ConfigurationError(message) from None
+        message = (f"the AWS profile {context.profile!r} could not be written ({reason}; AWS "
+                   f"config file: {config_path()}): point AWS_CONFIG_FILE at a writable file")
         return context._replace(profile_error=message)
     activation.changed("AWS config", f"profile {context.profile!r} in {path} (credential_process, "
                        "endpoint_url, region; no secret; kept by deactivate())")

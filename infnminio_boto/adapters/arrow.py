@@ -98,4 +98,5 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
     return None
 
 
-ACTIVATOR = Activator(needs="pyarrow", apply=_apply, profile="needed", trust=True)
+ACTIVATOR = Activator(needs="pyarrow", apply=_apply, profile="needed", trust=True,
+                      extra="arrow")

@@ -179,4 +179,4 @@ def _trust(activation: Activation, connection: Any, context: Context, new_databa
 
 
 ACTIVATOR = Activator(needs="duckdb", apply=_apply, profile="wanted",
-                      forget=core.forget_persistent_secret)
+                      forget=core.forget_persistent_secret, extra="duckdb")

@@ -83,4 +83,4 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
     return None
 
 
-ACTIVATOR = Activator(needs="s3fs", apply=_apply)
+ACTIVATOR = Activator(needs="s3fs", apply=_apply, extra="fsspec")

@@ -120,4 +120,4 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
     return None
 
 
-ACTIVATOR = Activator(needs="polars", apply=_apply, trust=True)
+ACTIVATOR = Activator(needs="polars", apply=_apply, trust=True, extra="polars")

@@ -308,7 +308,10 @@ class Sandbox:
         try:
             sandbox.state = load_state(sandbox.directory)
         except (OSError, ValueError):
-            raise SandboxStartError(f"No sandbox in {sandbox.directory}") from None
+            raise SandboxStartError(
+                f"No sandbox in {sandbox.directory}: start one with "
+                'eval "$(infnminio-boto sandbox start)" (the same INFNMINIO_SANDBOX_DIR).'
+            ) from None
         sandbox.subject = sandbox.state.get("subject", sandbox.subject)
         sandbox.tls = bool(sandbox.state.get("ca_bundle"))
         return sandbox

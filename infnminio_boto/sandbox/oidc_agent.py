@@ -76,7 +76,7 @@ def require_oidc_agent() -> None:
     if missing:
         raise OidcAgentNotInstalledError(
             f"{', '.join(missing)} not found on PATH: install oidc-agent ({INSTALL_HINT}; "
-            "'make test' does it)."
+            "in a checkout, 'make system' does it)."
         )
 
 

@@ -123,7 +123,9 @@ class CommandSource:
 
     def _failure(self, text: str, status: Optional[int] = None) -> TokenSourceError:
         hint = f" {self.hint}" if self.hint else ""
-        message = f"{self.label[:1].upper()}{self.label[1:]} {text}{hint}"
+        label = self.label[:1].upper() + self.label[1:] if self.label.startswith("the ") else (
+            self.label)  # a program's name keeps its case
+        message = f"{label} {text}{hint}"
         return TokenSourceError(message, source=self.describe(), status=status)
 
     def read(self) -> OidcToken:
@@ -145,6 +147,7 @@ class CommandSource:
         said = scrub_output(err.decode("utf-8", "replace"))
         if status != 0:
             ending = f": {said}" if said else " and printed nothing on standard error."
+            ending += "" if ending.endswith((".", "!", "?")) else "."
             raise self._failure(f"exited with status {status}{ending}", status=status)
         text = out.decode("utf-8", "replace").strip()
         if not text:

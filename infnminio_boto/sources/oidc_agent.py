@@ -34,7 +34,7 @@ class OidcAgentSource(CommandSource):
         aud = ["--aud", audience] if audience else []
         super().__init__(
             [OIDC_TOKEN_PROGRAM, "--time", str(int(min_valid)), *aud, account], timeout=timeout,
-            why=why, label=f"oidc-agent's account {account!r}",
+            why=why, label=f"oidc-token for oidc-agent's account {account!r}",
             hint=f"Check it with `oidc-token {account}`; load it with `oidc-add {account}`, "
             "or create it with oidc-gen.",
         )

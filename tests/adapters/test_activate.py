@@ -463,15 +463,33 @@ def test_an_unknown_library_name_is_refused():
         infnminio_boto.activate(libraries=["pandas"])
 
 
-def test_an_unwritable_aws_config_is_one_clear_error_and_changes_nothing(
+UNWRITABLE_PROFILE = r"""
+import json, os
+import boto3, fsspec
+import infnminio_boto
+activation = infnminio_boto.activate()
+print(json.dumps({"libraries": activation.libraries, "left alone": activation.left_alone,
+                  "AWS_PROFILE": os.environ.get("AWS_PROFILE"),
+                  "boto3": boto3.client("s3").list_buckets()["ResponseMetadata"][
+                      "HTTPStatusCode"]}))
+"""
+
+
+def test_an_unwritable_aws_config_leaves_only_pyarrow_out_and_says_why(
     module_settings, tmp_path
 ):
-    # Under a file rather than a folder: unwritable even for root (CI runs as root).
+    # Under a file rather than a folder: unwritable even for root (CI runs as root). The
+    # libraries that need no profile work; pyarrow, which does, is left alone with what
+    # to do, and DuckDB reads s3:// on its default connection only.
     (tmp_path / "not-a-folder").write_text("")
     env = environment_for(module_settings, tmp_path / "home")
     env["AWS_CONFIG_FILE"] = str(tmp_path / "not-a-folder" / "config")
-    results = run_script(FAILING, env)
-    assert results == {"error": "ConfigurationError", "untouched": [True, True, True, True]}
+    results = run_script(UNWRITABLE_PROFILE, env)
+    assert results["libraries"] == ["boto3", "fsspec", "polars", "duckdb"]
+    assert results["AWS_PROFILE"] is None and results["boto3"] == 200
+    why = results["left alone"]["pyarrow"]
+    assert "could not be written" in why and "AWS_CONFIG_FILE" in why
+    assert "activate(libraries=['boto3', 'fsspec', 'polars', 'duckdb'])" in why
 
 
 WITHOUT_HTTPFS = r"""
@@ -521,3 +539,23 @@ def test_a_polars_without_a_default_credential_provider_is_left_alone_with_why(
     assert "polars_credential_provider()" in results["left alone"]["polars"]
     # The other libraries are activated all the same.
     assert {"boto3", "fsspec", "pyarrow", "duckdb"} <= set(results["libraries"])
+
+
+def test_a_library_whose_extra_is_missing_is_left_alone_with_the_command_that_adds_it(
+    module_settings, monkeypatch
+):
+    import importlib.util
+
+    from infnminio_boto.adapters import activate as module
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(module.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "s3fs" else real(name, *a))
+    activation = infnminio_boto.activate(libraries=["fsspec", "boto3"], **module_settings)
+    try:
+        why = activation.left_alone["fsspec"]
+        assert why.startswith("not installed (s3fs): ") and "-m pip install" in why
+        assert "infnminio-boto[fsspec]" in why
+        assert activation.libraries == ["boto3"]
+    finally:
+        infnminio_boto.deactivate()
