@@ -200,9 +200,11 @@ class RenewingSecret:
             try:
                 keys = self.refresher.get()
             except InfnMinioError as error:
-                # The refresher keeps still-valid keys and backs off; say why, once.
-                warn_once((id(self), str(error)), __name__,
-                          "Renewing the DuckDB secret %s failed: %s", self.name, error)
+                # The refresher keeps still-valid keys and backs off; say why, once (not
+                # while it never had keys: a pending activation's line said why).
+                if self._access_key is not None:
+                    warn_once((id(self), str(error)), __name__,
+                              "Renewing the DuckDB secret %s failed: %s", self.name, error)
                 self._stop.wait(5.0)
                 continue
             try:

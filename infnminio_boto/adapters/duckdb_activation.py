@@ -59,16 +59,17 @@ def _stale(context: Context) -> bool:
     return _aws_read is not None and _aws_read != identity
 
 
-def _persistent(connection: Any, context: Context) -> str:
+def _persistent(connection: Any, context: Context, pending: bool = False) -> str:
     """Create the persistent secret (in a new process if this one's aws extension is stale)
-    unless the one on disk is this statement (recorded beside the cache); says what it did."""
+    unless the one on disk is this statement (recorded beside the cache); says what it did.
+    ``pending`` (no keys yet): DuckDB is told not to fetch any now; each database fetches
+    them when the store first refuses it (REFRESH auto), which works once the cause is fixed."""
     global _aws_read
     assert context.profile is not None
-    statement = (
-        f"CREATE OR REPLACE PERSISTENT SECRET {core._identifier(core.PERSISTENT_SECRET)} ("
-        + ", ".join([*core._endpoint_fields(context.settings), *core._chain_fields(context.profile),
-                     core._SCOPE]) + ")"
-    )
+    fields = [*core._endpoint_fields(context.settings), *core._chain_fields(context.profile),
+              core._SCOPE, *(["VALIDATION 'none'"] if pending else [])]
+    statement = (f"CREATE OR REPLACE PERSISTENT SECRET "
+                 f"{core._identifier(core.PERSISTENT_SECRET)} ({', '.join(fields)})")
     row = connection.execute("SELECT current_setting('secret_directory')").fetchone()
     folder = os.path.expanduser(str(row[0])) if row else os.path.expanduser("~/.duckdb")
     stored = os.path.join(folder, f"{core.PERSISTENT_SECRET}.duckdb_secret")
@@ -120,11 +121,11 @@ def _apply(activation: Activation, context: Context) -> Optional[str]:
     import duckdb
 
     connection, pending = core._default_connection(), activation.pending
-    why_not = f"no keys yet ({pending})" if pending is not None else _why_not_persistent(context)
+    why_not = _why_not_persistent(context)
     if why_not is None:
         try:
             stale = _stale(context)
-            done = _persistent(connection, context)
+            done = _persistent(connection, context, pending=pending is not None)
             activation.changed("duckdb", f"{done}; kept by deactivate()")
             if stale:
                 why_not = ("DuckDB's aws extension read the AWS config once in this process, for "

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
-from ..errors import InfnMinioError, StsError
+from ..errors import InfnMinioError, StsError, TokenSourceError
 from ..settings import Settings
 from ..sts.temporary_credentials import TemporaryCredentials, format_timestamp, mask
 from .timing import MAX_COUNTED_FAILURES, backoff_delay, keep_margin, refresh_windows, still_usable
@@ -23,6 +23,9 @@ from .timing import MAX_COUNTED_FAILURES, backoff_delay, keep_margin, refresh_wi
 __all__ = ["RefreshingCredentials", "refreshing_credentials"]
 
 logger = logging.getLogger(__name__)
+# After a token that could not be read (no file yet, a command that failed), the next
+# try comes this soon at most: the fix (sts-wire started, oidc-add) shows at once.
+TOKEN_RETRY_SECONDS = 2.0
 
 
 class RefreshingCredentials:
@@ -177,6 +180,8 @@ class RefreshingCredentials:
         self._failures = min(self._failures + 1, MAX_COUNTED_FAILURES)
         self._last_error = error
         delay = backoff_delay(self._failures, self._lifetime or 3600.0)
+        if isinstance(error, TokenSourceError):  # read here, no server to spare: a token
+            delay = min(delay, TOKEN_RETRY_SECONDS)  # put right is seen at the next call
         self._retry_at = now + delay
         return delay
 

@@ -112,15 +112,34 @@ def test_once_the_token_is_fixed_the_pending_activation_works(infnminio_sandbox,
     settings = sandbox_settings_in(infnminio_sandbox, tmp_path)
     token = settings["token_file"]
     env = environment_for(dict(settings, token_file=str(tmp_path / "later")), tmp_path / "home")
+    new_database = (  # a new DuckDB database, trusting the sandbox's CA as docs say
+        "database = duckdb.connect()\n"
+        f"database.execute(\"SET ca_cert_file = '{settings['ca_bundle']}'\")\n"
+        "print(database.execute(\"SELECT count(*) FROM glob('s3://pending-fixed/*')\")"
+        ".fetchall())"
+    )
     cells = [
         "%load_ext infnminio_boto",
+        "import time\ntime.sleep(8)  # DuckDB's renewal thread tries, and fails, meanwhile",
         f"import shutil, boto3\nshutil.copy({token!r}, {str(tmp_path / 'later')!r})\n"
-        "import time\ntime.sleep(3)  # past the backoff of the failed first try\n"
-        "print(type(boto3.client('s3').list_buckets()['Buckets']).__name__)",
+        "time.sleep(3)  # past the pause after the failed first try\n"
+        "s3 = boto3.client('s3')\n"
+        "if 'pending-fixed' not in [b['Name'] for b in s3.list_buckets()['Buckets']]:\n"
+        "    s3.create_bucket(Bucket='pending-fixed')\n"
+        "s3.put_object(Bucket='pending-fixed', Key='one', Body=b'1')\n"
+        "print(type(s3.list_buckets()['Buckets']).__name__)",
+        "import duckdb\n"
+        "print(duckdb.sql(\"SELECT count(*) FROM glob('s3://pending-fixed/*')\").fetchall())",
+        new_database,
     ]
-    loaded, fixed = run_cells(cells, env, tmp_path).cells
+    loaded, waited, fixed, default_database, other_database = run_cells(cells, env, tmp_path).cells
     assert "NOT ACTIVE YET" in streams(loaded, "stderr")
+    for cell in (loaded, waited, fixed):  # the line said it all: no thread's echo of it
+        assert "Renewing the DuckDB secret" not in streams(cell, "stderr")
     assert streams(fixed, "stdout").strip() == "list", streams(fixed, "stderr")
+    # DuckDB too, on its default connection and in a database opened after the fix.
+    assert streams(default_database, "stdout").strip() == "[(1,)]", default_database.outputs
+    assert streams(other_database, "stdout").strip() == "[(1,)]", other_database.outputs
 
 
 def test_load_ext_says_in_one_line_that_the_environment_chose(infnminio_sandbox, tmp_path):

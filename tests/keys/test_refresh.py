@@ -248,3 +248,34 @@ def test_a_failed_replacement_raises_and_backs_off():
     with pytest.raises(StsError):  # during the backoff: the same error, no fetch
         creds.replace_refused(first.access_key)
     assert source.calls == 2
+
+
+def test_a_token_put_right_is_seen_at_once_not_after_the_backoff():
+    """After a failed %load_ext the user starts sts-wire and re-runs the cell: the next
+    call read the token again only after up to a minute of the same stale error."""
+    from infnminio_boto.errors import TokenFileError
+    from infnminio_boto.keys.refresh import TOKEN_RETRY_SECONDS
+
+    clock, source, creds = make(3600)
+    source.fail_with = TokenFileError("No access token found")
+    for _ in range(6):  # failed cells, each a real try: the backoff's exponent grows
+        with pytest.raises(TokenFileError):
+            creds.get()
+        clock.advance(200)
+    with pytest.raises(TokenFileError):
+        creds.get()
+    source.fail_with = None
+    clock.advance(TOKEN_RETRY_SECONDS)
+    assert creds.get().access_key.startswith("AKEY")
+
+
+def test_a_failing_exchange_still_backs_off():
+    clock, source, creds = make(3600)
+    source.fail_with = StsError("refused")
+    with pytest.raises(StsError):
+        creds.get()
+    calls = source.calls
+    clock.advance(0.5)
+    with pytest.raises(StsError):
+        creds.get()
+    assert source.calls == calls  # the same error, no new request to the STS
