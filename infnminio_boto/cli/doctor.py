@@ -270,9 +270,11 @@ def _check_profile(report: Report, name: str) -> None:
                     f"`infnminio-boto configure --profile {name}`", EXIT_CONFIGURATION)
         return
     endpoint = config.get("endpoint_url")
-    if not endpoint:
-        report.warn("profile", f"{name!r} has no endpoint_url: the AWS tools send its "
-                    "requests to AWS; rewrite it with `infnminio-boto configure`")
+    if not endpoint:  # nothing of ours is sent to AWS to find out
+        report.fail("profile", f"{name!r} has no endpoint_url: the AWS tools send its "
+                    f"requests to AWS; rewrite it with `infnminio-boto configure --profile "
+                    f"{name}`", EXIT_CONFIGURATION)
+        return
     try:
         session = boto3.Session(profile_name=name)
         frozen = session.get_credentials().get_frozen_credentials()
@@ -283,4 +285,4 @@ def _check_profile(report: Report, name: str) -> None:
                     EXIT_S3 if refused else EXIT_CONFIGURATION)
         return
     report.ok("profile", f"{name!r}: credential_process gave access key {frozen.access_key[:4]}***"
-              f"; ListBuckets at {endpoint or 'AWS'} answered")
+              f"; ListBuckets at {endpoint} answered")

@@ -105,3 +105,39 @@ def test_an_untrusted_certificate_fails_the_tls_check_as_json(infnminio_sandbox,
     assert checks["token"]["status"] == "OK" and checks["cache"]["status"] == "OK"
     assert checks["exchange"]["status"] == "WARN"
     assert checks["exchange"]["detail"].endswith("(see tls)")
+
+
+@pytest.mark.sandbox
+def test_doctor_profile_checks_what_the_aws_tools_will_run(infnminio_sandbox, tmp_path):
+    """In a shell with no INFNMINIO_* variable (an AWS CLI user's), `doctor --profile NAME`
+    takes the settings from the profile's credential_process, and runs it as the AWS tools
+    do; a profile that would send requests to AWS is a FAIL naming the command that mends
+    that profile, and nothing is sent."""
+    import json
+
+    home = tmp_path / "home"
+    home.mkdir()
+    config = home / "aws-config"
+    configured = clean_environment(HOME=str(home), AWS_CONFIG_FILE=str(config),
+                                   **infnminio_sandbox.environment())
+    assert run_cli("configure", "--profile", "lab", env=configured).returncode == 0
+    shell = clean_environment(HOME=str(home), AWS_CONFIG_FILE=str(config),
+                              AWS_CA_BUNDLE=infnminio_sandbox.ca_bundle)
+    done = run_cli("doctor", "--profile", "lab", "--json", env=shell)
+    checks = {c["check"]: c for c in json.loads(done.stdout)}
+    assert done.returncode == 0, done.stdout
+    assert infnminio_sandbox.endpoint in checks["endpoint"]["detail"]
+    assert checks["exchange"]["status"] == "OK" and checks["profile"]["status"] == "OK"
+    assert f"ListBuckets at {infnminio_sandbox.endpoint} answered" in checks["profile"]["detail"]
+
+    text = config.read_text()
+    config.write_text("\n".join(line for line in text.splitlines()
+                                if not line.startswith("endpoint_url")) + "\n")
+    done = run_cli("doctor", "--profile", "lab", env=shell)
+    assert done.returncode == 3, done.stdout
+    line = next(line for line in done.stdout.splitlines() if line.split()[1] == "profile")
+    assert line.startswith("FAIL") and "`infnminio-boto configure --profile lab`" in line
+    assert "amazonaws" not in done.stdout + done.stderr
+
+    done = run_cli("doctor", "--profile", "nowhere", env=shell)
+    assert "`infnminio-boto configure --profile nowhere`" in done.stdout
