@@ -8,6 +8,7 @@ tests replay answers without a server. Each attempt has a deadline for the whole
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import threading
@@ -243,6 +244,9 @@ def tls_error(
                 "that signed it). If the server uses a private certificate authority, set "
                 "ca_bundle / INFNMINIO_CA_BUNDLE to that authority's PEM file."
             )
+    elif ca_bundle and not os.path.isfile(ca_bundle):
+        advice = (f"the CA bundle {ca_bundle} (ca_bundle / INFNMINIO_CA_BUNDLE) is gone: put "
+                  "it back, or point the setting at the authority's PEM file.")
     elif "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
         advice = ("it does not speak TLS on this port: if the server is plain http, write the "
                   "endpoint as http://host:port.")

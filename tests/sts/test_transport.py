@@ -121,3 +121,10 @@ def test_tls_failures_say_which_cause_and_which_setting(reason, phrase):
     assert phrase in str(error)
     if phrase == "not trusted":
         assert "INFNMINIO_CA_BUNDLE" in str(error) and "botocore's default" in str(error)
+
+
+def test_a_ca_bundle_removed_under_a_running_session_is_named(tmp_path):
+    gone = str(tmp_path / "ca.pem")  # a sandbox restarted under a running script
+    error = tls_error("https://s3.example.org/", OSError("[Errno 2] No such file or directory"),
+                      gone)
+    assert f"the CA bundle {gone} (ca_bundle / INFNMINIO_CA_BUNDLE) is gone" in str(error)
