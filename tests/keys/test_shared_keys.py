@@ -82,7 +82,8 @@ def test_storage_options_leave_the_keys_out_where_keys_are_served(rgw_sts, setti
 
     assert "key" in storage_options(**settings_for(rgw_sts))
     environ: dict = {"AWS_ACCESS_KEY_ID": "AKIASTALE"}
-    server = key_server.serve(lambda: keys(900), environ)
+    fetch = lambda: keys(900)  # noqa: E731
+    server = key_server.serve(fetch, environ)
     try:
         assert "key" not in storage_options(**settings_for(rgw_sts))
         assert environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == server.url
@@ -90,4 +91,5 @@ def test_storage_options_leave_the_keys_out_where_keys_are_served(rgw_sts, setti
         status, body = server.answer(environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
         assert status == 200 and body["AccessKeyId"] == "AKSHARED"
     finally:
-        server.__exit__(None, None, None)
+        key_server.stop_serving(environ, fetch)
+    assert not key_server.serving() and "key" in storage_options(**settings_for(rgw_sts))
