@@ -57,17 +57,25 @@ def _no_keys_shared_by_an_earlier_test(monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_key_server_left_serving() -> Iterator[None]:
-    """A test that leaves this process serving shared keys changes what later tests get:
-    storage_options() then leaves keys out (three test_public_names failures in CI). The
-    endpoint is stopped and the test that left it fails, named."""
+def _no_process_wide_state_left() -> Iterator[None]:
+    """A test that leaves this process serving shared keys, or activated, changes what
+    later tests get: storage_options() leaves keys out while keys are served (three
+    test_public_names failures in CI). The state is undone and the test that left it
+    fails, named."""
+    from infnminio_boto.adapters import activate
     from infnminio_boto.integrations import key_server
 
     key_server.stop_serving(None)
+    activate.deactivate()
     yield
+    left = []
     if key_server.serving():
         key_server.stop_serving(None)
-        pytest.fail("the test left this process serving shared keys (stop_serving not called)")
+        left.append("serving shared keys (stop_serving not called)")
+    if activate.deactivate() is not None:
+        left.append("activated (deactivate not called)")
+    if left:
+        pytest.fail(f"the test left this process {' and '.join(left)}")
 
 
 @pytest.fixture(autouse=True)

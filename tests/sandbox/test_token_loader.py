@@ -10,6 +10,7 @@ entry point says why not.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -19,6 +20,7 @@ from support.activated import environment_for
 
 import infnminio_boto
 from infnminio_boto import ConfigurationError
+from infnminio_boto.integrations import key_server
 
 pytestmark = pytest.mark.sandbox
 
@@ -91,33 +93,39 @@ def test_every_data_library_helper_takes_it(settings, bucket):
     table = pa.table({"run": [1, 2, 3]})
     fs = infnminio_boto.s3_filesystem(refreshing=False, **settings)
     pq.write_table(table, f"{bucket}/runs.parquet", filesystem=fs)
-    refreshing = infnminio_boto.s3_filesystem(**settings)  # served from this process
-    assert pq.read_table(f"{bucket}/runs.parquet", filesystem=refreshing).num_rows == 3
-    frame = pd.read_parquet(f"s3://{bucket}/runs.parquet",
-                            storage_options=infnminio_boto.storage_options(**settings))
-    assert int(frame["run"].sum()) == 6
-    fs3 = infnminio_boto.s3fs_filesystem(**settings)
-    assert fs3.cat(f"{bucket}/hello.txt") == b"hello"
-    lazy = pl.scan_parquet(
-        f"s3://{bucket}/runs.parquet",
-        storage_options=infnminio_boto.polars_storage_options(keys=False, **settings),
-        credential_provider=infnminio_boto.polars_credential_provider(**settings),
-    )
-    assert lazy.select(pl.col("run").sum()).collect().item() == 6
-    client = infnminio_boto.minio_client(**settings)
-    assert client.get_object(bucket, "hello.txt").read() == b"hello"
-    for refreshing_secret in (False, True):
-        con = duckdb.connect()
-        renewing = infnminio_boto.duckdb_create_secret(
-            con, refreshing=refreshing_secret, **settings
+    # With a token_loader no profile can hold the token: this process serves the keys
+    # to pyarrow's SDK for as long as it lives (docs/design.md); the test ends that use.
+    try:
+        refreshing = infnminio_boto.s3_filesystem(**settings)  # served from this process
+        assert key_server.serving()
+        assert pq.read_table(f"{bucket}/runs.parquet", filesystem=refreshing).num_rows == 3
+        frame = pd.read_parquet(f"s3://{bucket}/runs.parquet",
+                                storage_options=infnminio_boto.storage_options(**settings))
+        assert int(frame["run"].sum()) == 6
+        fs3 = infnminio_boto.s3fs_filesystem(**settings)
+        assert fs3.cat(f"{bucket}/hello.txt") == b"hello"
+        lazy = pl.scan_parquet(
+            f"s3://{bucket}/runs.parquet",
+            storage_options=infnminio_boto.polars_storage_options(keys=False, **settings),
+            credential_provider=infnminio_boto.polars_credential_provider(**settings),
         )
-        assert con.sql(f"SELECT sum(run) FROM 's3://{bucket}/runs.parquet'").fetchone()[0] == 6
-        if renewing is not None:
-            renewing.stop()
-    import obstore
+        assert lazy.select(pl.col("run").sum()).collect().item() == 6
+        client = infnminio_boto.minio_client(**settings)
+        assert client.get_object(bucket, "hello.txt").read() == b"hello"
+        for refreshing_secret in (False, True):
+            con = duckdb.connect()
+            renewing = infnminio_boto.duckdb_create_secret(
+                con, refreshing=refreshing_secret, **settings
+            )
+            assert con.sql(f"SELECT sum(run) FROM 's3://{bucket}/runs.parquet'").fetchone()[0] == 6
+            if renewing is not None:
+                renewing.stop()
+        import obstore
 
-    store = infnminio_boto.obstore_store(bucket, **settings)
-    assert obstore.get(store, "hello.txt").bytes().to_bytes() == b"hello"
+        store = infnminio_boto.obstore_store(bucket, **settings)
+        assert obstore.get(store, "hello.txt").bytes().to_bytes() == b"hello"
+    finally:
+        key_server.stop_serving(os.environ)
 
 
 def test_a_profile_cannot_hold_it_and_says_what_to_do(settings):
