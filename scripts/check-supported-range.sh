@@ -1,8 +1,8 @@
 #!/bin/sh
 # The supported range, as pyproject.toml declares it (run by `make test`):
 #  - the core and command-line tests against the oldest boto3, botocore and urllib3
-#    declared (not the sandbox, adapter, Dask or wheel-building tests: they
-#    need the extras), and the tests of what reads botocore against the newest;
+#    declared (not the sandbox, adapter, Dask, wheel-building or documentation tests:
+#    they need the extras, or MkDocs), and the tests of what reads botocore against the newest;
 #  - oldest-everything: Python 3.11 with the oldest declared version of every dependency,
 #    core and extras (the `>=` bound of each requirement whose marker holds there), and
 #    the tests of what uses them: the adapters, doctor, completion, the sandbox and the
@@ -20,7 +20,7 @@ set -eu
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 ROOT=$(pwd)
-CORE="tests --ignore=tests/adapters --ignore=tests/test_docs.py --ignore=tests/test_packaging.py -m 'not sandbox'"
+CORE="tests --ignore=tests/adapters --ignore=tests/test_docs.py --ignore=tests/test_docs_site.py --ignore=tests/test_packaging.py -m 'not sandbox'"
 QUICK="tests/settings tests/sources tests/keys tests/sts"
 # Newest boto3/botocore: what reads botocore (the provider, the refresher, the STS calls,
 # the hooks, the credential process); the main run has the rest on near-newest releases.
