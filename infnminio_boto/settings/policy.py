@@ -21,6 +21,7 @@ __all__ = ["Policy", "parse", "rgw_problems", "PRESETS", "MAX_POLICY_BYTES"]
 # RGW 16 (400 PackedPolicyTooLarge, measured), AWS and MinIO refuse more.
 MAX_POLICY_BYTES = 2048
 MAX_FILE_BYTES = 64 * 1024
+MAX_NESTING = 20  # a policy nests ~7 deep; Python 3.13's json reads 5000 levels unharmed
 VERSIONS = ("2012-10-17", "2008-10-17")
 _TOP_KEYS = {"Version", "Id", "Statement"}
 _STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
@@ -217,6 +218,17 @@ def _load(text: str, where: str) -> Any:
         ) from None
 
 
+def _depth(document: Any) -> int:
+    """How deep ``document``'s lists and objects nest, counted without recursion (stops
+    past :data:`MAX_NESTING`)."""
+    level, deepest = [document], 0
+    while level and deepest <= MAX_NESTING:
+        deepest += 1
+        level = [child for each in level if isinstance(each, (dict, list))
+                 for child in (each.values() if isinstance(each, dict) else each)]
+    return deepest
+
+
 def _document(
     document: Any,
     name: str,
@@ -228,6 +240,8 @@ def _document(
 ) -> Policy:
     where = f"policy {name}" if name.startswith("@") else "the policy"
     where += f" (from {source})"
+    if _depth(document) > MAX_NESTING:
+        raise ConfigurationError(f"{where} is JSON nested too deeply: not a policy.")
     problems = ["it is not a JSON object"] if not isinstance(document, dict) else []
     if not problems and rules is not None:
         problems = list(rules(document))

@@ -345,7 +345,18 @@ def test_a_policy_nested_thousands_deep_is_a_configuration_error_and_nothing_is_
         monkeypatch.setenv("INFNMINIO_POLICY", str(value))
     else:
         settings["policy"] = value
-    with pytest.raises(ConfigurationError, match="nested too deeply|cannot be written as JSON"):
+    with pytest.raises(ConfigurationError, match="nested too deeply"):
+        infnminio_boto.credentials(**settings)
+    assert rgw_sts.exchanges == 0
+
+
+def test_a_policy_that_holds_itself_is_a_configuration_error(rgw_sts, settings_for):
+    """The depth is counted without recursion and bounded, so a cycle ends it too."""
+    statements: list = []
+    statements.append(statements)
+    settings = settings_for(rgw_sts, server_kind="generic")
+    settings["policy"] = {"Version": "2012-10-17", "Statement": statements}
+    with pytest.raises(ConfigurationError, match="nested too deeply"):
         infnminio_boto.credentials(**settings)
     assert rgw_sts.exchanges == 0
 
