@@ -85,7 +85,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
     runs = 10 if args.quick else 30
-    out = Path(args.out)
+    out = Path(args.out).absolute()  # before the chdir below
     out.mkdir(parents=True, exist_ok=True)
     import infnminio_boto
 
@@ -95,6 +95,10 @@ def main() -> int:
         # `python -c` puts the current directory first on sys.path: started from the
         # checkout, every child would import its sources instead of the installed copy.
         os.chdir(work)
+        # What runs in this process (session(), credentials(), the chart) keeps its
+        # caches here, not in the user's ~/.cache: a benchmark leaves no trace.
+        os.environ["XDG_CACHE_HOME"] = str(work / "cache")
+        os.environ["MPLCONFIGDIR"] = str(work / "matplotlib")
         child = subprocess.run(
             [sys.executable, "-c", "import infnminio_boto; print(infnminio_boto.__file__)"],
             capture_output=True,
@@ -112,6 +116,7 @@ def main() -> int:
         exchanges.sustained(work, 16 if args.quick else 21)
         cluster.cluster_across_machines(work)
         install.pip_install(work)
+        chart(timeline, out / "exchanges-over-time.png")
     table = markdown()
     print("\n" + table)
     (out / "latest.md").write_text(table + "\n")
@@ -128,7 +133,6 @@ def main() -> int:
         )
         + "\n"
     )
-    chart(timeline, out / "exchanges-over-time.png")
     if not args.quick:
         write_docs_table(table)
     print(f"\nSaved latest.md, latest.json and exchanges-over-time.png in {out}")
